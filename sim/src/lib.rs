@@ -1,0 +1,16 @@
+//! pelab-sim: number formats, the bit-accurate reference model of every processing element,
+//! and (later) the gate-level netlist engine and energy model.
+//!
+//! Nothing here knows about Verilog or simulators; the other crates build on this one.
+
+pub mod error;
+pub mod format;
+pub mod pe;
+
+pub mod bitmod;
+pub mod fp16mac;
+pub mod fpmul;
+pub mod int16fma;
+pub mod lmul;
+
+pub use error::{Error, Result};
