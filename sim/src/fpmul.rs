@@ -72,6 +72,63 @@ fn f64_path_exact(fmt: &Format) -> bool {
     2 * (fmt.m + 1) <= 53 && fmt.e <= 9
 }
 
+/// Whether `fmt` shares binary32's exponent field and its significand products fit binary32's
+/// 24 bits (bfloat16, e8m3 ...): products are then exact `f32` values, except below 2^-126
+/// where the hardware rounds them; that rounding can never change the final result, because
+/// such products lie below `fmt`'s smallest subnormal tie 2^-(127+M) or keep every bit.
+fn f32_path_exact(fmt: &Format) -> bool {
+    fmt.e == 8 && fmt.bias == 127 && fmt.kind == Kind::Ieee && 2 * (fmt.m + 1) <= 24
+}
+
+/// Constants of the `f32` product path: operands are widened to binary32 by a shift, the
+/// hardware multiplies, and the product is rounded to `fmt` with integer round-to-nearest-even
+/// on its bit pattern (exponent fields coincide, so subnormals and overflow to Inf come out
+/// right by themselves).
+#[derive(Clone, Copy)]
+struct F32Path {
+    shift: u32,
+    half: u32,
+    inf: u32,
+    max: u32,
+    saturate: bool,
+    nan: u32,
+}
+
+impl F32Path {
+    fn new(fmt: &Format, overflow: Overflow) -> Self {
+        F32Path {
+            shift: 23 - fmt.m,
+            half: 1 << (22 - fmt.m),
+            inf: fmt.inf().unwrap() as u32,
+            max: fmt.max_finite() as u32,
+            saturate: overflow == Overflow::Saturate,
+            nan: fmt.canonical_nan().unwrap() as u32,
+        }
+    }
+
+    #[inline(always)]
+    fn apply(&self, a: u32, b: u32) -> u32 {
+        let p = f32::from_bits(a << self.shift) * f32::from_bits(b << self.shift);
+        let bits = p.to_bits();
+        let sign = (bits >> 31) << (31 - self.shift);
+        let mag = bits & 0x7FFF_FFFF;
+        let r = (mag + (self.half - 1) + ((mag >> self.shift) & 1)) >> self.shift;
+        // Inf from finite operands is an overflow; an Inf operand gives Inf under any policy.
+        let inf_operand = (((a << self.shift) & 0x7FFF_FFFF) == 0x7F80_0000)
+            | (((b << self.shift) & 0x7FFF_FFFF) == 0x7F80_0000);
+        let r = if (r >= self.inf) & self.saturate & !inf_operand {
+            self.max
+        } else {
+            r
+        };
+        if mag > 0x7F80_0000 {
+            self.nan
+        } else {
+            sign | r
+        }
+    }
+}
+
 /// Rounds a finite, nonzero, normal `f64` into `fmt` with round-to-nearest-even.
 #[inline(always)]
 fn round_f64_rne(fmt: &Format, p: f64, overflow: Overflow) -> u64 {
@@ -116,7 +173,16 @@ pub fn fpmul_slice<T: Code>(fmt: &Format, overflow: Overflow, a: &[T], b: &[T], 
         "slice lengths differ"
     );
     const CHUNK: usize = 1 << 16;
-    if f64_path_exact(fmt) {
+    if f32_path_exact(fmt) {
+        let k = F32Path::new(fmt, overflow);
+        out.par_chunks_mut(CHUNK)
+            .zip(a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK)))
+            .for_each(|(o, (x, z))| {
+                for ((y, &x), &z) in o.iter_mut().zip(x).zip(z) {
+                    *y = T::from_u64(k.apply(x.to_u64() as u32, z.to_u64() as u32) as u64);
+                }
+            });
+    } else if f64_path_exact(fmt) {
         let table: Option<Vec<f64>> =
             (fmt.width() <= 16).then(|| (0..1u64 << fmt.width()).map(|c| fmt.to_f64(c)).collect());
         let nan = fmt.canonical_nan().unwrap_or(0);

@@ -89,103 +89,125 @@ pub fn lmul_slice<T: Code>(fmt: &Format, overflow: Overflow, a: &[T], b: &[T], o
         return;
     }
     let k = LMulConsts::new(fmt, overflow);
+    let narrow = fmt.width() <= 30;
     out.par_chunks_mut(1 << 16)
         .zip(a.par_chunks(1 << 16).zip(b.par_chunks(1 << 16)))
         .for_each(|(o, (x, z))| {
-            for ((y, &x), &z) in o.iter_mut().zip(x).zip(z) {
-                *y = T::from_u64(k.apply(x.to_u64(), z.to_u64()));
+            if narrow {
+                let k = k.narrow();
+                for ((y, &x), &z) in o.iter_mut().zip(x).zip(z) {
+                    *y = T::from_u64(k.apply(x.to_u64() as i32, z.to_u64() as i32) as u64);
+                }
+            } else {
+                for ((y, &x), &z) in o.iter_mut().zip(x).zip(z) {
+                    *y = T::from_u64(k.apply(x.to_u64() as i64, z.to_u64() as i64) as u64);
+                }
             }
         });
 }
 
-/// Precomputed constants of the branch-free slice kernel.
-struct LMulConsts {
-    mag: u64,
-    sign: u64,
-    exp_mask: u64,
-    exp_all: u64,
-    has_special: bool,
-    fn_nan: bool,
-    k: u64,
-    min_r: u64,
-    max_finite: u64,
-    ovf_mag: u64,
-    ovf_is_nan: bool,
-    nan: u64,
+/// Precomputed constants of the branch-free slice kernel, in the kernel's integer type.
+#[derive(Clone, Copy)]
+struct LMulConsts<I> {
+    mag: I,
+    sign: I,
+    exp_mask: I,
+    /// Special codes are those with `mag & spec_mask == spec_val` (never, for finite kinds).
+    spec_mask: I,
+    spec_val: I,
+    /// The Inf magnitude among the special codes (an impossible value when there is none).
+    inf: I,
+    k: I,
+    min_r: I,
+    max_finite: I,
+    /// Magnitude of an overflowed result, or the whole NaN code when `ovf_nan`.
+    ovf: I,
+    ovf_nan: bool,
+    nan: I,
 }
 
-impl LMulConsts {
+impl LMulConsts<i64> {
     fn new(fmt: &Format, overflow: Overflow) -> Self {
-        let ovf_is_nan = overflow == Overflow::Ieee && fmt.kind == Kind::FiniteNan;
+        let mag = fmt.mag_mask() as i64;
+        let exp_mask = (fmt.mag_mask() - fmt.man_mask()) as i64;
+        let (spec_mask, spec_val, inf) = match fmt.kind {
+            Kind::Ieee => (exp_mask, exp_mask, exp_mask),
+            Kind::FiniteNan => (mag, mag, -1),
+            Kind::Finite => (0, 1, -1),
+        };
+        let ovf_nan = overflow == Overflow::Ieee && fmt.kind == Kind::FiniteNan;
         LMulConsts {
-            mag: fmt.mag_mask(),
-            sign: fmt.sign_bit(),
-            exp_mask: fmt.mag_mask() - fmt.man_mask(),
-            exp_all: if fmt.kind == Kind::Ieee {
-                fmt.mag_mask() - fmt.man_mask()
-            } else {
-                u64::MAX
+            mag,
+            sign: fmt.sign_bit() as i64,
+            exp_mask,
+            spec_mask,
+            spec_val,
+            inf,
+            k: k_constant(fmt) as i64,
+            min_r: 1i64 << fmt.m,
+            max_finite: fmt.max_finite() as i64,
+            ovf: match (overflow, fmt.kind) {
+                (Overflow::Ieee, Kind::Ieee) => fmt.inf().unwrap() as i64,
+                (Overflow::Ieee, Kind::FiniteNan) => fmt.canonical_nan().unwrap() as i64,
+                _ => fmt.max_finite() as i64,
             },
-            has_special: fmt.kind != Kind::Finite,
-            fn_nan: fmt.kind == Kind::FiniteNan,
-            k: k_constant(fmt),
-            min_r: 1u64 << fmt.m,
-            max_finite: fmt.max_finite(),
-            ovf_mag: match (overflow, fmt.kind) {
-                (Overflow::Ieee, Kind::Ieee) => fmt.inf().unwrap(),
-                _ => fmt.max_finite(),
-            },
-            ovf_is_nan,
-            nan: fmt.canonical_nan().unwrap_or(0),
+            ovf_nan,
+            nan: fmt.canonical_nan().unwrap_or(0) as i64,
         }
     }
 
-    #[inline(always)]
-    fn apply(&self, a: u64, b: u64) -> u64 {
-        let (ma, mb) = (a & self.mag, b & self.mag);
-        let s = (a ^ b) & self.sign;
-        // Fast common case first; specials are resolved below with plain selects.
-        let sum = (ma + mb).wrapping_sub(self.k);
-        let flush_in = (ma & self.exp_mask) == 0 || (mb & self.exp_mask) == 0;
-        let under = (sum as i64) < self.min_r as i64;
-        let over = (sum as i64) > self.max_finite as i64;
-        let mut y = if flush_in || under {
-            s
-        } else if over {
-            if self.ovf_is_nan {
-                self.nan
-            } else {
-                s | self.ovf_mag
-            }
-        } else {
-            s | sum
-        };
-        if self.has_special {
-            let (ia, ib) = (
-                ma & self.exp_mask == self.exp_all,
-                mb & self.exp_mask == self.exp_all,
-            );
-            let nan_a = if self.fn_nan {
-                ma == self.mag
-            } else {
-                ia && ma != self.exp_all
-            };
-            let nan_b = if self.fn_nan {
-                mb == self.mag
-            } else {
-                ib && mb != self.exp_all
-            };
-            let inf_a = ia && !nan_a;
-            let inf_b = ib && !nan_b;
-            if nan_a || nan_b || ((inf_a || inf_b) && flush_in) {
-                y = self.nan;
-            } else if inf_a || inf_b {
-                y = s | self.exp_all;
-            }
+    /// The same constants as `i32` (formats up to 30 bits wide).
+    fn narrow(&self) -> LMulConsts<i32> {
+        LMulConsts {
+            mag: self.mag as i32,
+            sign: self.sign as i32,
+            exp_mask: self.exp_mask as i32,
+            spec_mask: self.spec_mask as i32,
+            spec_val: self.spec_val as i32,
+            inf: self.inf as i32,
+            k: self.k as i32,
+            min_r: self.min_r as i32,
+            max_finite: self.max_finite as i32,
+            ovf: self.ovf as i32,
+            ovf_nan: self.ovf_nan,
+            nan: self.nan as i32,
         }
-        y
     }
 }
+
+macro_rules! lmul_apply {
+    ($t:ty) => {
+        impl LMulConsts<$t> {
+            /// One L-Mul, written as selects only so that loops over it vectorize.
+            #[inline(always)]
+            fn apply(&self, a: $t, b: $t) -> $t {
+                let (ma, mb) = (a & self.mag, b & self.mag);
+                let s = (a ^ b) & self.sign;
+                let r = ma + mb - self.k;
+                let flush_in = (ma & self.exp_mask == 0) | (mb & self.exp_mask == 0);
+                let zero = flush_in | (r < self.min_r);
+                let over = r > self.max_finite;
+                let ovf = if self.ovf_nan { self.ovf } else { s | self.ovf };
+                let mut y = if over { ovf } else { s | r };
+                y = if zero { s } else { y };
+                let (sa, sb) = (
+                    ma & self.spec_mask == self.spec_val,
+                    mb & self.spec_mask == self.spec_val,
+                );
+                let (ia, ib) = (sa & (ma == self.inf), sb & (mb == self.inf));
+                let nan = (sa & !ia) | (sb & !ib) | ((ia | ib) & flush_in);
+                y = if ia | ib { s | self.inf } else { y };
+                if nan {
+                    self.nan
+                } else {
+                    y
+                }
+            }
+        }
+    };
+}
+lmul_apply!(i32);
+lmul_apply!(i64);
 
 /// The `lmul` PE in the registry.
 pub struct LMulPe;
