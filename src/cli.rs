@@ -41,7 +41,7 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Operands, in the PE's syntax.
-        #[arg(allow_hyphen_values = true, required = true)]
+        #[arg(required = true)]
         operands: Vec<String>,
     },
     /// Benchmarks (ratios against a baseline measured in the same run).

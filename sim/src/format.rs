@@ -547,7 +547,7 @@ impl Format {
         } else if v.is_infinite() {
             if v > 0.0 { "inf" } else { "-inf" }.into()
         } else {
-            format!("{v:e}")
+            fmt_decimal(v)
         }
     }
 }
@@ -555,6 +555,16 @@ impl Format {
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name())
+    }
+}
+
+/// Shortest round-trip decimal of `v`: plain notation for magnitudes in [1e-4, 1e7) and zero,
+/// scientific notation otherwise.
+pub fn fmt_decimal(v: f64) -> String {
+    if v == 0.0 || (1e-4..1e7).contains(&v.abs()) {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
     }
 }
 

@@ -72,12 +72,14 @@ fn f64_path_exact(fmt: &Format) -> bool {
     2 * (fmt.m + 1) <= 53 && fmt.e <= 9
 }
 
-/// Whether `fmt` shares binary32's exponent field and its significand products fit binary32's
-/// 24 bits (bfloat16, e8m3 ...): products are then exact `f32` values, except below 2^-126
-/// where the hardware rounds them; that rounding can never change the final result, because
-/// such products lie below `fmt`'s smallest subnormal tie 2^-(127+M) or keep every bit.
+/// Whether `fmt` shares binary32's exponent field with at most 7 mantissa bits (bfloat16,
+/// e8m3 ...): products of two significands (at most 16 bits) are then exact `f32` values
+/// except below 2^-126, where the hardware rounds them to multiples of 2^-149. That rounding
+/// never changes the final result: a product at or above `fmt`'s smallest tie 2^-(127+M) has
+/// its last bit at or above 2^-(128+3M) >= 2^-149 and stays exact, and one below it stays at
+/// or below that tie (a multiple of 2^-149), which rounds to zero either way.
 fn f32_path_exact(fmt: &Format) -> bool {
-    fmt.e == 8 && fmt.bias == 127 && fmt.kind == Kind::Ieee && 2 * (fmt.m + 1) <= 24
+    fmt.e == 8 && fmt.bias == 127 && fmt.kind == Kind::Ieee && fmt.m <= 7
 }
 
 /// Constants of the `f32` product path: operands are widened to binary32 by a shift, the
@@ -269,7 +271,7 @@ pub fn float_evaluation(
         ("b".to_string(), fmt.display_value(b)),
         (
             "exact_product".to_string(),
-            format!("{:e}", fmt.to_f64(a) * fmt.to_f64(b)),
+            crate::format::fmt_decimal(fmt.to_f64(a) * fmt.to_f64(b)),
         ),
     ];
     details.extend(extra);

@@ -362,3 +362,48 @@ fn fp16mac_against_apfloat() {
         check(acc, a as u16, b as u16);
     }
 }
+
+#[test]
+fn slice_kernel_equals_scalar_on_every_e8m3_pair() {
+    // e8m3 takes the f32 fast path with fp32's exponent range: every pair, both policies.
+    let f = Format::parse("e8m3").unwrap();
+    let n = 1u64 << f.width();
+    let a: Vec<u16> = (0..n * n).map(|i| (i / n) as u16).collect();
+    let b: Vec<u16> = (0..n * n).map(|i| (i % n) as u16).collect();
+    let mut out = vec![0u16; a.len()];
+    for ovf in [Overflow::Ieee, Overflow::Saturate] {
+        fpmul_slice(&f, ovf, &a, &b, &mut out);
+        for i in 0..a.len() {
+            let want = fpmul(&f, a[i] as u64, b[i] as u64, Rounding::NearestEven, ovf);
+            assert_eq!(out[i] as u64, want, "{:X}*{:X}", a[i], b[i]);
+        }
+    }
+}
+
+#[test]
+fn bf16_slice_kernel_every_pair_with_a_subnormal_range_product() {
+    // Every bf16 pair whose exact product lies in [2^-160, 2^-120] (CPU-rounded products of
+    // the f32 path) against the scalar model, which the other tests hold to rustc_apfloat.
+    let f = Format::BF16;
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for x in 0..0x8000u64 {
+        for ez in 0u64..255 {
+            let ex = (x >> 7) as i64;
+            let e = ex.max(1) + (ez as i64).max(1) - 254;
+            if !(-160..=-120).contains(&e) {
+                continue;
+            }
+            for mz in (0..128u64).step_by(3) {
+                a.push(x as u16);
+                b.push(((ez << 7) | mz | ((x & 1) << 15)) as u16);
+            }
+        }
+    }
+    let mut out = vec![0u16; a.len()];
+    fpmul_slice(&f, Overflow::Ieee, &a, &b, &mut out);
+    for i in 0..a.len() {
+        let want = fpmul(&f, a[i] as u64, b[i] as u64, Rounding::NearestEven, Overflow::Ieee);
+        assert_eq!(out[i] as u64, want, "{:X}*{:X}", a[i], b[i]);
+    }
+    assert!(a.len() > 1_000_000, "{} pairs", a.len());
+}
