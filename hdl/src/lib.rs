@@ -1,1 +1,20 @@
-//! pelab-hdl: RTL of every PE (rust-hdl), Verilog emission, lint and Yosys flows.
+//! pelab-hdl: the RTL of pelab's processing elements written with rust-hdl, Verilog emission
+//! (one self-describing Verilog-2001 file per configuration), the lint gate (Verilator, Yosys)
+//! and Yosys synthesis flows (generic gates, iCE40, Xilinx) with their reports and netlists.
+//!
+//! Entry points: [`registry::registry`] / [`registry::find`] list the PEs ([`registry::PeRtl`]),
+//! `PeRtl::verilog` emits a configuration, [`emit::write_module`] writes it, [`tools::lint`]
+//! checks it and [`synth::synthesize`] / [`synth::netlist_json`] synthesize it.
+
+pub mod emit;
+pub mod format;
+pub mod pe;
+pub mod registry;
+pub mod sim;
+pub mod synth;
+pub mod tools;
+
+pub use emit::{Port, PortDir, RtlModule};
+pub use pelab_sim::error::{Error, Result};
+pub use registry::{find, registry, PeRtl, RtlConfig};
+pub use synth::{Flow, SynthReport};

@@ -1,0 +1,299 @@
+//! INT16 FMA RTL (x86 VPDPWSSD / VPDPWSSDS): y = acc + a0*b0 + a1*b1 on signed INT16 operands
+//! and an INT32 accumulator.
+//!
+//! - [`Int16FmaCore`]: combinational. The two 16x16 signed products are sign-extended to 33
+//!   bits and added to the sign-extended accumulator; 33 bits hold the exact sum (it lies in
+//!   [-2^32 + 2^16, 2^32 - 1]). `wrap` keeps the low 32 bits (VPDPWSSD); `saturate` clamps the
+//!   exact sum to [-2^31, 2^31 - 1] (VPDPWSSDS): bits 32 and 31 of the sum differ exactly when
+//!   it left the INT32 range.
+//! - [`Int16FmaMac`]: the core plus a 32-bit accumulator register. On each rising edge the
+//!   register loads `core(acc, a, b)`, where `acc` is the register itself, or 0 when `clear` is
+//!   high (so `clear` starts a new sum with that cycle's products).
+
+use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
+use crate::registry::{policy_tag, validate, PeRtl, RtlConfig};
+use crate::{Error, Result};
+use rust_hdl::prelude::*;
+
+/// Combinational VPDPWSSD / VPDPWSSDS core.
+#[derive(LogicBlock)]
+pub struct Int16FmaCore {
+    /// Accumulator input, INT32 two's complement.
+    pub acc: Signal<In, Bits<32>>,
+    /// a0, INT16 two's complement.
+    pub a0: Signal<In, Bits<16>>,
+    /// a1, INT16 two's complement.
+    pub a1: Signal<In, Bits<16>>,
+    /// b0, INT16 two's complement.
+    pub b0: Signal<In, Bits<16>>,
+    /// b1, INT16 two's complement.
+    pub b1: Signal<In, Bits<16>>,
+    /// acc + a0*b0 + a1*b1, wrapped or saturated to INT32.
+    pub y: Signal<Out, Bits<32>>,
+    sa0: Signal<Local, Signed<16>>,
+    sa1: Signal<Local, Signed<16>>,
+    sb0: Signal<Local, Signed<16>>,
+    sb1: Signal<Local, Signed<16>>,
+    p0: Signal<Local, Signed<32>>,
+    p1: Signal<Local, Signed<32>>,
+    p0u: Signal<Local, Bits<32>>,
+    p1u: Signal<Local, Bits<32>>,
+    p0z: Signal<Local, Bits<33>>,
+    p1z: Signal<Local, Bits<33>>,
+    accz: Signal<Local, Bits<33>>,
+    p0e: Signal<Local, Bits<33>>,
+    p1e: Signal<Local, Bits<33>>,
+    acce: Signal<Local, Bits<33>>,
+    sum: Signal<Local, Bits<33>>,
+    sum_lo: Signal<Local, Bits<32>>,
+    pos_ovf: Signal<Local, Bit>,
+    neg_ovf: Signal<Local, Bit>,
+    sign32: Constant<Bits<32>>,
+    ext33: Constant<Bits<33>>,
+    sign33: Constant<Bits<33>>,
+    int32_max: Constant<Bits<32>>,
+    int32_min: Constant<Bits<32>>,
+    saturate: Constant<Bit>,
+}
+
+impl Int16FmaCore {
+    /// Builds the core; `saturate` selects VPDPWSSDS (else VPDPWSSD, wrapping).
+    pub fn new(saturate: bool) -> Self {
+        Self {
+            acc: Default::default(),
+            a0: Default::default(),
+            a1: Default::default(),
+            b0: Default::default(),
+            b1: Default::default(),
+            y: Default::default(),
+            sa0: Default::default(),
+            sa1: Default::default(),
+            sb0: Default::default(),
+            sb1: Default::default(),
+            p0: Default::default(),
+            p1: Default::default(),
+            p0u: Default::default(),
+            p1u: Default::default(),
+            p0z: Default::default(),
+            p1z: Default::default(),
+            accz: Default::default(),
+            p0e: Default::default(),
+            p1e: Default::default(),
+            acce: Default::default(),
+            sum: Default::default(),
+            sum_lo: Default::default(),
+            pos_ovf: Default::default(),
+            neg_ovf: Default::default(),
+            sign32: Constant::new(bits(0x8000_0000)),
+            ext33: Constant::new(bits(1 << 32)),
+            sign33: Constant::new(bits(0x8000_0000)),
+            int32_max: Constant::new(bits(0x7FFF_FFFF)),
+            int32_min: Constant::new(bits(0x8000_0000)),
+            saturate: Constant::new(saturate),
+        }
+    }
+}
+
+impl Logic for Int16FmaCore {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.sa0.next = signed_cast(self.a0.val());
+        self.sa1.next = signed_cast(self.a1.val());
+        self.sb0.next = signed_cast(self.b0.val());
+        self.sb1.next = signed_cast(self.b1.val());
+        self.p0.next = self.sa0.val() * self.sb0.val();
+        self.p1.next = self.sa1.val() * self.sb1.val();
+        self.p0u.next = unsigned_cast(self.p0.val());
+        self.p1u.next = unsigned_cast(self.p1.val());
+        self.p0z.next = bit_cast::<33, 32>(self.p0u.val());
+        self.p1z.next = bit_cast::<33, 32>(self.p1u.val());
+        self.accz.next = bit_cast::<33, 32>(self.acc.val());
+        if (self.p0u.val() & self.sign32.val()).any() {
+            self.p0e.next = self.p0z.val() | self.ext33.val();
+        } else {
+            self.p0e.next = self.p0z.val();
+        }
+        if (self.p1u.val() & self.sign32.val()).any() {
+            self.p1e.next = self.p1z.val() | self.ext33.val();
+        } else {
+            self.p1e.next = self.p1z.val();
+        }
+        if (self.acc.val() & self.sign32.val()).any() {
+            self.acce.next = self.accz.val() | self.ext33.val();
+        } else {
+            self.acce.next = self.accz.val();
+        }
+        self.sum.next = (self.acce.val() + self.p0e.val()) + self.p1e.val();
+        self.sum_lo.next = self.sum.val().get_bits::<32>(0);
+        self.pos_ovf.next =
+            !(self.sum.val() & self.ext33.val()).any() & (self.sum.val() & self.sign33.val()).any();
+        self.neg_ovf.next =
+            (self.sum.val() & self.ext33.val()).any() & !(self.sum.val() & self.sign33.val()).any();
+        if self.saturate.val() & self.pos_ovf.val() {
+            self.y.next = self.int32_max.val();
+        } else if self.saturate.val() & self.neg_ovf.val() {
+            self.y.next = self.int32_min.val();
+        } else {
+            self.y.next = self.sum_lo.val();
+        }
+    }
+}
+
+/// Streaming MAC: the core plus the accumulator register (latency 1).
+#[derive(LogicBlock)]
+pub struct Int16FmaMac {
+    /// Clock; the accumulator samples on its rising edge.
+    pub clock: Signal<In, Clock>,
+    /// Start a new sum: this cycle's products are added to 0 instead of the accumulator.
+    pub clear: Signal<In, Bit>,
+    /// a0, INT16.
+    pub a0: Signal<In, Bits<16>>,
+    /// a1, INT16.
+    pub a1: Signal<In, Bits<16>>,
+    /// b0, INT16.
+    pub b0: Signal<In, Bits<16>>,
+    /// b1, INT16.
+    pub b1: Signal<In, Bits<16>>,
+    /// The accumulator register, INT32.
+    pub y: Signal<Out, Bits<32>>,
+    core: Int16FmaCore,
+    acc_reg: DFF<Bits<32>>,
+    zero: Constant<Bits<32>>,
+}
+
+impl Int16FmaMac {
+    /// Builds the MAC; `saturate` selects VPDPWSSDS semantics for every step.
+    pub fn new(saturate: bool) -> Self {
+        Self {
+            clock: Default::default(),
+            clear: Default::default(),
+            a0: Default::default(),
+            a1: Default::default(),
+            b0: Default::default(),
+            b1: Default::default(),
+            y: Default::default(),
+            core: Int16FmaCore::new(saturate),
+            acc_reg: Default::default(),
+            zero: Constant::new(bits(0)),
+        }
+    }
+}
+
+impl Logic for Int16FmaMac {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.acc_reg.clock.next = self.clock.val();
+        if self.clear.val() {
+            self.core.acc.next = self.zero.val();
+        } else {
+            self.core.acc.next = self.acc_reg.q.val();
+        }
+        self.core.a0.next = self.a0.val();
+        self.core.a1.next = self.a1.val();
+        self.core.b0.next = self.b0.val();
+        self.core.b1.next = self.b1.val();
+        self.acc_reg.d.next = self.core.y.val();
+        self.y.next = self.acc_reg.q.val();
+    }
+}
+
+/// The INT16 FMA PE in the RTL registry.
+pub struct Int16FmaRtl;
+
+const POLICIES: [&str; 2] = ["wrap", "saturate"];
+const VARIANTS: [&str; 2] = ["core", "mac"];
+
+fn saturate_of(policy: &str) -> Result<bool> {
+    match policy {
+        "wrap" => Ok(false),
+        "saturate" => Ok(true),
+        _ => Err(Error::new(format!(
+            "unknown int16fma policy '{policy}'; valid: wrap, saturate"
+        ))),
+    }
+}
+
+impl Int16FmaRtl {
+    fn spec(&self, cfg: &RtlConfig, saturate: bool) -> ModuleSpec {
+        let mut sem = vec![
+            "Operands a0, a1, b0, b1 are INT16 and acc / y are INT32, all two's complement."
+                .to_string(),
+        ];
+        sem.push(if saturate {
+            "saturate (VPDPWSSDS): y = clamp(acc + a0*b0 + a1*b1) to [-2^31, 2^31-1], the sum \
+             taken exactly."
+                .into()
+        } else {
+            "wrap (VPDPWSSD): y = (acc + a0*b0 + a1*b1) mod 2^32.".into()
+        });
+        let mut ports = vec![];
+        let timing;
+        if cfg.variant == "mac" {
+            sem.push(
+                "Accumulator register: on each rising edge acc <= core(clear ? 0 : acc, a0, a1, \
+                 b0, b1); y is the register."
+                    .into(),
+            );
+            timing = "y includes the operands sampled at the previous rising edge.".into();
+            ports.push(Port::input("clock", 1, "clock, rising edge"));
+            ports.push(Port::input(
+                "clear",
+                1,
+                "start a new sum with this cycle's products",
+            ));
+        } else {
+            timing = "Combinational: y follows the inputs.".into();
+            ports.push(Port::input("acc", 32, "accumulator in, INT32"));
+        }
+        for n in ["a0", "a1", "b0", "b1"] {
+            ports.push(Port::input(n, 16, format!("{n}, INT16")));
+        }
+        let y_doc = if cfg.variant == "mac" {
+            "accumulator register, INT32"
+        } else {
+            "result, INT32"
+        };
+        ports.push(Port::output("y", 32, y_doc));
+        ModuleSpec {
+            name: self.module_name(cfg),
+            pe: "int16fma".into(),
+            config: cfg.pairs(),
+            semantics: sem,
+            latency: if cfg.variant == "mac" { 1 } else { 0 },
+            timing,
+            ports,
+        }
+    }
+}
+
+impl PeRtl for Int16FmaRtl {
+    fn id(&self) -> &'static str {
+        "int16fma"
+    }
+    fn summary(&self) -> &'static str {
+        "INT16 FMA (VPDPWSSD/VPDPWSSDS): acc + a0*b0 + a1*b1, wrap or saturate; combinational \
+         core or streaming MAC with accumulator register"
+    }
+    fn configs(&self) -> Vec<RtlConfig> {
+        let mut v = Vec::new();
+        for variant in VARIANTS {
+            for pol in POLICIES {
+                v.push(RtlConfig::new("int16", pol, 0).with_variant(variant));
+            }
+        }
+        v
+    }
+    fn module_name(&self, cfg: &RtlConfig) -> String {
+        format!("pelab_int16fma_{}_{}", cfg.variant, policy_tag(&cfg.policy))
+    }
+    fn verilog(&self, cfg: &RtlConfig) -> Result<RtlModule> {
+        validate(self, cfg)?;
+        let saturate = saturate_of(&cfg.policy)?;
+        let spec = self.spec(cfg, saturate);
+        if cfg.variant == "mac" {
+            emit_block(&mut Int16FmaMac::new(saturate), &spec)
+        } else {
+            emit_block(&mut Int16FmaCore::new(saturate), &spec)
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! One file per PE: the rust-hdl blocks and the [`crate::registry::PeRtl`] entry.
+
+pub mod int16fma;
+pub mod lmul;

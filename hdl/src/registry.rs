@@ -1,0 +1,140 @@
+//! The registry of PE RTL: every PE implements [`PeRtl`] once, and callers (the CLI, the
+//! testbench layer) discover PEs and configurations through [`registry`] and [`find`].
+
+use crate::emit::RtlModule;
+use crate::{Error, Result};
+use serde::Serialize;
+
+/// One buildable configuration of a PE.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct RtlConfig {
+    /// Number format (`e4m3`, `bf16`, ...; `int16` for the integer PE).
+    pub format: String,
+    /// Overflow / accumulation policy (`saturate`, `ieee`, `wrap`).
+    pub policy: String,
+    /// Register stages (0 = combinational) for PEs that offer pipelining; else 0.
+    pub pipeline: u32,
+    /// PE-specific structure (`core`, `mac`, ...); empty when the PE has only one.
+    pub variant: String,
+}
+
+impl RtlConfig {
+    /// A configuration with no variant.
+    pub fn new(format: &str, policy: &str, pipeline: u32) -> RtlConfig {
+        RtlConfig {
+            format: format.into(),
+            policy: policy.into(),
+            pipeline,
+            variant: String::new(),
+        }
+    }
+
+    /// The same configuration with `variant` set.
+    pub fn with_variant(mut self, variant: &str) -> RtlConfig {
+        self.variant = variant.into();
+        self
+    }
+
+    /// `key=value` pairs for headers and listings.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        let mut v = vec![("format".to_string(), self.format.clone())];
+        if !self.variant.is_empty() {
+            v.push(("variant".into(), self.variant.clone()));
+        }
+        v.push(("policy".into(), self.policy.clone()));
+        v.push(("pipeline".into(), self.pipeline.to_string()));
+        v
+    }
+}
+
+/// Short form of a policy in module names.
+pub fn policy_tag(policy: &str) -> &str {
+    match policy {
+        "saturate" => "sat",
+        other => other,
+    }
+}
+
+/// The RTL of one PE, as the other layers see it.
+pub trait PeRtl: Sync {
+    /// PE identifier, the same as the reference model's (`lmul`, `int16fma`, ...).
+    fn id(&self) -> &'static str;
+    /// One-line description of the hardware.
+    fn summary(&self) -> &'static str;
+    /// Every configuration that has RTL; the first one per format is the default.
+    fn configs(&self) -> Vec<RtlConfig>;
+    /// Module (and file) name of a configuration. Call only with a configuration listed by
+    /// [`PeRtl::configs`]; [`PeRtl::verilog`] checks that.
+    fn module_name(&self, cfg: &RtlConfig) -> String;
+    /// Builds the rust-hdl block of `cfg` and emits its Verilog.
+    fn verilog(&self, cfg: &RtlConfig) -> Result<RtlModule>;
+}
+
+fn uniq<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut v: Vec<&str> = Vec::new();
+    for x in items {
+        if !v.contains(&x) {
+            v.push(x);
+        }
+    }
+    v
+}
+
+/// Checks that `cfg` is one of `pe`'s configurations; the error lists what is valid.
+pub fn validate(pe: &dyn PeRtl, cfg: &RtlConfig) -> Result<()> {
+    let all = pe.configs();
+    if all.contains(cfg) {
+        return Ok(());
+    }
+    let pipelines: Vec<String> = all.iter().map(|c| c.pipeline.to_string()).collect();
+    let mut msg = format!(
+        "{} has no RTL for format={} policy={} pipeline={}",
+        pe.id(),
+        cfg.format,
+        cfg.policy,
+        cfg.pipeline
+    );
+    let variants = uniq(
+        all.iter()
+            .map(|c| c.variant.as_str())
+            .filter(|v| !v.is_empty()),
+    );
+    if !variants.is_empty() || !cfg.variant.is_empty() {
+        msg.push_str(&format!(" variant={}", cfg.variant));
+    }
+    msg.push_str(&format!(
+        "; formats: {}; policies: {}; pipeline stages: {}",
+        uniq(all.iter().map(|c| c.format.as_str())).join(", "),
+        uniq(all.iter().map(|c| c.policy.as_str())).join(", "),
+        uniq(pipelines.iter().map(|s| s.as_str())).join(", ")
+    ));
+    if !variants.is_empty() {
+        msg.push_str(&format!("; variants: {}", variants.join(", ")));
+    }
+    let same_format: Vec<&RtlConfig> = all.iter().filter(|c| c.format == cfg.format).collect();
+    if !same_format.is_empty() && !same_format.iter().any(|c| c.policy == cfg.policy) {
+        msg.push_str(&format!(
+            " (format {} supports policies: {})",
+            cfg.format,
+            uniq(same_format.iter().map(|c| c.policy.as_str())).join(", ")
+        ));
+    }
+    Err(Error::new(msg))
+}
+
+/// Every PE that has RTL, in display order.
+pub fn registry() -> Vec<&'static dyn PeRtl> {
+    vec![&crate::pe::lmul::LMulRtl, &crate::pe::int16fma::Int16FmaRtl]
+}
+
+/// Finds a PE's RTL by id; the error lists the PEs that have RTL.
+pub fn find(id: &str) -> Result<&'static dyn PeRtl> {
+    let all = registry();
+    all.iter().copied().find(|p| p.id() == id).ok_or_else(|| {
+        let ids: Vec<_> = all.iter().map(|p| p.id()).collect();
+        Error::new(format!(
+            "no RTL for PE '{id}'; PEs with RTL: {}",
+            ids.join(", ")
+        ))
+    })
+}

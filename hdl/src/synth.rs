@@ -1,0 +1,293 @@
+//! Synthesis with Yosys: generic gates, iCE40 and Xilinx 7-series, with a parsed report and the
+//! JSON netlist kept in a content-addressed cache (Yosys runs once per distinct input).
+//!
+//! Cache location: `$PELAB_CACHE_DIR`, else `$XDG_CACHE_HOME/pelab`, else `$HOME/.cache/pelab`,
+//! else the system temporary directory; entries live under `yosys/<hash>/` and hold the input
+//! Verilog, the script, the log, the netlist (`netlist.json`) and the report (`report.json`).
+//! A hit is used only when the stored Verilog and script equal the current ones byte for byte.
+
+use crate::tools::{run, tool_version};
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Gate set of the generic flow (ABC `-g`): two-input gates, MUX, and AND-OR-INVERT /
+/// OR-AND-INVERT with 3 and 4 inputs; inverters (`$_NOT_`) and flip-flops stay as Yosys cells.
+pub const GENERIC_GATES: &str = "AND,NAND,OR,NOR,XOR,XNOR,ANDNOT,ORNOT,MUX,AOI3,OAI3,AOI4,OAI4";
+
+/// A synthesis flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flow {
+    /// `synth -flatten` then ABC onto [`GENERIC_GATES`] (technology independent, for energy).
+    Generic,
+    /// `synth_ice40` (Lattice iCE40: SB_LUT4, SB_CARRY, SB_DFF*).
+    Ice40,
+    /// `synth_xilinx` (Xilinx 7-series: LUT1..6, CARRY4, FD*, DSP48E1).
+    Xilinx,
+}
+
+impl Flow {
+    /// Every flow.
+    pub const ALL: [Flow; 3] = [Flow::Generic, Flow::Ice40, Flow::Xilinx];
+
+    /// Name as used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Flow::Generic => "generic",
+            Flow::Ice40 => "ice40",
+            Flow::Xilinx => "xilinx",
+        }
+    }
+
+    /// Parses a flow name; the error lists the valid ones.
+    pub fn parse(s: &str) -> Result<Flow> {
+        Flow::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                Error::new(format!(
+                    "unknown synthesis flow '{s}'; valid: generic, ice40, xilinx"
+                ))
+            })
+    }
+
+    /// The Yosys script (the input file is `input.v` in the working directory).
+    pub fn script(self, top: &str) -> String {
+        let map = match self {
+            Flow::Generic => {
+                format!("synth -flatten -top {top}\nabc -g {GENERIC_GATES}\nopt_clean -purge\n")
+            }
+            Flow::Ice40 => format!("synth_ice40 -flatten -top {top}\n"),
+            Flow::Xilinx => format!("synth_xilinx -flatten -top {top}\n"),
+        };
+        format!(
+            "read_verilog input.v\nhierarchy -check -top {top}\n{map}\
+             tee -o stat.txt stat\ntee -o ltp.txt ltp -noff\nwrite_json netlist.json\n"
+        )
+    }
+}
+
+/// What a synthesis run produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SynthReport {
+    /// Top module.
+    pub module: String,
+    /// Flow used.
+    pub flow: Flow,
+    /// Yosys version line.
+    pub yosys: String,
+    /// Cell count by cell type (e.g. `$_AND_`, `SB_LUT4`, `LUT6`).
+    pub cells: BTreeMap<String, u64>,
+    /// All cells.
+    pub cell_count: u64,
+    /// Logic cells that are neither flip-flops, carry cells nor DSPs (gates or LUTs).
+    pub logic_cells: u64,
+    /// LUTs (FPGA flows; 0 for the generic flow).
+    pub luts: u64,
+    /// Flip-flops.
+    pub ffs: u64,
+    /// Dedicated carry cells (SB_CARRY, CARRY4).
+    pub carry: u64,
+    /// DSP blocks.
+    pub dsps: u64,
+    /// Longest combinational path, in cells (Yosys `ltp -noff` on the mapped netlist: paths
+    /// start and end at ports or flip-flops).
+    pub longest_path: u64,
+    /// The cached JSON netlist.
+    pub netlist: PathBuf,
+}
+
+/// Root of pelab's cache directory (see the module documentation).
+pub fn cache_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("PELAB_CACHE_DIR") {
+        return PathBuf::from(d);
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(d).join("pelab");
+    }
+    if let Some(d) = std::env::var_os("HOME") {
+        return PathBuf::from(d).join(".cache").join("pelab");
+    }
+    std::env::temp_dir().join("pelab-cache")
+}
+
+/// 128-bit FNV-1a (two 64-bit lanes with different offsets); collisions are caught anyway by
+/// comparing the stored inputs.
+fn content_hash(parts: &[&str]) -> String {
+    let mut h1: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut h2: u64 = 0x6c62_272e_07bb_0142;
+    for p in parts {
+        for &b in p.as_bytes().iter().chain(std::iter::once(&0xffu8)) {
+            h1 = (h1 ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+            h2 = (h2 ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{h1:016x}{h2:016x}")
+}
+
+fn io_err(what: &str, p: &Path, e: std::io::Error) -> Error {
+    Error::new(format!("cannot {what} {}: {e}", p.display()))
+}
+
+/// Counts cells by type in the top module of a Yosys JSON netlist.
+pub fn count_cells(json: &str, top: &str) -> Result<BTreeMap<String, u64>> {
+    let v: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| Error::new(format!("Yosys JSON netlist does not parse: {e}")))?;
+    let cells = v["modules"][top]["cells"]
+        .as_object()
+        .ok_or_else(|| Error::new(format!("module {top} has no cells in the netlist")))?;
+    let mut by_type = BTreeMap::new();
+    for cell in cells.values() {
+        let t = cell["type"].as_str().unwrap_or("?").to_string();
+        *by_type.entry(t).or_insert(0) += 1;
+    }
+    Ok(by_type)
+}
+
+fn is_ff(t: &str) -> bool {
+    t.contains("DFF") || (t.starts_with("FD") && t.len() == 4)
+}
+fn is_lut(t: &str) -> bool {
+    t.contains("LUT")
+}
+fn is_carry(t: &str) -> bool {
+    t.contains("CARRY")
+}
+fn is_dsp(t: &str) -> bool {
+    t.contains("MAC16") || t.starts_with("DSP")
+}
+
+fn parse_ltp(text: &str) -> Result<u64> {
+    let at = text
+        .find("length=")
+        .ok_or_else(|| Error::new(format!("no path length in Yosys ltp output: {text}")))?;
+    let digits: String = text[at + 7..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits
+        .parse()
+        .map_err(|_| Error::new(format!("bad ltp output: {text}")))
+}
+
+/// Runs (or reuses) the synthesis of `verilog` (top module `top`) with `flow`; returns the
+/// cache entry directory.
+fn run_cached(verilog: &str, top: &str, flow: Flow) -> Result<PathBuf> {
+    let version = tool_version("yosys")?;
+    let script = flow.script(top);
+    let key = content_hash(&[&version, &script, top, verilog]);
+    let root = cache_dir().join("yosys");
+    let entry = root.join(&key);
+    let same =
+        |name: &str, want: &str| std::fs::read_to_string(entry.join(name)).is_ok_and(|s| s == want);
+    if entry.join("report.json").is_file() && same("input.v", verilog) && same("script.ys", &script)
+    {
+        return Ok(entry);
+    }
+    std::fs::create_dir_all(&root).map_err(|e| io_err("create", &root, e))?;
+    let tmp = root.join(format!(".tmp-{key}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| io_err("create", &tmp, e))?;
+    let write = |name: &str, text: &str| {
+        let p = tmp.join(name);
+        std::fs::write(&p, text).map_err(|e| io_err("write", &p, e))
+    };
+    write("input.v", verilog)?;
+    write("script.ys", &script)?;
+    let r = run(
+        "yosys",
+        &["-q", "-l", "yosys.log", "-s", "script.ys"],
+        Some(&tmp),
+    )?;
+    if !r.ok {
+        let log = std::fs::read_to_string(tmp.join("yosys.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(30).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(Error::new(format!(
+            "yosys {} synthesis of {top} failed:\n{}\n{}",
+            flow.name(),
+            r.output.trim_end(),
+            tail.join("\n")
+        )));
+    }
+    let json = std::fs::read_to_string(tmp.join("netlist.json"))
+        .map_err(|e| io_err("read", &tmp.join("netlist.json"), e))?;
+    let ltp = std::fs::read_to_string(tmp.join("ltp.txt"))
+        .map_err(|e| io_err("read", &tmp.join("ltp.txt"), e))?;
+    let cells = count_cells(&json, top)?;
+    let count = |f: fn(&str) -> bool| cells.iter().filter(|(t, _)| f(t)).map(|(_, n)| n).sum();
+    let cell_count: u64 = cells.values().sum();
+    let (luts, ffs, carry, dsps) = (count(is_lut), count(is_ff), count(is_carry), count(is_dsp));
+    let report = SynthReport {
+        module: top.to_string(),
+        flow,
+        yosys: version,
+        cell_count,
+        logic_cells: cell_count - ffs - carry - dsps,
+        luts,
+        ffs,
+        carry,
+        dsps,
+        longest_path: parse_ltp(&ltp)?,
+        netlist: entry.join("netlist.json"),
+        cells,
+    };
+    let report_json = serde_json::to_string_pretty(&report)
+        .map_err(|e| Error::new(format!("cannot serialize report: {e}")))?;
+    write("report.json", &report_json)?;
+    if std::fs::rename(&tmp, &entry).is_err() {
+        // Another process filled the entry first, or a stale entry is in the way.
+        if !(entry.join("report.json").is_file() && same("input.v", verilog)) {
+            let _ = std::fs::remove_dir_all(&entry);
+            std::fs::rename(&tmp, &entry).map_err(|e| io_err("rename", &tmp, e))?;
+        } else {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+    }
+    Ok(entry)
+}
+
+/// Synthesizes `verilog` (top module `top`) with `flow` and returns the parsed report.
+pub fn synthesize(verilog: &str, top: &str, flow: Flow) -> Result<SynthReport> {
+    let entry = run_cached(verilog, top, flow)?;
+    let p = entry.join("report.json");
+    let text = std::fs::read_to_string(&p).map_err(|e| io_err("read", &p, e))?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::new(format!("bad cached report {}: {e}", p.display())))
+}
+
+/// Yosys JSON netlist (flattened, mapped by `flow`) of `verilog` with top module `top`.
+pub fn netlist_json(verilog: &str, top: &str, flow: Flow) -> Result<String> {
+    let entry = run_cached(verilog, top, flow)?;
+    let p = entry.join("netlist.json");
+    std::fs::read_to_string(&p).map_err(|e| io_err("read", &p, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_depends_on_every_part() {
+        let a = content_hash(&["x", "y"]);
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, content_hash(&["xy", ""]));
+        assert_ne!(a, content_hash(&["x", "z"]));
+        assert_eq!(a, content_hash(&["x", "y"]));
+    }
+
+    #[test]
+    fn cell_classes() {
+        assert!(is_ff("$_DFF_P_") && is_ff("SB_DFFE") && is_ff("FDRE") && !is_ff("FDRE_X"));
+        assert!(is_lut("SB_LUT4") && is_lut("LUT6") && is_carry("CARRY4") && is_dsp("SB_MAC16"));
+        assert!(!is_ff("$_AND_") && !is_lut("$_MUX_"));
+        assert_eq!(
+            parse_ltp("Longest topological path in m (length=17):\n").unwrap(),
+            17
+        );
+    }
+}
