@@ -27,6 +27,8 @@ pub fn median_secs(reps: usize, mut f: impl FnMut()) -> f64 {
 /// One timed kernel, reported against the baseline.
 struct Row {
     name: String,
+    /// Operations per run (pairs, or int16fma lanes).
+    ops: usize,
     threads: usize,
     secs: f64,
     baseline: f64,
@@ -71,6 +73,7 @@ pub fn reference(n: usize, reps: usize, json_out: bool) -> Result<()> {
         let s1 = one.install(|| median_secs(reps, || run(&mut out16)));
         rows.push(Row {
             name: name.into(),
+            ops: n,
             threads: 1,
             secs: s1,
             baseline: base,
@@ -79,13 +82,14 @@ pub fn reference(n: usize, reps: usize, json_out: bool) -> Result<()> {
             let sn = median_secs(reps, || run(&mut out16));
             rows.push(Row {
                 name: name.into(),
+                ops: n,
                 threads,
                 secs: sn,
                 baseline: base,
             });
         }
     }
-    let int_rows = crate::bench::int16fma_rows(n, reps);
+    let (int_rows, notes) = int16fma_rows(n, reps);
     if json_out {
         let v = json!({
             "pairs": n,
@@ -93,10 +97,11 @@ pub fn reference(n: usize, reps: usize, json_out: bool) -> Result<()> {
             "statistic": "median wall time",
             "baseline": {"name": "f32 multiply loop over the same bf16 values (1 thread)", "secs": base},
             "kernels": rows.iter().chain(&int_rows).map(|r| json!({
-                "name": r.name, "threads": r.threads, "secs": r.secs,
+                "name": r.name, "ops": r.ops, "threads": r.threads, "secs": r.secs,
                 "baseline_secs": r.baseline, "ratio": r.secs / r.baseline,
             })).collect::<Vec<_>>(),
             "target": "lmul and fpmul <= 2x the f32 loop",
+            "notes": notes,
         });
         println!("{}", serde_json::to_string_pretty(&v).unwrap());
         return Ok(());
@@ -109,21 +114,76 @@ pub fn reference(n: usize, reps: usize, json_out: bool) -> Result<()> {
     );
     for r in rows.iter().chain(&int_rows) {
         println!(
-            "{:<40} {:>7} {:>10.2} {:>10.3} {:>7.2}x",
+            "{:<52} {:>7} {:>10.2} {:>10.3} {:>7.2}x",
             r.name,
             r.threads,
             r.secs * 1e3,
-            r.secs * 1e9 / n as f64,
+            r.secs * 1e9 / r.ops as f64,
             r.secs / r.baseline
         );
     }
     println!(
         "target: lmul and fpmul at most 2x the f32 loop (1-thread rows compare like with like)"
     );
+    println!("int16fma rows: ns/op per lane; baseline is the CPU instruction loop the row names, 1 thread");
+    for note in &notes {
+        println!("NOTE: {note}");
+    }
     Ok(())
 }
 
-/// The int16fma rows: the reference slice kernel against the CPU's instructions.
-fn int16fma_rows(_n: usize, _reps: usize) -> Vec<Row> {
-    Vec::new()
+/// The int16fma rows: the reference slice kernels against the CPU's own instructions on the
+/// same lanes (AVX512-VNNI when the CPU has it; AVX2 VPMADDWD+VPADDD, which equals VPDPWSSD,
+/// always on x86-64), with that loop as each row's baseline.
+fn int16fma_rows(n: usize, reps: usize) -> (Vec<Row>, Vec<String>) {
+    use pelab_sim::int16fma::{dpwssd_slice, hw, Mode};
+    let mut r = ChaCha8Rng::seed_from_u64(2);
+    let lanes = n / 2;
+    let a: Vec<i16> = (0..2 * lanes).map(|_| r.gen()).collect();
+    let b: Vec<i16> = (0..2 * lanes).map(|_| r.gen()).collect();
+    let acc0: Vec<i32> = (0..lanes).map(|_| r.gen()).collect();
+    let mut notes = Vec::new();
+    let mut rows = Vec::new();
+    let time = |f: &mut dyn FnMut(&mut [i32])| -> f64 {
+        let mut acc = acc0.clone();
+        median_secs(reps, || f(black_box(&mut acc)))
+    };
+    let vnni = hw::vnni_available();
+    if !vnni {
+        notes.push(
+            "AVX512-VNNI not available on this CPU: the VPDPWSSD/VPDPWSSDS instruction loops \
+             could not run; int16fma is timed against AVX2 VPMADDWD+VPADDD (same result as \
+             VPDPWSSD) instead"
+                .to_string(),
+        );
+    }
+    for mode in Mode::ALL {
+        let reference = time(&mut |acc| dpwssd_slice(mode, acc, &a, &b));
+        let (base_name, base) = if vnni {
+            let f = match mode {
+                Mode::Wrap => hw::dpwssd_vnni,
+                Mode::Saturate => hw::dpwssds_vnni,
+            };
+            (
+                "AVX512-VNNI intrinsic loop",
+                time(&mut |acc| f(acc, &a, &b).unwrap()),
+            )
+        } else if hw::avx2_available() {
+            (
+                "AVX2 VPMADDWD+VPADDD loop",
+                time(&mut |acc| hw::dpwssd_avx2(acc, &a, &b).unwrap()),
+            )
+        } else {
+            notes.push("no AVX2 either: int16fma has no hardware baseline here".into());
+            continue;
+        };
+        rows.push(Row {
+            name: format!("int16fma {} ref vs {base_name}", mode.policy_name()),
+            ops: lanes,
+            threads: 1,
+            secs: reference,
+            baseline: base,
+        });
+    }
+    (rows, notes)
 }

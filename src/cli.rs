@@ -44,11 +44,63 @@ enum Command {
         #[arg(required = true)]
         operands: Vec<String>,
     },
+    /// Write the Verilog of a PE configuration (or of every configuration with --all).
+    ///
+    /// One Verilog-2001 file per configuration, named after its module
+    /// (`pelab_<pe>_<format>_<policy>[_p<N>]`), with a header stating the configuration,
+    /// semantics, latency and ports. Files are written atomically.
+    Emit {
+        #[command(flatten)]
+        rtl: RtlArgs,
+        /// Every configuration of every PE.
+        #[arg(long, conflicts_with_all = ["pe", "format", "overflow", "pipeline", "variant"])]
+        all: bool,
+        /// Output directory.
+        #[arg(long, short, default_value = "out/verilog")]
+        out: std::path::PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Synthesize a PE configuration with Yosys and report its resources.
+    ///
+    /// Targets: `generic` (Yosys' generic gates via ABC, the gate set of the energy model),
+    /// `ice40` (Lattice iCE40 LUT4s), `xilinx` (7-series LUT6s, CARRY4, DSP48E1).
+    Synth {
+        #[command(flatten)]
+        rtl: RtlArgs,
+        /// Synthesis target.
+        #[arg(long, default_value = "generic")]
+        target: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks (ratios against a baseline measured in the same run).
     Bench {
         #[command(subcommand)]
         which: BenchCommand,
     },
+}
+
+/// Selects one RTL configuration.
+#[derive(clap::Args)]
+struct RtlArgs {
+    /// PE id (see `pelab list`).
+    pe: Option<String>,
+    /// Number format; defaults to the PE's only format when it has one.
+    #[arg(long, short)]
+    format: Option<String>,
+    /// Overflow / accumulation policy; defaults to the first one the configuration offers.
+    #[arg(long, visible_alias = "policy")]
+    overflow: Option<String>,
+    /// Register stages (PEs that offer pipelining).
+    #[arg(long, default_value_t = 0)]
+    pipeline: u32,
+    /// Structure variant of PEs that have several (e.g. int16fma `core` or `mac`); defaults
+    /// to the first.
+    #[arg(long)]
+    variant: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -80,6 +132,13 @@ pub fn run() -> Result<()> {
             json,
             operands,
         } => eval(&pe, format.as_deref(), overflow.as_deref(), &operands, json),
+        Command::Emit {
+            rtl,
+            all,
+            out,
+            json,
+        } => emit(&rtl, all, &out, json),
+        Command::Synth { rtl, target, json } => synth(&rtl, &target, json),
         Command::Bench { which } => match which {
             BenchCommand::Ref { n, reps, json } => crate::bench::reference(n, reps, json),
         },
@@ -171,5 +230,120 @@ fn eval(
             println!("  {k}: {v}");
         }
     }
+    Ok(())
+}
+
+/// Resolves the RTL configuration the arguments name; errors list what is valid.
+fn rtl_config(args: &RtlArgs) -> Result<(&'static dyn pelab_hdl::PeRtl, pelab_hdl::RtlConfig)> {
+    let Some(id) = args.pe.as_deref() else {
+        return Err(pelab_sim::Error::new(
+            "name a PE (see `pelab list`), or use --all",
+        ));
+    };
+    let pe = pelab_hdl::find(id)?;
+    let all = pe.configs();
+    let mut formats: Vec<&str> = all.iter().map(|c| c.format.as_str()).collect();
+    formats.dedup();
+    let format = match &args.format {
+        Some(f) => f.clone(),
+        None if formats.len() == 1 => formats[0].to_string(),
+        None => {
+            return Err(pelab_sim::Error::new(format!(
+                "{id} needs --format; formats with RTL: {}",
+                formats.join(", ")
+            )))
+        }
+    };
+    if !formats.contains(&format.as_str()) {
+        // Let the format layer say why (unknown, or no RTL for it).
+        pelab_hdl::format::rtl_format(&format)?;
+    }
+    let same = |c: &&pelab_hdl::RtlConfig| c.format == format;
+    let policy = match &args.overflow {
+        Some(p) => p.clone(),
+        None => all
+            .iter()
+            .find(same)
+            .map(|c| c.policy.clone())
+            .unwrap_or_default(),
+    };
+    let variant = match &args.variant {
+        Some(v) => v.clone(),
+        None => all
+            .iter()
+            .find(same)
+            .map(|c| c.variant.clone())
+            .unwrap_or_default(),
+    };
+    let cfg = pelab_hdl::RtlConfig::new(&format, &policy, args.pipeline).with_variant(&variant);
+    pelab_hdl::registry::validate(pe, &cfg)?;
+    Ok((pe, cfg))
+}
+
+fn emit(args: &RtlArgs, all: bool, out: &std::path::Path, json: bool) -> Result<()> {
+    let mut jobs = Vec::new();
+    if all {
+        for pe in pelab_hdl::registry() {
+            for cfg in pe.configs() {
+                jobs.push((pe, cfg));
+            }
+        }
+    } else {
+        jobs.push(rtl_config(args)?);
+    }
+    let mut written = Vec::new();
+    for (pe, cfg) in jobs {
+        let m = pe.verilog(&cfg)?;
+        let path = pelab_hdl::emit::write_module(out, &m)?;
+        written.push(json!({
+            "pe": pe.id(), "config": cfg, "module": m.name, "latency": m.latency,
+            "file": path.display().to_string(),
+        }));
+        if !json {
+            println!("{}", path.display());
+        }
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "files": written })).unwrap()
+        );
+    } else if written.len() > 1 {
+        eprintln!("wrote {} Verilog files to {}", written.len(), out.display());
+    }
+    Ok(())
+}
+
+fn synth(args: &RtlArgs, target: &str, json: bool) -> Result<()> {
+    let flow = pelab_hdl::Flow::parse(target)?;
+    let (pe, cfg) = rtl_config(args)?;
+    let m = pe.verilog(&cfg)?;
+    let r = pelab_hdl::synth::synthesize(&m.verilog, &m.name, flow)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"pe": pe.id(), "config": cfg, "report": r}))
+                .unwrap()
+        );
+        return Ok(());
+    }
+    println!("{} ({} flow, {})", r.module, flow.name(), r.yosys);
+    println!("  cells:        {}", r.cell_count);
+    println!("  logic cells:  {}", r.logic_cells);
+    if flow != pelab_hdl::Flow::Generic {
+        println!("  LUTs:         {}", r.luts);
+        println!("  carry cells:  {}", r.carry);
+        println!("  DSPs:         {}", r.dsps);
+    }
+    println!("  flip-flops:   {}", r.ffs);
+    println!(
+        "  longest path: {} cells (combinational, port/flop to port/flop)",
+        r.longest_path
+    );
+    println!("  by type:");
+    for (k, v) in &r.cells {
+        println!("    {k:<16} {v}");
+    }
+    println!("  netlist:      {}", r.netlist.display());
     Ok(())
 }
