@@ -151,7 +151,7 @@ fn round_f64_rne(fmt: &Format, p: f64, overflow: Overflow) -> u64 {
     let half = 1u64 << (shift - 1);
     let q = q + (rem > half || (rem == half && q & 1 == 1)) as u64;
     let mag = (((e_eff + fmt.bias as i64 - 1) as u64) << fmt.m).wrapping_add(q);
-    if e_eff + fmt.bias as i64 - 1 >= (1i64 << fmt.e) || mag > fmt.max_finite() {
+    if e_eff + fmt.bias as i64 > (1i64 << fmt.e) || mag > fmt.max_finite() {
         let ovf = match overflow {
             Overflow::Saturate => fmt.max_finite(),
             Overflow::Ieee => match fmt.kind {
