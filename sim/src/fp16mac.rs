@@ -41,19 +41,38 @@ pub fn fp16mac(acc: u32, a: u16, b: u16) -> u32 {
     ) as u32
 }
 
-/// The streaming MAC: an FP32 accumulator register updated once per cycle.
+/// The inputs of the streaming MAC during one clock cycle (one value per RTL port).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MacInputs {
+    /// Synchronous reset, active high; highest priority.
+    pub reset: bool,
+    /// Synchronous clear, active high; beats `en`, the operands of that cycle are ignored.
+    pub clear: bool,
+    /// Accumulate enable, active high; when low (and no reset/clear) the register holds.
+    pub en: bool,
+    /// FP16 operand `a`.
+    pub a: u16,
+    /// FP16 operand `b`.
+    pub b: u16,
+}
+
+/// The streaming MAC: an FP32 accumulator register updated by one [`fp16mac`] per clock, with
+/// the same control ports and priorities as the `int16fma` streaming MAC.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fp16Mac {
-    /// The FP32 accumulator code.
+    /// The FP32 accumulator register (the `acc` output port); +0 after reset.
     pub acc: u32,
 }
 
 impl Fp16Mac {
-    /// One clock cycle: with `clear` the accumulator restarts from +0 (`acc = 0 + a·b`),
-    /// otherwise `acc = acc + a·b`.
-    pub fn step(&mut self, clear: bool, a: u16, b: u16) -> u32 {
-        let base = if clear { 0 } else { self.acc };
-        self.acc = fp16mac(base, a, b);
+    /// One rising clock edge. Priority: `reset`, then `clear` (both load +0), then `en`
+    /// (load `acc + a·b`); otherwise the register holds. Returns the new `acc`.
+    pub fn clock(&mut self, i: &MacInputs) -> u32 {
+        if i.reset || i.clear {
+            self.acc = 0;
+        } else if i.en {
+            self.acc = fp16mac(self.acc, i.a, i.b);
+        }
         self.acc
     }
 }

@@ -407,3 +407,18 @@ fn bf16_slice_kernel_every_pair_with_a_subnormal_range_product() {
     }
     assert!(a.len() > 1_000_000, "{} pairs", a.len());
 }
+
+#[test]
+fn fp16mac_streaming_control() {
+    use pelab_sim::fp16mac::{Fp16Mac, MacInputs};
+    let mut m = Fp16Mac::default();
+    let one = 0x3C00; // 1.0
+    let two = 0x4000; // 2.0
+    let step = |m: &mut Fp16Mac, reset, clear, en, a, b| m.clock(&MacInputs { reset, clear, en, a, b });
+    assert_eq!(step(&mut m, false, false, true, two, two), 0x4080_0000); // 4
+    assert_eq!(step(&mut m, false, false, false, two, two), 0x4080_0000); // hold
+    assert_eq!(step(&mut m, false, false, true, one, two), 0x40C0_0000); // 6
+    assert_eq!(step(&mut m, false, true, true, one, two), 0); // clear beats en
+    assert_eq!(step(&mut m, false, false, true, one, one), 0x3F80_0000); // 1
+    assert_eq!(step(&mut m, true, false, true, one, one), 0); // reset
+}
