@@ -51,6 +51,14 @@ fn eval_prints_hex_and_value() {
     assert_eq!(v["details"]["K"], "3F780000");
     let out = ok(&["eval", "fp16mac", "3F800000", "3C00", "4000"]);
     assert!(out.starts_with("40400000 3\n"), "{out}");
+    // INT32 max + 1: VPDPWSSDS clamps, VPDPWSSD wraps.
+    let out = ok(&["eval", "int16fma", "7FFFFFFF", "1", "0", "1", "0", "--overflow", "saturate"]);
+    assert!(out.starts_with("7FFFFFFF 2147483647\n"), "{out}");
+    let out = ok(&["eval", "int16fma", "7FFFFFFF", "1", "0", "1", "0"]);
+    assert!(out.starts_with("80000000 -2147483648\n"), "{out}");
+    // The BitMoD group worked through cycle by cycle in docs/bitmod.md section 8.
+    let out = ok(&["eval", "bitmod", "er+", "03", "8123", "4000", "3C00", "BC00", "3555"]);
+    assert!(out.starts_with("13007800 60\n"), "{out}");
 }
 
 #[test]
@@ -67,4 +75,9 @@ fn bad_input_is_named() {
     assert!(err(&["eval", "lmul", "-f", "bf16", "1", "1", "--overflow", "wrap"]).contains("valid: saturate, ieee"));
     assert!(err(&["eval", "lmul", "-f", "e12m3", "1", "1"]).contains("out of range"));
     assert!(err(&["eval", "fp16mac", "-f", "bf16", "0", "0", "0"]).contains("fp16mac takes format fp16"));
+    assert!(err(&["eval", "int16fma", "-f", "fp16", "0", "0", "0", "0", "0"]).contains("int16"));
+    let e = err(&["eval", "int16fma", "100000000", "0", "0", "0", "0"]);
+    assert!(e.contains("ACC") && e.contains("32 bits"), "{e}");
+    let e = err(&["eval", "bitmod", "er+", "03", "8123", "4000", "3C00", "BC00"]);
+    assert!(e.contains("activation"), "{e}");
 }
