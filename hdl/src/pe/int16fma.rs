@@ -6,9 +6,9 @@
 //!   [-2^32 + 2^16, 2^32 - 1]). `wrap` keeps the low 32 bits (VPDPWSSD); `saturate` clamps the
 //!   exact sum to [-2^31, 2^31 - 1] (VPDPWSSDS): bits 32 and 31 of the sum differ exactly when
 //!   it left the INT32 range.
-//! - [`Int16FmaMac`]: the core plus a 32-bit accumulator register. On each rising edge the
-//!   register loads `core(acc, a, b)`, where `acc` is the register itself, or 0 when `clear` is
-//!   high (so `clear` starts a new sum with that cycle's products).
+//! - [`Int16FmaMac`]: the core plus the 32-bit accumulator register of a streaming MAC, with
+//!   synchronous `reset`, `clear` and `en` (the cycle behaviour of the reference model
+//!   `pelab_sim::int16fma::StreamingMac`).
 
 use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
 use crate::registry::{policy_tag, validate, PeRtl, RtlConfig};
@@ -140,12 +140,20 @@ impl Logic for Int16FmaCore {
 }
 
 /// Streaming MAC: the core plus the accumulator register (latency 1).
+///
+/// At each rising edge of `clock`, the first matching rule applies: `reset` loads 0, `clear`
+/// loads 0 (that cycle's operands are not accumulated), `en` loads `core(acc, a, b)`; else the
+/// register holds.
 #[derive(LogicBlock)]
 pub struct Int16FmaMac {
     /// Clock; the accumulator samples on its rising edge.
     pub clock: Signal<In, Clock>,
-    /// Start a new sum: this cycle's products are added to 0 instead of the accumulator.
+    /// Synchronous reset, active high, highest priority: the accumulator becomes 0.
+    pub reset: Signal<In, Bit>,
+    /// Synchronous clear, active high: the accumulator becomes 0 (a new sum starts).
     pub clear: Signal<In, Bit>,
+    /// Accumulate enable, active high.
+    pub en: Signal<In, Bit>,
     /// a0, INT16.
     pub a0: Signal<In, Bits<16>>,
     /// a1, INT16.
@@ -155,7 +163,7 @@ pub struct Int16FmaMac {
     /// b1, INT16.
     pub b1: Signal<In, Bits<16>>,
     /// The accumulator register, INT32.
-    pub y: Signal<Out, Bits<32>>,
+    pub acc: Signal<Out, Bits<32>>,
     core: Int16FmaCore,
     acc_reg: DFF<Bits<32>>,
     zero: Constant<Bits<32>>,
@@ -166,12 +174,14 @@ impl Int16FmaMac {
     pub fn new(saturate: bool) -> Self {
         Self {
             clock: Default::default(),
+            reset: Default::default(),
             clear: Default::default(),
+            en: Default::default(),
             a0: Default::default(),
             a1: Default::default(),
             b0: Default::default(),
             b1: Default::default(),
-            y: Default::default(),
+            acc: Default::default(),
             core: Int16FmaCore::new(saturate),
             acc_reg: Default::default(),
             zero: Constant::new(bits(0)),
@@ -183,17 +193,19 @@ impl Logic for Int16FmaMac {
     #[hdl_gen]
     fn update(&mut self) {
         self.acc_reg.clock.next = self.clock.val();
-        if self.clear.val() {
-            self.core.acc.next = self.zero.val();
-        } else {
-            self.core.acc.next = self.acc_reg.q.val();
-        }
+        self.core.acc.next = self.acc_reg.q.val();
         self.core.a0.next = self.a0.val();
         self.core.a1.next = self.a1.val();
         self.core.b0.next = self.b0.val();
         self.core.b1.next = self.b1.val();
-        self.acc_reg.d.next = self.core.y.val();
-        self.y.next = self.acc_reg.q.val();
+        if self.reset.val() | self.clear.val() {
+            self.acc_reg.d.next = self.zero.val();
+        } else if self.en.val() {
+            self.acc_reg.d.next = self.core.y.val();
+        } else {
+            self.acc_reg.d.next = self.acc_reg.q.val();
+        }
+        self.acc.next = self.acc_reg.q.val();
     }
 }
 
@@ -230,17 +242,22 @@ impl Int16FmaRtl {
         let timing;
         if cfg.variant == "mac" {
             sem.push(
-                "Accumulator register: on each rising edge acc <= core(clear ? 0 : acc, a0, a1, \
-                 b0, b1); y is the register."
+                "Accumulator register, at each rising edge of clock: reset -> 0, else clear -> 0 \
+                 (that cycle's operands are not accumulated), else en -> acc + a0*b0 + a1*b1 \
+                 (policy above), else hold. acc is the register itself."
                     .into(),
             );
-            timing = "y includes the operands sampled at the previous rising edge.".into();
+            timing = "acc includes the operands presented before the rising edge that \
+                      accumulated them; no combinational path from any input to acc."
+                .into();
             ports.push(Port::input("clock", 1, "clock, rising edge"));
             ports.push(Port::input(
-                "clear",
+                "reset",
                 1,
-                "start a new sum with this cycle's products",
+                "synchronous reset, active high, highest priority",
             ));
+            ports.push(Port::input("clear", 1, "synchronous clear, active high"));
+            ports.push(Port::input("en", 1, "accumulate enable, active high"));
         } else {
             timing = "Combinational: y follows the inputs.".into();
             ports.push(Port::input("acc", 32, "accumulator in, INT32"));
@@ -248,12 +265,11 @@ impl Int16FmaRtl {
         for n in ["a0", "a1", "b0", "b1"] {
             ports.push(Port::input(n, 16, format!("{n}, INT16")));
         }
-        let y_doc = if cfg.variant == "mac" {
-            "accumulator register, INT32"
+        if cfg.variant == "mac" {
+            ports.push(Port::output("acc", 32, "accumulator register, INT32"));
         } else {
-            "result, INT32"
-        };
-        ports.push(Port::output("y", 32, y_doc));
+            ports.push(Port::output("y", 32, "result, INT32"));
+        }
         ModuleSpec {
             name: self.module_name(cfg),
             pe: "int16fma".into(),
