@@ -15,6 +15,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
 
+/// One INT16 FMA case: acc, (a0, a1), (b0, b1).
+type Case = (i32, [i16; 2], [i16; 2]);
+
 fn netlist_of(pe: &str, cfg: &RtlConfig) -> Netlist {
     let m = find(pe).unwrap().verilog(cfg).unwrap();
     let json = netlist_json(&m.verilog, &m.name, Flow::Generic).unwrap();
@@ -85,7 +88,7 @@ fn int16fma_core_gate_netlist_matches_reference() {
                     r.gen()
                 }
             };
-            let cases: Vec<(i32, [i16; 2], [i16; 2])> = (0..64)
+            let cases: Vec<Case> = (0..64)
                 .map(|_| {
                     (
                         rng.gen(),
@@ -94,9 +97,7 @@ fn int16fma_core_gate_netlist_matches_reference() {
                     )
                 })
                 .collect();
-            let col = |f: &dyn Fn(&(i32, [i16; 2], [i16; 2])) -> u64| {
-                cases.iter().map(f).collect::<Vec<u64>>()
-            };
+            let col = |f: &dyn Fn(&Case) -> u64| cases.iter().map(f).collect::<Vec<u64>>();
             let acc = col(&|c| c.0 as u32 as u64);
             let a0 = col(&|c| c.1[0] as u16 as u64);
             let a1 = col(&|c| c.1[1] as u16 as u64);
