@@ -24,7 +24,8 @@ pub enum Flow {
     Generic,
     /// `synth_ice40` (Lattice iCE40: SB_LUT4, SB_CARRY, SB_DFF*).
     Ice40,
-    /// `synth_xilinx` (Xilinx 7-series: LUT1..6, CARRY4, FD*, DSP48E1).
+    /// `synth_xilinx -noiopad` (Xilinx 7-series: LUT1..6, MUXF7/8, CARRY4, FD*, DSP48E1; no I/O
+    /// buffers, since a PE is an inner block).
     Xilinx,
 }
 
@@ -61,7 +62,7 @@ impl Flow {
                 format!("synth -flatten -top {top}\nabc -g {GENERIC_GATES}\nopt_clean -purge\n")
             }
             Flow::Ice40 => format!("synth_ice40 -flatten -top {top}\n"),
-            Flow::Xilinx => format!("synth_xilinx -flatten -top {top}\n"),
+            Flow::Xilinx => format!("synth_xilinx -flatten -noiopad -top {top}\n"),
         };
         format!(
             "read_verilog input.v\nhierarchy -check -top {top}\n{map}\
@@ -83,7 +84,8 @@ pub struct SynthReport {
     pub cells: BTreeMap<String, u64>,
     /// All cells.
     pub cell_count: u64,
-    /// Logic cells that are neither flip-flops, carry cells nor DSPs (gates or LUTs).
+    /// Logic cells: all cells but flip-flops, carry cells, DSPs and I/O buffers (generic gates;
+    /// LUTs and wide-function multiplexers such as MUXF7 on FPGAs).
     pub logic_cells: u64,
     /// LUTs (FPGA flows; 0 for the generic flow).
     pub luts: u64,
@@ -159,6 +161,9 @@ fn is_carry(t: &str) -> bool {
 fn is_dsp(t: &str) -> bool {
     t.contains("MAC16") || t.starts_with("DSP")
 }
+fn is_io(t: &str) -> bool {
+    matches!(t, "IBUF" | "OBUF" | "IOBUF" | "OBUFT" | "SB_IO")
+}
 
 fn parse_ltp(text: &str) -> Result<u64> {
     let at = text
@@ -222,12 +227,13 @@ fn run_cached(verilog: &str, top: &str, flow: Flow) -> Result<PathBuf> {
     let count = |f: fn(&str) -> bool| cells.iter().filter(|(t, _)| f(t)).map(|(_, n)| n).sum();
     let cell_count: u64 = cells.values().sum();
     let (luts, ffs, carry, dsps) = (count(is_lut), count(is_ff), count(is_carry), count(is_dsp));
+    let ios: u64 = count(is_io);
     let report = SynthReport {
         module: top.to_string(),
         flow,
         yosys: version,
         cell_count,
-        logic_cells: cell_count - ffs - carry - dsps,
+        logic_cells: cell_count - ffs - carry - dsps - ios,
         luts,
         ffs,
         carry,
