@@ -6,6 +6,7 @@
 pub mod error;
 pub mod format;
 pub mod pe;
+pub mod samples;
 
 pub mod bitmod;
 pub mod fp16mac;
