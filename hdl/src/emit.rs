@@ -140,6 +140,259 @@ fn left_cast_re() -> &'static Regex {
     re(&LEFT_CAST, r"\) & (\d+)'h([0-9a-f]+)\)")
 }
 
+/// Reserved words of Verilog and SystemVerilog (IEEE 1800-2017 Annex B): no signal or module
+/// may be named like one, whatever language mode a tool reads the file in.
+const KEYWORDS: &[&str] = &[
+    "accept_on",
+    "alias",
+    "always",
+    "always_comb",
+    "always_ff",
+    "always_latch",
+    "and",
+    "assert",
+    "assign",
+    "assume",
+    "automatic",
+    "before",
+    "begin",
+    "bind",
+    "bins",
+    "binsof",
+    "bit",
+    "break",
+    "buf",
+    "bufif0",
+    "bufif1",
+    "byte",
+    "case",
+    "casex",
+    "casez",
+    "cell",
+    "chandle",
+    "checker",
+    "class",
+    "clocking",
+    "cmos",
+    "config",
+    "const",
+    "constraint",
+    "context",
+    "continue",
+    "cover",
+    "covergroup",
+    "coverpoint",
+    "cross",
+    "deassign",
+    "default",
+    "defparam",
+    "design",
+    "disable",
+    "dist",
+    "do",
+    "edge",
+    "else",
+    "end",
+    "endcase",
+    "endchecker",
+    "endclass",
+    "endclocking",
+    "endconfig",
+    "endfunction",
+    "endgenerate",
+    "endgroup",
+    "endinterface",
+    "endmodule",
+    "endpackage",
+    "endprimitive",
+    "endprogram",
+    "endproperty",
+    "endspecify",
+    "endsequence",
+    "endtable",
+    "endtask",
+    "enum",
+    "event",
+    "eventually",
+    "expect",
+    "export",
+    "extends",
+    "extern",
+    "final",
+    "first_match",
+    "for",
+    "force",
+    "foreach",
+    "forever",
+    "fork",
+    "forkjoin",
+    "function",
+    "generate",
+    "genvar",
+    "global",
+    "highz0",
+    "highz1",
+    "if",
+    "iff",
+    "ifnone",
+    "ignore_bins",
+    "illegal_bins",
+    "implements",
+    "implies",
+    "import",
+    "incdir",
+    "include",
+    "initial",
+    "inout",
+    "input",
+    "inside",
+    "instance",
+    "int",
+    "integer",
+    "interconnect",
+    "interface",
+    "intersect",
+    "join",
+    "join_any",
+    "join_none",
+    "large",
+    "let",
+    "liblist",
+    "library",
+    "local",
+    "localparam",
+    "logic",
+    "longint",
+    "macromodule",
+    "matches",
+    "medium",
+    "modport",
+    "module",
+    "nand",
+    "negedge",
+    "nettype",
+    "new",
+    "nexttime",
+    "nmos",
+    "nor",
+    "noshowcancelled",
+    "not",
+    "notif0",
+    "notif1",
+    "null",
+    "or",
+    "output",
+    "package",
+    "packed",
+    "parameter",
+    "pmos",
+    "posedge",
+    "primitive",
+    "priority",
+    "program",
+    "property",
+    "protected",
+    "pull0",
+    "pull1",
+    "pulldown",
+    "pullup",
+    "pulsestyle_ondetect",
+    "pulsestyle_onevent",
+    "pure",
+    "rand",
+    "randc",
+    "randcase",
+    "randsequence",
+    "rcmos",
+    "real",
+    "realtime",
+    "ref",
+    "reg",
+    "reject_on",
+    "release",
+    "repeat",
+    "restrict",
+    "return",
+    "rnmos",
+    "rpmos",
+    "rtran",
+    "rtranif0",
+    "rtranif1",
+    "s_always",
+    "s_eventually",
+    "s_nexttime",
+    "s_until",
+    "s_until_with",
+    "scalared",
+    "sequence",
+    "shortint",
+    "shortreal",
+    "showcancelled",
+    "signed",
+    "small",
+    "soft",
+    "solve",
+    "specify",
+    "specparam",
+    "static",
+    "string",
+    "strong",
+    "strong0",
+    "strong1",
+    "struct",
+    "super",
+    "supply0",
+    "supply1",
+    "sync_accept_on",
+    "sync_reject_on",
+    "table",
+    "tagged",
+    "task",
+    "this",
+    "throughout",
+    "time",
+    "timeprecision",
+    "timeunit",
+    "tran",
+    "tranif0",
+    "tranif1",
+    "tri",
+    "tri0",
+    "tri1",
+    "triand",
+    "trior",
+    "trireg",
+    "type",
+    "typedef",
+    "union",
+    "unique",
+    "unique0",
+    "unsigned",
+    "until",
+    "until_with",
+    "untyped",
+    "use",
+    "uwire",
+    "var",
+    "vectored",
+    "virtual",
+    "void",
+    "wait",
+    "wait_order",
+    "wand",
+    "weak",
+    "weak0",
+    "weak1",
+    "while",
+    "wildcard",
+    "wire",
+    "with",
+    "within",
+    "wor",
+    "xnor",
+    "xor",
+];
+
 /// A declared signal: width and signedness.
 #[derive(Debug, Clone, Copy)]
 struct Decl {
@@ -262,6 +515,21 @@ fn rename_modules(text: &str, name: &str) -> (String, Vec<String>) {
     (renamed, children)
 }
 
+/// Refuses signal and module names that are Verilog or SystemVerilog keywords.
+fn check_names(text: &str) -> Result<()> {
+    for (module, decls) in declarations(text) {
+        for name in std::iter::once(&module).chain(decls.keys()) {
+            if KEYWORDS.contains(&name.as_str()) {
+                return Err(Error::new(format!(
+                    "Verilog emission: '{name}' in module {module} is a (System)Verilog keyword; \
+                     rename the rust-hdl field"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Checks the ports of the top module against the documented ones.
 fn check_ports(text: &str, spec: &ModuleSpec) -> Result<()> {
     let decls = declarations(text);
@@ -378,6 +646,7 @@ pub fn emit_block<B: Block>(block: &mut B, spec: &ModuleSpec) -> Result<RtlModul
     let raw = generate_verilog_unchecked(block);
     let (renamed, submodules) = rename_modules(&raw, &spec.name);
     let body = fix_casts(&renamed)?;
+    check_names(&body)?;
     check_ports(&body, spec)?;
     let has_registers = body.contains("always @(posedge");
     let mut text = header(spec, &submodules, has_registers);
@@ -415,6 +684,13 @@ pub fn emit_block<B: Block>(block: &mut B, spec: &ModuleSpec) -> Result<RtlModul
     })
 }
 
+/// A number that differs between calls in this process (temporary names of parallel writers).
+pub(crate) fn unique() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
 /// Writes `text` to `path` atomically: a temporary file in the same directory, then a rename.
 pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
     let dir = path
@@ -424,7 +700,7 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::new(format!("cannot create directory {}: {e}", dir.display())))?;
     let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("out");
-    let tmp = dir.join(format!(".{file}.tmp{}", std::process::id()));
+    let tmp = dir.join(format!(".{file}.tmp{}-{}", std::process::id(), unique()));
     std::fs::write(&tmp, text)
         .map_err(|e| Error::new(format!("cannot write {}: {e}", tmp.display())))?;
     std::fs::rename(&tmp, path).map_err(|e| {
@@ -472,6 +748,14 @@ mod tests {
         let bad = "module top(a);\n  input wire  [7:0] a;\n  always @(*) begin\n    y = ((a + a) & 9'h1ff);\n  end\nendmodule\n";
         let e = fix_casts(bad).unwrap_err().to_string();
         assert!(e.contains("bit_cast of an expression"), "{e}");
+    }
+
+    #[test]
+    fn keyword_names_are_refused() {
+        let bad = "module top(a);\n  input wire  [7:0] a;\n  reg  [5:0] dist;\nendmodule\n";
+        let e = check_names(bad).unwrap_err().to_string();
+        assert!(e.contains("'dist'"), "{e}");
+        assert!(check_names(RAW).is_ok());
     }
 
     #[test]

@@ -193,7 +193,11 @@ fn run_cached(verilog: &str, top: &str, flow: Flow) -> Result<PathBuf> {
         return Ok(entry);
     }
     std::fs::create_dir_all(&root).map_err(|e| io_err("create", &root, e))?;
-    let tmp = root.join(format!(".tmp-{key}-{}", std::process::id()));
+    let tmp = root.join(format!(
+        ".tmp-{key}-{}-{}",
+        std::process::id(),
+        crate::emit::unique()
+    ));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(|e| io_err("create", &tmp, e))?;
     let write = |name: &str, text: &str| {
