@@ -76,6 +76,53 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write golden vectors of a PE configuration (text file plus a `.mem` companion).
+    ///
+    /// The text file has `#` header lines (pe, format, policy, seed, count, generator...) and one
+    /// case per line: uppercase hex fields, inputs then expected outputs. Without --exhaustive,
+    /// a corner set (zeros, subnormal edges, min/max normal, Inf, NaN, ties, over/underflow)
+    /// comes first, then seeded random cases.
+    Vectors {
+        #[command(flatten)]
+        rtl: RtlArgs,
+        #[command(flatten)]
+        set: SetArgs,
+        /// Output file (the packed companion gets the extension .mem).
+        #[arg(long, short)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Verify Verilog against golden vectors in real simulators.
+    ///
+    /// Emits the configuration's Verilog (or takes yours with --rtl), generates the vectors
+    /// (or reads --vectors FILE), writes a self-checking testbench, runs each simulator and
+    /// prints simulator x passed / failed / vectors per second. Exit status 1 on any failure.
+    Verify {
+        #[command(flatten)]
+        rtl: RtlArgs,
+        #[command(flatten)]
+        set: SetArgs,
+        /// Read the vectors from this file instead of generating them.
+        #[arg(long, conflicts_with_all = ["exhaustive", "count"])]
+        vectors: Option<std::path::PathBuf>,
+        /// Simulators: a comma-separated list of icarus, verilator, or all.
+        #[arg(long, default_value = "all")]
+        sim: String,
+        /// Verify these Verilog files instead of pelab's emitted module (same port conventions).
+        #[arg(long, num_args = 1..)]
+        rtl_files: Vec<std::path::PathBuf>,
+        /// Top module of --rtl-files (default: pelab's module name for the configuration).
+        #[arg(long)]
+        top: Option<String>,
+        /// Time limit per simulator step (compile or run), seconds.
+        #[arg(long, default_value_t = 1800)]
+        timeout: u64,
+        /// Working directory for testbenches, vectors and logs.
+        #[arg(long, default_value = "out/verify")]
+        work: std::path::PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks (ratios against a baseline measured in the same run).
     Bench {
         #[command(subcommand)]
@@ -101,6 +148,33 @@ struct RtlArgs {
     /// to the first.
     #[arg(long)]
     variant: Option<String>,
+}
+
+/// Which cases a vector set holds.
+#[derive(clap::Args)]
+struct SetArgs {
+    /// Every case of the input space (e.g. all 2^16 pairs of an 8-bit format).
+    #[arg(long, conflicts_with = "count")]
+    exhaustive: bool,
+    /// Number of cases: the corner set first, then seeded random cases.
+    #[arg(long)]
+    count: Option<u64>,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Only part k of N of the set (contiguous, jointly complete), e.g. 3/8.
+    #[arg(long, default_value = "1/1")]
+    shard: String,
+}
+
+impl SetArgs {
+    fn set(&self, default_count: u64) -> pelab_testbench::CaseSet {
+        if self.exhaustive {
+            pelab_testbench::CaseSet::Exhaustive
+        } else {
+            pelab_testbench::CaseSet::Count(self.count.unwrap_or(default_count))
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -139,6 +213,28 @@ pub fn run() -> Result<()> {
             json,
         } => emit(&rtl, all, &out, json),
         Command::Synth { rtl, target, json } => synth(&rtl, &target, json),
+        Command::Vectors { rtl, set, out } => vectors(&rtl, &set, out.as_deref()),
+        Command::Verify {
+            rtl,
+            set,
+            vectors,
+            sim,
+            rtl_files,
+            top,
+            timeout,
+            work,
+            json,
+        } => verify(
+            &rtl,
+            &set,
+            vectors.as_deref(),
+            &sim,
+            &rtl_files,
+            top,
+            timeout,
+            &work,
+            json,
+        ),
         Command::Bench { which } => match which {
             BenchCommand::Ref { n, reps, json } => crate::bench::reference(n, reps, json),
         },
@@ -346,4 +442,157 @@ fn synth(args: &RtlArgs, target: &str, json: bool) -> Result<()> {
     }
     println!("  netlist:      {}", r.netlist.display());
     Ok(())
+}
+
+fn vectors(args: &RtlArgs, set: &SetArgs, out: Option<&std::path::Path>) -> Result<()> {
+    let (_, cfg) = rtl_config(args)?;
+    let pe = pelab_testbench::find(args.pe.as_deref().unwrap_or_default())?;
+    let shard = pelab_testbench::Shard::parse(&set.shard)?;
+    let v = pelab_testbench::vectors::generate(pe, &cfg, set.set(10_000), set.seed, shard)?;
+    match out {
+        Some(path) => {
+            let mem = v.write(path)?;
+            eprintln!(
+                "wrote {} cases ({} rows) to {} and {}",
+                v.cases,
+                v.rows.len(),
+                path.display(),
+                mem.display()
+            );
+        }
+        None => print!("{}", v.to_text()),
+    }
+    Ok(())
+}
+
+/// Parses `--sim`.
+fn simulators(list: &str) -> Result<Vec<pelab_testbench::Simulator>> {
+    use pelab_testbench::Simulator;
+    let mut v = Vec::new();
+    for s in list.split(',') {
+        match s.trim() {
+            "all" => v.extend([Simulator::Icarus, Simulator::Verilator]),
+            "icarus" => v.push(Simulator::Icarus),
+            "verilator" => v.push(Simulator::Verilator),
+            other => {
+                return Err(pelab_sim::Error::new(format!(
+                    "unknown simulator '{other}'; valid: icarus, verilator, all"
+                )))
+            }
+        }
+    }
+    v.dedup();
+    Ok(v)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn verify(
+    args: &RtlArgs,
+    set: &SetArgs,
+    vectors: Option<&std::path::Path>,
+    sim: &str,
+    rtl_files: &[std::path::PathBuf],
+    top: Option<String>,
+    timeout: u64,
+    work: &std::path::Path,
+    json: bool,
+) -> Result<()> {
+    let sims = simulators(sim)?;
+    let (rtl, cfg) = rtl_config(args)?;
+    let pe = pelab_testbench::find(rtl.id())?;
+    let v = match vectors {
+        Some(path) => pelab_testbench::vectors::parse(path, pe, &cfg)?,
+        None => {
+            let shard = pelab_testbench::Shard::parse(&set.shard)?;
+            pelab_testbench::vectors::generate(pe, &cfg, set.set(10_000), set.seed, shard)?
+        }
+    };
+    let dut = if rtl_files.is_empty() {
+        pelab_testbench::verify::Dut::Emitted
+    } else {
+        pelab_testbench::verify::Dut::User {
+            files: rtl_files.to_vec(),
+            top,
+        }
+    };
+    let dir = work.join(rtl.module_name(&cfg));
+    let report = pelab_testbench::verify::verify(
+        pe,
+        &cfg,
+        &v,
+        &dut,
+        &sims,
+        &dir,
+        std::time::Duration::from_secs(timeout),
+    )?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report).unwrap());
+    } else {
+        print_report(pe, &report);
+    }
+    if report.passed() {
+        Ok(())
+    } else {
+        Err(pelab_sim::Error::new(format!(
+            "{} failed verification",
+            report.module
+        )))
+    }
+}
+
+fn print_report(pe: &dyn pelab_testbench::PeVectors, r: &pelab_testbench::verify::Report) {
+    println!(
+        "{} ({}): {} cases, {} rows",
+        r.module, r.source, r.cases, r.rows
+    );
+    println!(
+        "  {:<10} {:<9} {:>10} {:>10} {:>12} {:>10}",
+        "simulator", "status", "passed", "failed", "vectors/s", "compile s"
+    );
+    for run in &r.runs {
+        println!(
+            "  {:<10} {:<9} {:>10} {:>10} {:>12.0} {:>10.1}",
+            run.sim,
+            format!("{:?}", run.status).to_lowercase(),
+            run.passed,
+            run.failed,
+            run.vectors_per_sec,
+            run.compile_secs
+        );
+    }
+    let layout = pe.layout(&r.config).ok();
+    for run in &r.runs {
+        for m in &run.mismatches {
+            let outs: Vec<String> = layout
+                .as_ref()
+                .map_or(vec![], |l| l.outputs().map(|f| f.name.clone()).collect());
+            let mut line = format!("  {} row {}: inputs", run.sim, m.row);
+            for x in &m.inputs {
+                line.push_str(&format!(" {x:X}"));
+            }
+            for (i, name) in outs.iter().enumerate() {
+                let e = m.expected.get(i).copied().unwrap_or(0);
+                let g = m.got.get(i).copied().flatten();
+                line.push_str(&format!(
+                    "; {name} expected {e:X} ({}) got {}",
+                    pe.describe_output(&r.config, name, e),
+                    g.map_or("X".to_string(), |g| format!(
+                        "{g:X} ({})",
+                        pe.describe_output(&r.config, name, g)
+                    ))
+                ));
+            }
+            println!("{line}");
+        }
+        if matches!(
+            run.status,
+            pelab_testbench::Status::Crashed | pelab_testbench::Status::TimedOut
+        ) {
+            println!(
+                "  {} {:?}; last output:\n{}",
+                run.sim, run.status, run.log_tail
+            );
+        }
+    }
+    println!("  work directory: {}", r.work_dir.display());
 }

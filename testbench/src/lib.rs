@@ -1,0 +1,14 @@
+//! pelab-testbench: golden vectors from the reference models, self-checking Verilog
+//! testbenches, the Icarus and Verilator runners, and the verification flow that ties them
+//! together over the *emitted* Verilog (or a user's own RTL).
+
+pub mod pe;
+pub mod ports;
+pub mod run;
+pub mod tb;
+pub mod vectors;
+pub mod verify;
+
+pub use pe::{find, registry, PeVectors};
+pub use run::{SimRun, Simulator, Status};
+pub use vectors::{CaseSet, Layout, Shard, VectorSet};

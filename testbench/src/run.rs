@@ -1,0 +1,248 @@
+//! Simulator runners: Icarus Verilog and Verilator over a testbench, the DUT sources and the
+//! packed vectors, with compile and run times, a time limit, and the testbench's verdict.
+
+use pelab_hdl::tools::require_tool;
+use pelab_sim::{Error, Result};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A Verilog simulator pelab can drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Simulator {
+    /// Icarus Verilog (`iverilog` + `vvp`).
+    Icarus,
+    /// Verilator (`--binary --timing`).
+    Verilator,
+}
+
+impl Simulator {
+    /// Name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Simulator::Icarus => "icarus",
+            Simulator::Verilator => "verilator",
+        }
+    }
+}
+
+/// How a simulation ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every vector passed.
+    Passed,
+    /// The testbench reported mismatches (or read no vectors).
+    Failed,
+    /// The compiler or simulator failed without a verdict.
+    Crashed,
+    /// The time limit ran out.
+    TimedOut,
+}
+
+/// One mismatch as the testbench printed it (hex fields).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mismatch {
+    /// Row index in the vector set.
+    pub row: u64,
+    /// Input fields.
+    pub inputs: Vec<u64>,
+    /// Expected outputs.
+    pub expected: Vec<u64>,
+    /// Outputs the DUT produced (`None` where they held X or Z).
+    pub got: Vec<Option<u64>>,
+}
+
+/// The result of one simulator run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimRun {
+    /// Simulator.
+    pub sim: String,
+    /// Verdict.
+    pub status: Status,
+    /// Rows that passed.
+    pub passed: u64,
+    /// Rows that failed.
+    pub failed: u64,
+    /// Compile (elaboration / C++ build) time, seconds.
+    pub compile_secs: f64,
+    /// Simulation time, seconds.
+    pub run_secs: f64,
+    /// Rows per second of simulation time.
+    pub vectors_per_sec: f64,
+    /// The first mismatches.
+    pub mismatches: Vec<Mismatch>,
+    /// The last lines of the simulator's output (for crashes and time-outs).
+    pub log_tail: String,
+}
+
+/// Runs `cmd` in `dir` with a time limit; stdout+stderr go to `log`.
+fn run_limited(
+    mut cmd: Command,
+    dir: &Path,
+    log: &Path,
+    limit: Duration,
+) -> Result<(Option<i32>, bool)> {
+    let out = std::fs::File::create(log)
+        .map_err(|e| Error::new(format!("cannot create {}: {e}", log.display())))?;
+    let err = out.try_clone().map_err(|e| Error::new(e.to_string()))?;
+    let mut child = cmd
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| Error::new(format!("cannot start {:?}: {e}", cmd.get_program())))?;
+    let start = Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().map_err(|e| Error::new(e.to_string()))? {
+            return Ok((st.code(), false));
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok((None, true));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn tail(path: &Path, lines: usize) -> String {
+    let s = std::fs::read_to_string(path).unwrap_or_default();
+    let v: Vec<&str> = s.lines().collect();
+    v[v.len().saturating_sub(lines)..].join("\n")
+}
+
+fn hexes(s: &str) -> Vec<Option<u64>> {
+    s.split_whitespace()
+        .map(|t| u64::from_str_radix(t, 16).ok())
+        .collect()
+}
+
+/// Reads the testbench's verdict from its output.
+fn verdict(log: &Path) -> (Option<(u64, u64)>, Vec<Mismatch>) {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let mut summary = None;
+    let mut mism = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("MISMATCH ") {
+            let mut parts = rest.splitn(2, ' ');
+            let row = parts.next().and_then(|r| r.parse().ok()).unwrap_or(0);
+            let body = parts.next().unwrap_or("");
+            let sec: Vec<&str> = body.split('|').collect();
+            if sec.len() == 3 {
+                mism.push(Mismatch {
+                    row,
+                    inputs: hexes(sec[0]).into_iter().map(|v| v.unwrap_or(0)).collect(),
+                    expected: hexes(sec[1]).into_iter().map(|v| v.unwrap_or(0)).collect(),
+                    got: hexes(sec[2]),
+                });
+            }
+        }
+        let w: Vec<&str> = line.split_whitespace().collect();
+        if w.len() == 4 && w[1] == "passed," && w[3] == "failed" {
+            if let (Ok(p), Ok(f)) = (w[0].parse(), w[2].parse()) {
+                summary = Some((p, f));
+            }
+        }
+    }
+    (summary, mism)
+}
+
+/// Compiles and runs the testbench `tb` (top `pelab_tb`) with the DUT sources in `dir`, where
+/// the packed vectors already are. `rows` is the number of vectors (for the rate).
+pub fn simulate(
+    sim: Simulator,
+    dir: &Path,
+    tb: &Path,
+    dut: &[PathBuf],
+    rows: u64,
+    limit: Duration,
+) -> Result<SimRun> {
+    let compile_log = dir.join(format!("{}-compile.log", sim.name()));
+    let run_log = dir.join(format!("{}-run.log", sim.name()));
+    let t0 = Instant::now();
+    let (exe, compiled) = match sim {
+        Simulator::Icarus => {
+            let iverilog = require_tool("iverilog")?;
+            require_tool("vvp")?;
+            let mut c = Command::new(iverilog);
+            c.args(["-g2005", "-s", "pelab_tb", "-o", "pelab_tb.vvp"])
+                .arg(tb)
+                .args(dut);
+            let (code, to) = run_limited(c, dir, &compile_log, limit)?;
+            (dir.join("pelab_tb.vvp"), code == Some(0) && !to)
+        }
+        Simulator::Verilator => {
+            let verilator = require_tool("verilator")?;
+            let mut c = Command::new(verilator);
+            c.args([
+                "--binary",
+                "--timing",
+                "-Wno-fatal",
+                "-Wno-lint",
+                "-Wno-style",
+                "--top-module",
+                "pelab_tb",
+                "-Mdir",
+                "obj_dir",
+                "-o",
+                "pelab_tb",
+                "-j",
+                "2",
+            ])
+            .arg(tb)
+            .args(dut);
+            let (code, to) = run_limited(c, dir, &compile_log, limit)?;
+            (dir.join("obj_dir").join("pelab_tb"), code == Some(0) && !to)
+        }
+    };
+    let compile_secs = t0.elapsed().as_secs_f64();
+    let mut r = SimRun {
+        sim: sim.name().into(),
+        status: Status::Crashed,
+        passed: 0,
+        failed: 0,
+        compile_secs,
+        run_secs: 0.0,
+        vectors_per_sec: 0.0,
+        mismatches: Vec::new(),
+        log_tail: String::new(),
+    };
+    if !compiled {
+        r.log_tail = tail(&compile_log, 30);
+        return Ok(r);
+    }
+    let t1 = Instant::now();
+    let cmd = match sim {
+        Simulator::Icarus => {
+            let mut c = Command::new(require_tool("vvp")?);
+            c.arg("-N").arg(&exe);
+            c
+        }
+        Simulator::Verilator => Command::new(&exe),
+    };
+    let (code, timed_out) = run_limited(cmd, dir, &run_log, limit)?;
+    r.run_secs = t1.elapsed().as_secs_f64();
+    r.vectors_per_sec = rows as f64 / r.run_secs.max(1e-9);
+    let (summary, mism) = verdict(&run_log);
+    r.mismatches = mism;
+    r.log_tail = tail(&run_log, 30);
+    r.status = match (timed_out, summary, code) {
+        (true, _, _) => Status::TimedOut,
+        (false, Some((p, 0)), Some(0)) if p == rows => Status::Passed,
+        (false, Some((p, f)), _) if f > 0 || p != rows => {
+            r.passed = p;
+            // Fewer rows checked than the file holds is never a pass.
+            r.failed = f.max(rows.saturating_sub(p));
+            Status::Failed
+        }
+        _ => Status::Crashed,
+    };
+    if r.status == Status::Passed {
+        r.passed = rows;
+    }
+    Ok(r)
+}

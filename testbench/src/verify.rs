@@ -1,0 +1,124 @@
+//! The verification flow: vectors (generated or read), the DUT (pelab's emitted Verilog or the
+//! user's RTL), a testbench, and one run per simulator.
+
+use crate::pe::PeVectors;
+use crate::ports::read_ports;
+use crate::run::{simulate, SimRun, Simulator};
+use crate::tb::{check_ports, testbench, DutPort};
+use crate::vectors::VectorSet;
+use pelab_hdl::RtlConfig;
+use pelab_sim::{Error, Result};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The design under test.
+#[derive(Debug, Clone)]
+pub enum Dut {
+    /// pelab's own emitted Verilog for the configuration.
+    Emitted,
+    /// The user's Verilog files and top module.
+    User {
+        /// Source files.
+        files: Vec<PathBuf>,
+        /// Top module (defaults to pelab's module name for the configuration).
+        top: Option<String>,
+    },
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// PE id.
+    pub pe: String,
+    /// Configuration.
+    pub config: RtlConfig,
+    /// Module simulated.
+    pub module: String,
+    /// Where the module came from (`emitted` or the user's files).
+    pub source: String,
+    /// Cases in the vector set.
+    pub cases: u64,
+    /// Rows in the vector set.
+    pub rows: u64,
+    /// One run per simulator.
+    pub runs: Vec<SimRun>,
+    /// The working directory (testbench, vectors, logs).
+    pub work_dir: PathBuf,
+}
+
+impl Report {
+    /// Whether every simulator passed.
+    pub fn passed(&self) -> bool {
+        !self.runs.is_empty()
+            && self
+                .runs
+                .iter()
+                .all(|r| r.status == crate::run::Status::Passed)
+    }
+}
+
+/// Runs `vectors` against the DUT on each simulator, in `work` (created; files there are
+/// overwritten).
+pub fn verify(
+    pe: &dyn PeVectors,
+    cfg: &RtlConfig,
+    vectors: &VectorSet,
+    dut: &Dut,
+    sims: &[Simulator],
+    work: &Path,
+    limit: Duration,
+) -> Result<Report> {
+    std::fs::create_dir_all(work)
+        .map_err(|e| Error::new(format!("cannot create {}: {e}", work.display())))?;
+    let layout = pe.layout(cfg)?;
+    let rtl = pelab_hdl::find(pe.id())?;
+    let (module, files, source) = match dut {
+        Dut::Emitted => {
+            let m = rtl.verilog(cfg)?;
+            let path = pelab_hdl::emit::write_module(work, &m)?;
+            let ports: Vec<DutPort> = m
+                .ports
+                .iter()
+                .map(|p| DutPort {
+                    name: p.name.clone(),
+                    width: p.width as u32,
+                    output: p.dir == pelab_hdl::PortDir::Output,
+                })
+                .collect();
+            check_ports(&m.name, &layout, &ports)?;
+            (m.name, vec![path], "emitted".to_string())
+        }
+        Dut::User { files, top } => {
+            let top = top.clone().unwrap_or_else(|| rtl.module_name(cfg));
+            let ports = read_ports(files, &top, work)?;
+            check_ports(&top, &layout, &ports)?;
+            let abs: Vec<PathBuf> = files
+                .iter()
+                .map(|f| std::fs::canonicalize(f).unwrap_or(f.clone()))
+                .collect();
+            let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            (top, abs, names.join(" "))
+        }
+    };
+    let rows = vectors.rows.len() as u64;
+    std::fs::write(work.join("vectors.mem"), vectors.to_mem())
+        .map_err(|e| Error::new(format!("cannot write vectors in {}: {e}", work.display())))?;
+    let tb = work.join("pelab_tb.v");
+    std::fs::write(&tb, testbench(&module, &layout, rows, "vectors.mem"))
+        .map_err(|e| Error::new(format!("cannot write testbench in {}: {e}", work.display())))?;
+    let mut runs = Vec::new();
+    for &sim in sims {
+        runs.push(simulate(sim, work, &tb, &files, rows, limit)?);
+    }
+    Ok(Report {
+        pe: pe.id().into(),
+        config: cfg.clone(),
+        module,
+        source,
+        cases: vectors.cases,
+        rows,
+        runs,
+        work_dir: work.to_path_buf(),
+    })
+}
