@@ -66,7 +66,7 @@ impl Flow {
         };
         format!(
             "read_verilog input.v\nhierarchy -check -top {top}\n{map}\
-             tee -o stat.txt stat\ntee -o ltp.txt ltp -noff\nwrite_json netlist.json\n"
+             tee -o stat.txt stat\nwrite_json netlist.json\n"
         )
     }
 }
@@ -95,8 +95,8 @@ pub struct SynthReport {
     pub carry: u64,
     /// DSP blocks.
     pub dsps: u64,
-    /// Longest combinational path, in cells (Yosys `ltp -noff` on the mapped netlist: paths
-    /// start and end at ports or flip-flops).
+    /// Longest combinational path, in cells of the mapped netlist ([`longest_path`]): paths
+    /// start and end at ports or flip-flops; on FPGAs each carry cell of a chain counts 1.
     pub longest_path: u64,
     /// The cached JSON netlist.
     pub netlist: PathBuf,
@@ -165,17 +165,84 @@ fn is_io(t: &str) -> bool {
     matches!(t, "IBUF" | "OBUF" | "IOBUF" | "OBUFT" | "SB_IO")
 }
 
-fn parse_ltp(text: &str) -> Result<u64> {
-    let at = text
-        .find("length=")
-        .ok_or_else(|| Error::new(format!("no path length in Yosys ltp output: {text}")))?;
-    let digits: String = text[at + 7..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    digits
-        .parse()
-        .map_err(|_| Error::new(format!("bad ltp output: {text}")))
+/// Longest combinational path of the top module of a Yosys JSON netlist, in cells: paths start
+/// and end at ports or flip-flops (cells that [`is_ff`] recognizes), every other cell counts 1.
+pub fn longest_path(json: &str, top: &str) -> Result<u64> {
+    let v: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| Error::new(format!("Yosys JSON netlist does not parse: {e}")))?;
+    let cells = v["modules"][top]["cells"]
+        .as_object()
+        .ok_or_else(|| Error::new(format!("module {top} has no cells in the netlist")))?;
+    // Combinational cells: their input nets and output nets.
+    let mut comb: Vec<(Vec<u64>, Vec<u64>)> = Vec::new();
+    for (name, cell) in cells {
+        let t = cell["type"].as_str().unwrap_or("?");
+        if is_ff(t) {
+            continue;
+        }
+        let dirs = cell["port_directions"].as_object().ok_or_else(|| {
+            Error::new(format!(
+                "cell {name} ({t}) has no port directions in the netlist"
+            ))
+        })?;
+        let (mut ins, mut outs) = (Vec::new(), Vec::new());
+        for (port, bits) in cell["connections"].as_object().into_iter().flatten() {
+            let nets = bits
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|b| b.as_u64());
+            match dirs.get(port).and_then(|d| d.as_str()) {
+                Some("output") => outs.extend(nets),
+                _ => ins.extend(nets),
+            }
+        }
+        comb.push((ins, outs));
+    }
+    let mut driver = std::collections::HashMap::new();
+    for (i, (_, outs)) in comb.iter().enumerate() {
+        for &n in outs {
+            driver.insert(n, i);
+        }
+    }
+    // depth[i]: cells on the longest path ending at cell i (iterative DFS, cycles are errors).
+    let mut depth: Vec<u64> = vec![0; comb.len()];
+    let mut state = vec![0u8; comb.len()]; // 0 new, 1 open, 2 done
+    for start in 0..comb.len() {
+        let mut stack = vec![(start, false)];
+        while let Some((c, expanded)) = stack.pop() {
+            if expanded {
+                let d = comb[c]
+                    .0
+                    .iter()
+                    .filter_map(|n| driver.get(n))
+                    .map(|&p| depth[p])
+                    .max();
+                depth[c] = 1 + d.unwrap_or(0);
+                state[c] = 2;
+                continue;
+            }
+            if state[c] != 0 {
+                continue;
+            }
+            state[c] = 1;
+            stack.push((c, true));
+            for n in &comb[c].0 {
+                if let Some(&p) = driver.get(n) {
+                    match state[p] {
+                        0 => stack.push((p, false)),
+                        1 => {
+                            return Err(Error::new(format!(
+                                "combinational loop in the netlist of {top}"
+                            )))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    Ok(depth.into_iter().max().unwrap_or(0))
 }
 
 /// Runs (or reuses) the synthesis of `verilog` (top module `top`) with `flow`; returns the
@@ -225,8 +292,6 @@ fn run_cached(verilog: &str, top: &str, flow: Flow) -> Result<PathBuf> {
     }
     let json = std::fs::read_to_string(tmp.join("netlist.json"))
         .map_err(|e| io_err("read", &tmp.join("netlist.json"), e))?;
-    let ltp = std::fs::read_to_string(tmp.join("ltp.txt"))
-        .map_err(|e| io_err("read", &tmp.join("ltp.txt"), e))?;
     let cells = count_cells(&json, top)?;
     let count = |f: fn(&str) -> bool| cells.iter().filter(|(t, _)| f(t)).map(|(_, n)| n).sum();
     let cell_count: u64 = cells.values().sum();
@@ -242,7 +307,7 @@ fn run_cached(verilog: &str, top: &str, flow: Flow) -> Result<PathBuf> {
         ffs,
         carry,
         dsps,
-        longest_path: parse_ltp(&ltp)?,
+        longest_path: longest_path(&json, top)?,
         netlist: entry.join("netlist.json"),
         cells,
     };
@@ -295,9 +360,23 @@ mod tests {
         assert!(is_ff("$_DFF_P_") && is_ff("SB_DFFE") && is_ff("FDRE") && !is_ff("FDRE_X"));
         assert!(is_lut("SB_LUT4") && is_lut("LUT6") && is_carry("CARRY4") && is_dsp("SB_MAC16"));
         assert!(!is_ff("$_AND_") && !is_lut("$_MUX_"));
+    }
+
+    #[test]
+    fn longest_path_stops_at_flip_flops() {
+        let json = r#"{"modules": {"m": {"cells": {
+            "g1": {"type": "$_AND_", "port_directions": {"A": "input", "B": "input", "Y": "output"},
+                   "connections": {"A": [2], "B": [3], "Y": [4]}},
+            "g2": {"type": "$_NOT_", "port_directions": {"A": "input", "Y": "output"},
+                   "connections": {"A": [4], "Y": [5]}},
+            "ff": {"type": "$_DFF_P_", "port_directions": {"C": "input", "D": "input", "Q": "output"},
+                   "connections": {"C": [1], "D": [5], "Q": [6]}},
+            "g3": {"type": "$_XOR_", "port_directions": {"A": "input", "B": "input", "Y": "output"},
+                   "connections": {"A": [6], "B": ["0"], "Y": [7]}}}}}}"#;
         assert_eq!(
-            parse_ltp("Longest topological path in m (length=17):\n").unwrap(),
-            17
+            longest_path(json, "m").unwrap(),
+            2,
+            "g1 -> g2; the flip-flop cuts g3 off"
         );
     }
 }

@@ -227,24 +227,29 @@ fn saturate_of(policy: &str) -> Result<bool> {
 
 impl Int16FmaRtl {
     fn spec(&self, cfg: &RtlConfig, saturate: bool) -> ModuleSpec {
-        let mut sem = vec![
-            "Operands a0, a1, b0, b1 are INT16 and acc / y are INT32, all two's complement."
-                .to_string(),
-        ];
-        sem.push(if saturate {
-            "saturate (VPDPWSSDS): y = clamp(acc + a0*b0 + a1*b1) to [-2^31, 2^31-1], the sum \
-             taken exactly."
-                .into()
+        let (ints, out) = if cfg.variant == "mac" {
+            ("acc is", "acc_next")
         } else {
-            "wrap (VPDPWSSD): y = (acc + a0*b0 + a1*b1) mod 2^32.".into()
+            ("acc and y are", "y")
+        };
+        let mut sem = vec![format!(
+            "Operands a0, a1, b0, b1 are INT16; {ints} INT32; all two's complement."
+        )];
+        sem.push(if saturate {
+            format!(
+                "saturate (VPDPWSSDS): {out} = clamp(acc + a0*b0 + a1*b1) to [-2^31, 2^31-1], \
+                 the sum taken exactly."
+            )
+        } else {
+            format!("wrap (VPDPWSSD): {out} = (acc + a0*b0 + a1*b1) mod 2^32.")
         });
         let mut ports = vec![];
         let timing;
         if cfg.variant == "mac" {
             sem.push(
                 "Accumulator register, at each rising edge of clock: reset -> 0, else clear -> 0 \
-                 (that cycle's operands are not accumulated), else en -> acc + a0*b0 + a1*b1 \
-                 (policy above), else hold. acc is the register itself."
+                 (that cycle's operands are not accumulated), else en -> acc_next (above), else \
+                 hold. The output acc is the register itself."
                     .into(),
             );
             timing = "acc includes the operands presented before the rising edge that \
