@@ -124,7 +124,11 @@ pub fn validate(pe: &dyn PeRtl, cfg: &RtlConfig) -> Result<()> {
 
 /// Every PE that has RTL, in display order.
 pub fn registry() -> Vec<&'static dyn PeRtl> {
-    vec![&crate::pe::lmul::LMulRtl, &crate::pe::int16fma::Int16FmaRtl]
+    vec![
+        &crate::pe::lmul::LMulRtl,
+        &crate::pe::fpmul::FpMulRtl,
+        &crate::pe::int16fma::Int16FmaRtl,
+    ]
 }
 
 /// Finds a PE's RTL by id; the error lists the PEs that have RTL.

@@ -1,4 +1,5 @@
 //! One file per PE: the rust-hdl blocks and the [`crate::registry::PeRtl`] entry.
 
+pub mod fpmul;
 pub mod int16fma;
 pub mod lmul;

@@ -1,0 +1,1477 @@
+//! Exact float multiply RTL (`fpmul`): the correctly rounded product of two codes of one format,
+//! round to nearest, ties to even, with subnormal inputs and gradual underflow.
+//!
+//! The datapath has two combinational stages:
+//! - [`FpMulFront`] connects four kinds of leaf blocks: [`FpUnpack`] splits both operands (sign,
+//!   exponent field, mantissa, NaN/Inf/zero) and settles the special results; two
+//!   [`FpLeadNorm`] normalize the significands of subnormal operands (leading-zero count and
+//!   left shift in one log-depth structure); [`FpSigMul`] multiplies the two `S = M + 1`-bit
+//!   significands exactly (`P = 2S` bits); [`FpExpSum`] computes `T`, the biased exponent of
+//!   product bit `P - 1` (effective exponents minus the normalization shifts, minus the bias),
+//!   as an `X = E + 2`-bit two's complement number.
+//! - [`FpMulBack`] normalizes and rounds: with `T >= 1` the product needs at most a one-bit left
+//!   shift (both significands are normalized, so the product's top or second bit is set); with
+//!   `T <= 0` the result is subnormal and the product shifts right by `min(1 - T, S + 1)`. The
+//!   sticky bit is an AND-OR of the product against a mask decoded from the shift amount, in
+//!   parallel with the shifter. Round to nearest even increments the packed code
+//!   `{exponent, fraction}`, so a mantissa carry moves into the exponent by itself (and a
+//!   subnormal that rounds up becomes the smallest normal). Overflow is decided after rounding
+//!   (a code above the largest finite one), then the policy and the special results are muxed in.
+//!
+//! [`FpMul0`] joins the stages (combinational), [`FpMul1`] adds an output register (latency 1)
+//! and [`FpMul2`] also registers the front stage's outputs, right after the multiplier
+//! (latency 2).
+//!
+//! rust-hdl multiplies only `Bits<16> x Bits<16> -> Bits<32>`. Significands of up to 16 bits are
+//! zero-extended into one such multiplier (synthesis drops the constant bits); fp32's 24-bit
+//! significands are split into 16 + 8 bits and the four partial products are added in 64 bits.
+//! Which of the two structures a configuration uses is a constant (`wide`) of [`FpSigMul`]; the
+//! unused one is constant-folded away by synthesis.
+//!
+//! Widths are const generics (stable Rust cannot compute `M + 1` in a type): `W` format width,
+//! `E` exponent bits, `M` mantissa bits, `S = M + 1`, `P = 2S`, `X = E + 2` and `H` the bits of
+//! the right-shift amount (`S + 1` must fit). [`FpMulWidths`] derives them from a format and the
+//! constructors check them; [`with_fpmul_widths`](crate::with_fpmul_widths) binds them for a
+//! named format.
+//!
+//! Every bit of every signal is used, as `verilator -Wall` demands; the one exception, the
+//! always-zero top of the 64-bit partial-product sum, feeds a signal named `unused_*`, which
+//! Verilator's default `--unused-regexp` exempts.
+
+use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
+use crate::format::{describe, exp_mask, rtl_format, Format, Kind, Overflow, RTL_FORMATS};
+use crate::registry::{policy_tag, validate, PeRtl, RtlConfig};
+use crate::{Error, Result};
+use rust_hdl::prelude::*;
+
+/// The widths of one fpmul configuration (the const generics of its blocks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FpMulWidths {
+    /// Format width `1 + E + M`.
+    pub w: usize,
+    /// Exponent field bits.
+    pub e: usize,
+    /// Mantissa field bits.
+    pub m: usize,
+    /// Significand bits with the hidden bit, `M + 1`.
+    pub s: usize,
+    /// Product bits, `2S`.
+    pub p: usize,
+    /// Exponent arithmetic bits (two's complement), `E + 2`.
+    pub x: usize,
+    /// Right-shift amount bits: the smallest width that holds `S + 1`.
+    pub h: usize,
+}
+
+impl FpMulWidths {
+    /// The widths for `f`.
+    pub fn of(f: &Format) -> FpMulWidths {
+        let s = f.m as usize + 1;
+        FpMulWidths {
+            w: f.width() as usize,
+            e: f.e as usize,
+            m: f.m as usize,
+            s,
+            p: 2 * s,
+            x: f.e as usize + 2,
+            h: (usize::BITS - (s + 1).leading_zeros()) as usize,
+        }
+    }
+
+    /// Panics unless the const generics of a block equal these widths.
+    #[allow(clippy::too_many_arguments)]
+    fn check(&self, w: usize, e: usize, m: usize, s: usize, p: usize, x: usize, h: usize) {
+        assert_eq!(
+            (w, e, m, s, p, x, h),
+            (self.w, self.e, self.m, self.s, self.p, self.x, self.h),
+            "const generics (W, E, M, S, P, X, H) must be the widths of the format"
+        );
+    }
+}
+
+/// The constants of one fpmul configuration, derived from the format and the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FpMulParams {
+    /// Operand and result format.
+    pub format: Format,
+    /// Overflow policy.
+    pub overflow: Overflow,
+}
+
+impl FpMulParams {
+    /// Checks that the policy exists for the format (kinds without NaN only saturate) and that
+    /// the datapath covers the format (significands of at most 32 bits, every `T` inside `X`
+    /// bits).
+    pub fn new(format: Format, overflow: Overflow) -> Result<FpMulParams> {
+        if format.kind == Kind::Finite && overflow == Overflow::Ieee {
+            return Err(Error::new(format!(
+                "fpmul {}: overflow policy 'ieee' needs Inf or NaN, which {} does not have; \
+                 valid: saturate",
+                format.name(),
+                format.name()
+            )));
+        }
+        let p = FpMulParams { format, overflow };
+        let w = FpMulWidths::of(&format);
+        let (lo, hi) = p.t_range();
+        let half = 1i64 << (w.x - 1);
+        if w.s > 32 || lo - 1 < -half || hi >= half || 1 - lo >= half {
+            return Err(Error::new(format!(
+                "fpmul: no RTL datapath for {} (significand or exponent range too wide)",
+                format.name()
+            )));
+        }
+        Ok(p)
+    }
+
+    /// Range of `T`, the biased exponent of product bit `P - 1`, over all finite nonzero
+    /// operands: `T = ea + eb - lza - lzb - bias + 1` with `ea`, `eb` the effective exponents
+    /// (field, or 1 for subnormals) and `lza`, `lzb` the leading zeros of the significands.
+    pub fn t_range(&self) -> (i64, i64) {
+        let f = &self.format;
+        let bias = f.bias as i64;
+        let emax = (1i64 << f.e) - 1;
+        let m = f.m as i64;
+        (2 * (1 - m) - bias + 1, 2 * emax - bias + 1)
+    }
+
+    /// NaN test masks `(sel, any)`: a code is NaN iff `code & sel == sel && code & any != 0`.
+    fn nan_masks(&self) -> (u64, u64) {
+        let f = &self.format;
+        match f.kind {
+            Kind::Ieee => (exp_mask(f), f.man_mask()),
+            Kind::FiniteNan => (f.mag_mask(), f.mag_mask()),
+            Kind::Finite => (0, 0),
+        }
+    }
+
+    /// Magnitude code that means Inf; kinds without Inf get the sign bit, which no magnitude
+    /// can equal.
+    fn inf_code(&self) -> u64 {
+        self.format.inf().unwrap_or(self.format.sign_bit())
+    }
+
+    /// Result on overflow (magnitude) and whether the product's sign applies to it.
+    fn overflow_result(&self) -> (u64, bool) {
+        let f = &self.format;
+        match (self.overflow, f.inf(), f.canonical_nan()) {
+            (Overflow::Saturate, _, _) => (f.max_finite(), true),
+            (Overflow::Ieee, Some(inf), _) => (inf, true),
+            (Overflow::Ieee, None, Some(nan)) => (nan, false),
+            (Overflow::Ieee, None, None) => (f.max_finite(), true), // rejected by new()
+        }
+    }
+}
+
+fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
+    Constant::new(bits::<N>(v))
+}
+
+fn low_mask(n: usize) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
+}
+
+/// Leading-zero normalization of an `S`-bit significand: `norm = sig << lz` with `lz` the number
+/// of leading zeros (`sig` nonzero). Five conditional shifts by 16, 8, 4, 2 and 1; the stages
+/// that no count below `S` needs are disabled by constants and removed by synthesis. Each taken
+/// shift sets one bit of the count.
+#[derive(LogicBlock)]
+pub struct FpLeadNorm<const S: usize, const X: usize> {
+    /// Significand (hidden bit included); zero gives an unspecified result.
+    pub sig: Signal<In, Bits<S>>,
+    /// Normalized significand (top bit set).
+    pub norm: Signal<Out, Bits<S>>,
+    /// Leading zeros of `sig`.
+    pub lz: Signal<Out, Bits<X>>,
+    c16: Signal<Local, Bit>,
+    c8: Signal<Local, Bit>,
+    c4: Signal<Local, Bit>,
+    c2: Signal<Local, Bit>,
+    c1: Signal<Local, Bit>,
+    x16: Signal<Local, Bits<S>>,
+    x8: Signal<Local, Bits<S>>,
+    x4: Signal<Local, Bits<S>>,
+    x2: Signal<Local, Bits<S>>,
+    l16: Signal<Local, Bits<X>>,
+    l8: Signal<Local, Bits<X>>,
+    l4: Signal<Local, Bits<X>>,
+    l2: Signal<Local, Bits<X>>,
+    l1: Signal<Local, Bits<X>>,
+    en16: Constant<Bit>,
+    en8: Constant<Bit>,
+    en4: Constant<Bit>,
+    en2: Constant<Bit>,
+    en1: Constant<Bit>,
+    top16: Constant<Bits<S>>,
+    top8: Constant<Bits<S>>,
+    top4: Constant<Bits<S>>,
+    top2: Constant<Bits<S>>,
+    top1: Constant<Bits<S>>,
+    sh16: Constant<Bits<5>>,
+    sh8: Constant<Bits<5>>,
+    sh4: Constant<Bits<5>>,
+    sh2: Constant<Bits<5>>,
+    sh1: Constant<Bits<5>>,
+    w16: Constant<Bits<X>>,
+    w8: Constant<Bits<X>>,
+    w4: Constant<Bits<X>>,
+    w2: Constant<Bits<X>>,
+    w1: Constant<Bits<X>>,
+    zero_x: Constant<Bits<X>>,
+}
+
+impl<const S: usize, const X: usize> FpLeadNorm<S, X> {
+    /// Builds the normalizer (`S` in 2..=32; `X` must hold `S - 1`).
+    pub fn new() -> Self {
+        assert!((2..=32).contains(&S), "significand width 2..=32");
+        assert!(S - 1 < 1 << X, "X must hold the leading-zero count");
+        // The stage that shifts by n is needed iff a count of n or more can occur (count < S).
+        let en = |n: usize| Constant::new(n < S);
+        let top = |n: usize| -> Constant<Bits<S>> {
+            if n < S {
+                k(low_mask(n) << (S - n))
+            } else {
+                k(0)
+            }
+        };
+        let w = |n: usize| -> Constant<Bits<X>> { k((n as u64) & low_mask(X)) };
+        Self {
+            sig: Default::default(),
+            norm: Default::default(),
+            lz: Default::default(),
+            c16: Default::default(),
+            c8: Default::default(),
+            c4: Default::default(),
+            c2: Default::default(),
+            c1: Default::default(),
+            x16: Default::default(),
+            x8: Default::default(),
+            x4: Default::default(),
+            x2: Default::default(),
+            l16: Default::default(),
+            l8: Default::default(),
+            l4: Default::default(),
+            l2: Default::default(),
+            l1: Default::default(),
+            en16: en(16),
+            en8: en(8),
+            en4: en(4),
+            en2: en(2),
+            en1: en(1),
+            top16: top(16),
+            top8: top(8),
+            top4: top(4),
+            top2: top(2),
+            top1: top(1),
+            sh16: k(16),
+            sh8: k(8),
+            sh4: k(4),
+            sh2: k(2),
+            sh1: k(1),
+            w16: w(16),
+            w8: w(8),
+            w4: w(4),
+            w2: w(2),
+            w1: w(1),
+            zero_x: k(0),
+        }
+    }
+}
+
+impl<const S: usize, const X: usize> Default for FpLeadNorm<S, X> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const S: usize, const X: usize> Logic for FpLeadNorm<S, X> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.c16.next = self.en16.val() & !(self.sig.val() & self.top16.val()).any();
+        if self.c16.val() {
+            self.x16.next = self.sig.val() << self.sh16.val();
+            self.l16.next = self.w16.val();
+        } else {
+            self.x16.next = self.sig.val();
+            self.l16.next = self.zero_x.val();
+        }
+        self.c8.next = self.en8.val() & !(self.x16.val() & self.top8.val()).any();
+        if self.c8.val() {
+            self.x8.next = self.x16.val() << self.sh8.val();
+            self.l8.next = self.w8.val();
+        } else {
+            self.x8.next = self.x16.val();
+            self.l8.next = self.zero_x.val();
+        }
+        self.c4.next = self.en4.val() & !(self.x8.val() & self.top4.val()).any();
+        if self.c4.val() {
+            self.x4.next = self.x8.val() << self.sh4.val();
+            self.l4.next = self.w4.val();
+        } else {
+            self.x4.next = self.x8.val();
+            self.l4.next = self.zero_x.val();
+        }
+        self.c2.next = self.en2.val() & !(self.x4.val() & self.top2.val()).any();
+        if self.c2.val() {
+            self.x2.next = self.x4.val() << self.sh2.val();
+            self.l2.next = self.w2.val();
+        } else {
+            self.x2.next = self.x4.val();
+            self.l2.next = self.zero_x.val();
+        }
+        self.c1.next = self.en1.val() & !(self.x2.val() & self.top1.val()).any();
+        if self.c1.val() {
+            self.norm.next = self.x2.val() << self.sh1.val();
+            self.l1.next = self.w1.val();
+        } else {
+            self.norm.next = self.x2.val();
+            self.l1.next = self.zero_x.val();
+        }
+        self.lz.next =
+            ((self.l16.val() | self.l8.val()) | (self.l4.val() | self.l2.val())) | self.l1.val();
+    }
+}
+
+/// Exact `S x S -> P` significand multiplier built from rust-hdl's 16 x 16 multiply.
+///
+/// `S <= 16`: one multiplier on the zero-extended operands. `16 < S <= 32` (`wide`): each
+/// operand splits into a low and a high 16-bit half and the four partial products are added in
+/// 64 bits (`ll + ((lh + hl) << 16) + (hh << 32)`). The constant `wide` picks the structure.
+#[derive(LogicBlock)]
+pub struct FpSigMul<const S: usize, const P: usize> {
+    /// Significand of a.
+    pub a: Signal<In, Bits<S>>,
+    /// Significand of b.
+    pub b: Signal<In, Bits<S>>,
+    /// Exact product.
+    pub p: Signal<Out, Bits<P>>,
+    a32: Signal<Local, Bits<32>>,
+    b32: Signal<Local, Bits<32>>,
+    al: Signal<Local, Bits<16>>,
+    ah: Signal<Local, Bits<16>>,
+    bl: Signal<Local, Bits<16>>,
+    bh: Signal<Local, Bits<16>>,
+    ll: Signal<Local, Bits<32>>,
+    lh: Signal<Local, Bits<32>>,
+    hl: Signal<Local, Bits<32>>,
+    hh: Signal<Local, Bits<32>>,
+    ll64: Signal<Local, Bits<64>>,
+    lh64: Signal<Local, Bits<64>>,
+    hl64: Signal<Local, Bits<64>>,
+    hh64: Signal<Local, Bits<64>>,
+    mid: Signal<Local, Bits<64>>,
+    mid_sh: Signal<Local, Bits<64>>,
+    hh_sh: Signal<Local, Bits<64>>,
+    low_sum: Signal<Local, Bits<64>>,
+    p64: Signal<Local, Bits<64>>,
+    unused_p64_hi: Signal<Local, Bit>,
+    wide: Constant<Bit>,
+    off16: Constant<Bits<32>>,
+    sh16: Constant<Bits<8>>,
+    sh32: Constant<Bits<8>>,
+    zero32: Constant<Bits<32>>,
+    zero64: Constant<Bits<64>>,
+    p64_hi: Constant<Bits<64>>,
+}
+
+impl<const S: usize, const P: usize> FpSigMul<S, P> {
+    /// Builds the multiplier (`P = 2S`, `S <= 32`).
+    pub fn new() -> Self {
+        assert!(S <= 32 && P == 2 * S, "FpSigMul needs S <= 32 and P = 2S");
+        Self {
+            a: Default::default(),
+            b: Default::default(),
+            p: Default::default(),
+            a32: Default::default(),
+            b32: Default::default(),
+            al: Default::default(),
+            ah: Default::default(),
+            bl: Default::default(),
+            bh: Default::default(),
+            ll: Default::default(),
+            lh: Default::default(),
+            hl: Default::default(),
+            hh: Default::default(),
+            ll64: Default::default(),
+            lh64: Default::default(),
+            hl64: Default::default(),
+            hh64: Default::default(),
+            mid: Default::default(),
+            mid_sh: Default::default(),
+            hh_sh: Default::default(),
+            low_sum: Default::default(),
+            p64: Default::default(),
+            unused_p64_hi: Default::default(),
+            wide: Constant::new(S > 16),
+            off16: k(16),
+            sh16: k(16),
+            sh32: k(32),
+            zero32: k(0),
+            zero64: k(0),
+            p64_hi: k(!low_mask(P)),
+        }
+    }
+}
+
+impl<const S: usize, const P: usize> Default for FpSigMul<S, P> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const S: usize, const P: usize> Logic for FpSigMul<S, P> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.a32.next = bit_cast::<32, S>(self.a.val());
+        self.b32.next = bit_cast::<32, S>(self.b.val());
+        self.al.next = self.a32.val().get_bits::<16>(0);
+        self.ah.next = self.a32.val().get_bits::<16>(self.off16.val().index());
+        self.bl.next = self.b32.val().get_bits::<16>(0);
+        self.bh.next = self.b32.val().get_bits::<16>(self.off16.val().index());
+        self.ll.next = self.al.val() * self.bl.val();
+        if self.wide.val() {
+            self.lh.next = self.al.val() * self.bh.val();
+            self.hl.next = self.ah.val() * self.bl.val();
+            self.hh.next = self.ah.val() * self.bh.val();
+            self.ll64.next = bit_cast::<64, 32>(self.ll.val());
+            self.lh64.next = bit_cast::<64, 32>(self.lh.val());
+            self.hl64.next = bit_cast::<64, 32>(self.hl.val());
+            self.hh64.next = bit_cast::<64, 32>(self.hh.val());
+            self.mid.next = self.lh64.val() + self.hl64.val();
+            self.mid_sh.next = self.mid.val() << self.sh16.val();
+            self.hh_sh.next = self.hh64.val() << self.sh32.val();
+            self.low_sum.next = self.ll64.val() + self.mid_sh.val();
+            self.p64.next = self.low_sum.val() + self.hh_sh.val();
+            self.p.next = bit_cast::<P, 64>(self.p64.val());
+        } else {
+            self.lh.next = self.zero32.val();
+            self.hl.next = self.zero32.val();
+            self.hh.next = self.zero32.val();
+            self.ll64.next = self.zero64.val();
+            self.lh64.next = self.zero64.val();
+            self.hl64.next = self.zero64.val();
+            self.hh64.next = self.zero64.val();
+            self.mid.next = self.zero64.val();
+            self.mid_sh.next = self.zero64.val();
+            self.hh_sh.next = self.zero64.val();
+            self.low_sum.next = self.zero64.val();
+            self.p64.next = self.zero64.val();
+            self.p.next = bit_cast::<P, 32>(self.ll.val());
+        }
+        self.unused_p64_hi.next = (self.p64.val() & self.p64_hi.val()).any();
+    }
+}
+
+/// Operand unpacking: signs, special results, significands and effective exponents.
+#[derive(LogicBlock)]
+pub struct FpUnpack<const W: usize, const E: usize, const M: usize, const S: usize, const X: usize>
+{
+    /// Operand a.
+    pub a: Signal<In, Bits<W>>,
+    /// Operand b.
+    pub b: Signal<In, Bits<W>>,
+    /// Sign of the product (sa ^ sb).
+    pub sign: Signal<Out, Bit>,
+    /// The result is settled by the special rules (NaN, Inf or zero input).
+    pub special: Signal<Out, Bit>,
+    /// That settled result (valid when `special`).
+    pub special_y: Signal<Out, Bits<W>>,
+    /// Significand of a (hidden bit 0 when the exponent field is 0).
+    pub sig_a: Signal<Out, Bits<S>>,
+    /// Significand of b.
+    pub sig_b: Signal<Out, Bits<S>>,
+    /// Effective exponent of a: the field, or 1 when the field is 0.
+    pub ea: Signal<Out, Bits<X>>,
+    /// Effective exponent of b.
+    pub eb: Signal<Out, Bits<X>>,
+    ma: Signal<Local, Bits<M>>,
+    mb: Signal<Local, Bits<M>>,
+    fa: Signal<Local, Bits<E>>,
+    fb: Signal<Local, Bits<E>>,
+    a_ez: Signal<Local, Bit>,
+    b_ez: Signal<Local, Bit>,
+    za: Signal<Local, Bit>,
+    zb: Signal<Local, Bit>,
+    abs_a: Signal<Local, Bits<W>>,
+    abs_b: Signal<Local, Bits<W>>,
+    nan_a: Signal<Local, Bit>,
+    nan_b: Signal<Local, Bit>,
+    inf_a: Signal<Local, Bit>,
+    inf_b: Signal<Local, Bit>,
+    nan: Signal<Local, Bit>,
+    sign_w: Signal<Local, Bits<W>>,
+    fa_x: Signal<Local, Bits<X>>,
+    fb_x: Signal<Local, Bits<X>>,
+    sa_m: Signal<Local, Bits<S>>,
+    sb_m: Signal<Local, Bits<S>>,
+    sign_mask: Constant<Bits<W>>,
+    abs_mask: Constant<Bits<W>>,
+    nan_sel: Constant<Bits<W>>,
+    nan_any: Constant<Bits<W>>,
+    inf_code: Constant<Bits<W>>,
+    nan_code: Constant<Bits<W>>,
+    zero: Constant<Bits<W>>,
+    m_off: Constant<Bits<32>>,
+    hidden: Constant<Bits<S>>,
+    one_x: Constant<Bits<X>>,
+}
+
+impl<const W: usize, const E: usize, const M: usize, const S: usize, const X: usize>
+    FpUnpack<W, E, M, S, X>
+{
+    /// Builds the unpacker for `p` (the const generics must be the widths of its format).
+    pub fn new(p: &FpMulParams) -> Self {
+        let f = &p.format;
+        let wd = FpMulWidths::of(f);
+        wd.check(W, E, M, S, wd.p, X, wd.h);
+        let (nan_sel, nan_any) = p.nan_masks();
+        Self {
+            a: Default::default(),
+            b: Default::default(),
+            sign: Default::default(),
+            special: Default::default(),
+            special_y: Default::default(),
+            sig_a: Default::default(),
+            sig_b: Default::default(),
+            ea: Default::default(),
+            eb: Default::default(),
+            ma: Default::default(),
+            mb: Default::default(),
+            fa: Default::default(),
+            fb: Default::default(),
+            a_ez: Default::default(),
+            b_ez: Default::default(),
+            za: Default::default(),
+            zb: Default::default(),
+            abs_a: Default::default(),
+            abs_b: Default::default(),
+            nan_a: Default::default(),
+            nan_b: Default::default(),
+            inf_a: Default::default(),
+            inf_b: Default::default(),
+            nan: Default::default(),
+            sign_w: Default::default(),
+            fa_x: Default::default(),
+            fb_x: Default::default(),
+            sa_m: Default::default(),
+            sb_m: Default::default(),
+            sign_mask: k(f.sign_bit()),
+            abs_mask: k(f.mag_mask()),
+            nan_sel: k(nan_sel),
+            nan_any: k(nan_any),
+            inf_code: k(p.inf_code()),
+            nan_code: k(f.canonical_nan().unwrap_or(0)),
+            zero: k(0),
+            m_off: k(M as u64),
+            hidden: k(1 << M),
+            one_x: k(1),
+        }
+    }
+}
+
+impl<const W: usize, const E: usize, const M: usize, const S: usize, const X: usize> Logic
+    for FpUnpack<W, E, M, S, X>
+{
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.ma.next = self.a.val().get_bits::<M>(0);
+        self.mb.next = self.b.val().get_bits::<M>(0);
+        self.fa.next = self.a.val().get_bits::<E>(self.m_off.val().index());
+        self.fb.next = self.b.val().get_bits::<E>(self.m_off.val().index());
+        self.a_ez.next = !self.fa.val().any();
+        self.b_ez.next = !self.fb.val().any();
+        self.za.next = self.a_ez.val() & !self.ma.val().any();
+        self.zb.next = self.b_ez.val() & !self.mb.val().any();
+        self.sign.next = (self.a.val() & self.sign_mask.val()).any()
+            ^ (self.b.val() & self.sign_mask.val()).any();
+        if self.sign.val() {
+            self.sign_w.next = self.sign_mask.val();
+        } else {
+            self.sign_w.next = self.zero.val();
+        }
+        // Specials.
+        self.abs_a.next = self.a.val() & self.abs_mask.val();
+        self.abs_b.next = self.b.val() & self.abs_mask.val();
+        self.nan_a.next = ((self.a.val() & self.nan_sel.val()) == self.nan_sel.val())
+            & (self.a.val() & self.nan_any.val()).any();
+        self.nan_b.next = ((self.b.val() & self.nan_sel.val()) == self.nan_sel.val())
+            & (self.b.val() & self.nan_any.val()).any();
+        self.inf_a.next = self.abs_a.val() == self.inf_code.val();
+        self.inf_b.next = self.abs_b.val() == self.inf_code.val();
+        self.nan.next = self.nan_a.val()
+            | self.nan_b.val()
+            | (self.inf_a.val() & self.zb.val())
+            | (self.inf_b.val() & self.za.val());
+        self.special.next =
+            self.nan.val() | self.inf_a.val() | self.inf_b.val() | self.za.val() | self.zb.val();
+        if self.nan.val() {
+            self.special_y.next = self.nan_code.val();
+        } else if self.inf_a.val() | self.inf_b.val() {
+            self.special_y.next = self.inf_code.val() | self.sign_w.val();
+        } else {
+            self.special_y.next = self.sign_w.val();
+        }
+        // Significands (hidden bit 0 for subnormals) and effective exponents (field, or 1).
+        self.fa_x.next = bit_cast::<X, E>(self.fa.val());
+        self.fb_x.next = bit_cast::<X, E>(self.fb.val());
+        self.sa_m.next = bit_cast::<S, M>(self.ma.val());
+        self.sb_m.next = bit_cast::<S, M>(self.mb.val());
+        if self.a_ez.val() {
+            self.sig_a.next = self.sa_m.val();
+        } else {
+            self.sig_a.next = self.sa_m.val() | self.hidden.val();
+        }
+        if self.b_ez.val() {
+            self.sig_b.next = self.sb_m.val();
+        } else {
+            self.sig_b.next = self.sb_m.val() | self.hidden.val();
+        }
+        if self.a_ez.val() {
+            self.ea.next = self.one_x.val();
+        } else {
+            self.ea.next = self.fa_x.val();
+        }
+        if self.b_ez.val() {
+            self.eb.next = self.one_x.val();
+        } else {
+            self.eb.next = self.fb_x.val();
+        }
+    }
+}
+
+/// Exponent of the product: `T = (ea - lza) + (eb - lzb) + 1 - bias`, the biased exponent of
+/// product bit `P - 1`, in `X`-bit two's complement.
+#[derive(LogicBlock)]
+pub struct FpExpSum<const X: usize> {
+    /// Effective exponent of a.
+    pub ea: Signal<In, Bits<X>>,
+    /// Effective exponent of b.
+    pub eb: Signal<In, Bits<X>>,
+    /// Normalization shift of a's significand.
+    pub lza: Signal<In, Bits<X>>,
+    /// Normalization shift of b's significand.
+    pub lzb: Signal<In, Bits<X>>,
+    /// The product exponent `T`.
+    pub t: Signal<Out, Bits<X>>,
+    ea_adj: Signal<Local, Bits<X>>,
+    eb_adj: Signal<Local, Bits<X>>,
+    t_sum: Signal<Local, Bits<X>>,
+    t_off: Constant<Bits<X>>,
+}
+
+impl<const X: usize> FpExpSum<X> {
+    /// Builds the exponent adder for a format with exponent bias `bias`.
+    pub fn new(bias: i32) -> Self {
+        Self {
+            ea: Default::default(),
+            eb: Default::default(),
+            lza: Default::default(),
+            lzb: Default::default(),
+            t: Default::default(),
+            ea_adj: Default::default(),
+            eb_adj: Default::default(),
+            t_sum: Default::default(),
+            t_off: k(((1 - bias as i64) as u64) & low_mask(X)),
+        }
+    }
+}
+
+impl<const X: usize> Logic for FpExpSum<X> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.ea_adj.next = self.ea.val() - self.lza.val();
+        self.eb_adj.next = self.eb.val() - self.lzb.val();
+        self.t_sum.next = self.ea_adj.val() + self.eb_adj.val();
+        self.t.next = self.t_sum.val() + self.t_off.val();
+    }
+}
+
+/// Front stage: unpack, specials, significand normalization, product and exponent.
+///
+/// Only connections live here; the logic sits in leaf blocks, so no always block both drives
+/// a child and reads what that child computes from it (Verilator would report a false
+/// combinational loop).
+#[derive(LogicBlock)]
+pub struct FpMulFront<
+    const W: usize,
+    const E: usize,
+    const M: usize,
+    const S: usize,
+    const P: usize,
+    const X: usize,
+> {
+    /// Operand a.
+    pub a: Signal<In, Bits<W>>,
+    /// Operand b.
+    pub b: Signal<In, Bits<W>>,
+    /// Sign of the product (sa ^ sb).
+    pub sign: Signal<Out, Bit>,
+    /// The result is settled by the special rules (NaN, Inf or zero input).
+    pub special: Signal<Out, Bit>,
+    /// That settled result (valid when `special`).
+    pub special_y: Signal<Out, Bits<W>>,
+    /// Exact product of the normalized significands (top or second bit set).
+    pub p: Signal<Out, Bits<P>>,
+    /// Biased exponent of product bit `P - 1`, `X`-bit two's complement.
+    pub t: Signal<Out, Bits<X>>,
+    unpack: FpUnpack<W, E, M, S, X>,
+    norm_a: FpLeadNorm<S, X>,
+    norm_b: FpLeadNorm<S, X>,
+    mul: FpSigMul<S, P>,
+    exps: FpExpSum<X>,
+}
+
+impl<
+        const W: usize,
+        const E: usize,
+        const M: usize,
+        const S: usize,
+        const P: usize,
+        const X: usize,
+    > FpMulFront<W, E, M, S, P, X>
+{
+    /// Builds the stage for `p` (the const generics must be the widths of its format).
+    pub fn new(p: &FpMulParams) -> Self {
+        let wd = FpMulWidths::of(&p.format);
+        wd.check(W, E, M, S, P, X, wd.h);
+        Self {
+            a: Default::default(),
+            b: Default::default(),
+            sign: Default::default(),
+            special: Default::default(),
+            special_y: Default::default(),
+            p: Default::default(),
+            t: Default::default(),
+            unpack: FpUnpack::new(p),
+            norm_a: FpLeadNorm::new(),
+            norm_b: FpLeadNorm::new(),
+            mul: FpSigMul::new(),
+            exps: FpExpSum::new(p.format.bias),
+        }
+    }
+}
+
+impl<
+        const W: usize,
+        const E: usize,
+        const M: usize,
+        const S: usize,
+        const P: usize,
+        const X: usize,
+    > Logic for FpMulFront<W, E, M, S, P, X>
+{
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.unpack.a.next = self.a.val();
+        self.unpack.b.next = self.b.val();
+        self.sign.next = self.unpack.sign.val();
+        self.special.next = self.unpack.special.val();
+        self.special_y.next = self.unpack.special_y.val();
+        self.norm_a.sig.next = self.unpack.sig_a.val();
+        self.norm_b.sig.next = self.unpack.sig_b.val();
+        self.mul.a.next = self.norm_a.norm.val();
+        self.mul.b.next = self.norm_b.norm.val();
+        self.p.next = self.mul.p.val();
+        self.exps.ea.next = self.unpack.ea.val();
+        self.exps.eb.next = self.unpack.eb.val();
+        self.exps.lza.next = self.norm_a.lz.val();
+        self.exps.lzb.next = self.norm_b.lz.val();
+        self.t.next = self.exps.t.val();
+    }
+}
+
+/// Back stage: normalize, round to nearest even, overflow policy and the result multiplexer.
+#[derive(LogicBlock)]
+pub struct FpMulBack<
+    const W: usize,
+    const E: usize,
+    const M: usize,
+    const S: usize,
+    const P: usize,
+    const X: usize,
+    const H: usize,
+> {
+    /// Sign of the product.
+    pub sign: Signal<In, Bit>,
+    /// The result is settled by the special rules.
+    pub special: Signal<In, Bit>,
+    /// That settled result.
+    pub special_y: Signal<In, Bits<W>>,
+    /// Exact product of the normalized significands.
+    pub p: Signal<In, Bits<P>>,
+    /// Biased exponent of product bit `P - 1`.
+    pub t: Signal<In, Bits<X>>,
+    /// The product code.
+    pub y: Signal<Out, Bits<W>>,
+    hi: Signal<Local, Bit>,
+    t_neg: Signal<Local, Bit>,
+    t_zero: Signal<Local, Bit>,
+    t_gt1: Signal<Local, Bit>,
+    right: Signal<Local, Bit>,
+    shift1: Signal<Local, Bit>,
+    r_amt: Signal<Local, Bits<X>>,
+    r_clamp: Signal<Local, Bits<H>>,
+    rsh: Signal<Local, Bits<H>>,
+    p_left: Signal<Local, Bits<P>>,
+    p_right: Signal<Local, Bits<P>>,
+    pn: Signal<Local, Bits<P>>,
+    th_ones: Signal<Local, Bits<P>>,
+    th: Signal<Local, Bits<P>>,
+    th_up: Signal<Local, Bits<P>>,
+    smask: Signal<Local, Bits<P>>,
+    sticky: Signal<Local, Bit>,
+    guard: Signal<Local, Bit>,
+    lsb: Signal<Local, Bit>,
+    hn: Signal<Local, Bit>,
+    inc: Signal<Local, Bit>,
+    e_adj: Signal<Local, Bits<X>>,
+    big: Signal<Local, Bit>,
+    e_lo: Signal<Local, Bits<E>>,
+    e_w: Signal<Local, Bits<W>>,
+    e_sh: Signal<Local, Bits<W>>,
+    frac: Signal<Local, Bits<M>>,
+    frac_w: Signal<Local, Bits<W>>,
+    code: Signal<Local, Bits<W>>,
+    inc_w: Signal<Local, Bits<W>>,
+    rounded: Signal<Local, Bits<W>>,
+    over: Signal<Local, Bit>,
+    sign_w: Signal<Local, Bits<W>>,
+    x_sign: Constant<Bits<X>>,
+    x_one: Constant<Bits<X>>,
+    x_big: Constant<Bits<X>>,
+    x_rmax: Constant<Bits<X>>,
+    h_rmax: Constant<Bits<H>>,
+    h_zero: Constant<Bits<H>>,
+    h_one: Constant<Bits<H>>,
+    h_sm1: Constant<Bits<H>>,
+    h_m: Constant<Bits<H>>,
+    p_top: Constant<Bits<P>>,
+    p_guard: Constant<Bits<P>>,
+    p_lsb: Constant<Bits<P>>,
+    p_ones: Constant<Bits<P>>,
+    p_low1: Constant<Bits<P>>,
+    p_low2: Constant<Bits<P>>,
+    s_off: Constant<Bits<32>>,
+    w_sign: Constant<Bits<W>>,
+    w_zero: Constant<Bits<W>>,
+    w_one: Constant<Bits<W>>,
+    w_max: Constant<Bits<W>>,
+    ovf_code: Constant<Bits<W>>,
+    ovf_sign: Constant<Bits<W>>,
+}
+
+impl<
+        const W: usize,
+        const E: usize,
+        const M: usize,
+        const S: usize,
+        const P: usize,
+        const X: usize,
+        const H: usize,
+    > FpMulBack<W, E, M, S, P, X, H>
+{
+    /// Builds the stage for `p` (the const generics must be the widths of its format).
+    pub fn new(p: &FpMulParams) -> Self {
+        let f = &p.format;
+        FpMulWidths::of(f).check(W, E, M, S, P, X, H);
+        let (ovf_code, signed) = p.overflow_result();
+        Self {
+            sign: Default::default(),
+            special: Default::default(),
+            special_y: Default::default(),
+            p: Default::default(),
+            t: Default::default(),
+            y: Default::default(),
+            hi: Default::default(),
+            t_neg: Default::default(),
+            t_zero: Default::default(),
+            t_gt1: Default::default(),
+            right: Default::default(),
+            shift1: Default::default(),
+            r_amt: Default::default(),
+            r_clamp: Default::default(),
+            rsh: Default::default(),
+            p_left: Default::default(),
+            p_right: Default::default(),
+            pn: Default::default(),
+            th_ones: Default::default(),
+            th: Default::default(),
+            th_up: Default::default(),
+            smask: Default::default(),
+            sticky: Default::default(),
+            guard: Default::default(),
+            lsb: Default::default(),
+            hn: Default::default(),
+            inc: Default::default(),
+            e_adj: Default::default(),
+            big: Default::default(),
+            e_lo: Default::default(),
+            e_w: Default::default(),
+            e_sh: Default::default(),
+            frac: Default::default(),
+            frac_w: Default::default(),
+            code: Default::default(),
+            inc_w: Default::default(),
+            rounded: Default::default(),
+            over: Default::default(),
+            sign_w: Default::default(),
+            x_sign: k(1 << (X - 1)),
+            x_one: k(1),
+            x_big: k(low_mask(X) & !low_mask(E)),
+            x_rmax: k(S as u64 + 1),
+            h_rmax: k(S as u64 + 1),
+            h_zero: k(0),
+            h_one: k(1),
+            h_sm1: k(S as u64 - 1),
+            h_m: k(M as u64),
+            p_top: k(1 << (P - 1)),
+            p_guard: k(1 << (S - 1)),
+            p_lsb: k(1 << S),
+            p_ones: k(low_mask(P)),
+            p_low1: k(low_mask(S - 1)),
+            p_low2: k(low_mask(S - 2)),
+            s_off: k(S as u64),
+            w_sign: k(f.sign_bit()),
+            w_zero: k(0),
+            w_one: k(1),
+            w_max: k(f.max_finite()),
+            ovf_code: k(ovf_code),
+            ovf_sign: k(if signed { f.sign_bit() } else { 0 }),
+        }
+    }
+}
+
+impl<
+        const W: usize,
+        const E: usize,
+        const M: usize,
+        const S: usize,
+        const P: usize,
+        const X: usize,
+        const H: usize,
+    > Logic for FpMulBack<W, E, M, S, P, X, H>
+{
+    #[hdl_gen]
+    fn update(&mut self) {
+        // Path selection: T >= 1 normal (one-bit normalize at most), T <= 0 subnormal.
+        self.hi.next = (self.p.val() & self.p_top.val()).any();
+        self.t_neg.next = (self.t.val() & self.x_sign.val()).any();
+        self.t_zero.next = !self.t.val().any();
+        self.t_gt1.next = self.t.val() > self.x_one.val();
+        self.right.next = self.t_neg.val() | self.t_zero.val();
+        self.shift1.next = !self.hi.val() & !self.t_neg.val() & self.t_gt1.val();
+        // Right shift by 1 - T, clamped to S + 1 (from there on every bit lies below the guard).
+        self.r_amt.next = self.x_one.val() - self.t.val();
+        if self.r_amt.val() > self.x_rmax.val() {
+            self.r_clamp.next = self.h_rmax.val();
+        } else {
+            self.r_clamp.next = self.r_amt.val().get_bits::<H>(0);
+        }
+        if self.right.val() {
+            self.rsh.next = self.r_clamp.val();
+        } else {
+            self.rsh.next = self.h_zero.val();
+        }
+        self.p_left.next = self.p.val() << self.h_one.val();
+        self.p_right.next = self.p.val() >> self.rsh.val();
+        if self.shift1.val() {
+            self.pn.next = self.p_left.val();
+        } else {
+            self.pn.next = self.p_right.val();
+        }
+        // Sticky: the product bits that land below the guard bit, masked straight from p.
+        self.th_ones.next = self.p_ones.val() << self.rsh.val();
+        self.th.next = !self.th_ones.val();
+        self.th_up.next = self.th.val() << self.h_sm1.val();
+        if self.shift1.val() {
+            self.smask.next = self.p_low2.val();
+        } else {
+            self.smask.next = self.th_up.val() | self.p_low1.val();
+        }
+        self.sticky.next = (self.p.val() & self.smask.val()).any();
+        self.hn.next = (self.pn.val() & self.p_top.val()).any();
+        self.guard.next = (self.pn.val() & self.p_guard.val()).any();
+        self.lsb.next = (self.pn.val() & self.p_lsb.val()).any();
+        self.inc.next = self.guard.val() & (self.sticky.val() | self.lsb.val());
+        // Pack {exponent, fraction}; a cleared hidden bit means exponent field 0.
+        if self.shift1.val() {
+            self.e_adj.next = self.t.val() - self.x_one.val();
+        } else {
+            self.e_adj.next = self.t.val();
+        }
+        self.big.next = self.hn.val() & (self.e_adj.val() & self.x_big.val()).any();
+        self.e_lo.next = self.e_adj.val().get_bits::<E>(0);
+        self.e_w.next = bit_cast::<W, E>(self.e_lo.val());
+        self.e_sh.next = self.e_w.val() << self.h_m.val();
+        self.frac.next = self.pn.val().get_bits::<M>(self.s_off.val().index());
+        self.frac_w.next = bit_cast::<W, M>(self.frac.val());
+        if self.hn.val() {
+            self.code.next = self.e_sh.val() | self.frac_w.val();
+        } else {
+            self.code.next = self.frac_w.val();
+        }
+        // Round to nearest even: the increment carries into the exponent field by itself.
+        if self.inc.val() {
+            self.inc_w.next = self.w_one.val();
+        } else {
+            self.inc_w.next = self.w_zero.val();
+        }
+        self.rounded.next = self.code.val() + self.inc_w.val();
+        self.over.next = self.big.val() | (self.rounded.val() > self.w_max.val());
+        if self.sign.val() {
+            self.sign_w.next = self.w_sign.val();
+        } else {
+            self.sign_w.next = self.w_zero.val();
+        }
+        if self.special.val() {
+            self.y.next = self.special_y.val();
+        } else if self.over.val() {
+            self.y.next = self.ovf_code.val() | (self.sign_w.val() & self.ovf_sign.val());
+        } else {
+            self.y.next = self.rounded.val() | self.sign_w.val();
+        }
+    }
+}
+
+/// Combinational fpmul (pipeline 0).
+#[derive(LogicBlock)]
+pub struct FpMul0<
+    const W: usize,
+    const E: usize,
+    const M: usize,
+    const S: usize,
+    const P: usize,
+    const X: usize,
+    const H: usize,
+> {
+    /// Operand a.
+    pub a: Signal<In, Bits<W>>,
+    /// Operand b.
+    pub b: Signal<In, Bits<W>>,
+    /// Product code.
+    pub y: Signal<Out, Bits<W>>,
+    front: FpMulFront<W, E, M, S, P, X>,
+    back: FpMulBack<W, E, M, S, P, X, H>,
+}
+
+impl<
+        const W: usize,
+        const E: usize,
+        const M: usize,
+        const S: usize,
+        const P: usize,
+        const X: usize,
+        const H: usize,
+    > FpMul0<W, E, M, S, P, X, H>
+{
+    /// Builds the block for `p`.
+    pub fn new(p: &FpMulParams) -> Self {
+        Self {
+            a: Default::default(),
+            b: Default::default(),
+            y: Default::default(),
+            front: FpMulFront::new(p),
+            back: FpMulBack::new(p),
+        }
+    }
+}
+
+impl<
+        const W: usize,
+        const E: usize,
+        const M: usize,
+        const S: usize,
+        const P: usize,
+        const X: usize,
+        const H: usize,
+    > Logic for FpMul0<W, E, M, S, P, X, H>
+{
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.front.a.next = self.a.val();
+        self.front.b.next = self.b.val();
+        self.back.sign.next = self.front.sign.val();
+        self.back.special.next = self.front.special.val();
+        self.back.special_y.next = self.front.special_y.val();
+        self.back.p.next = self.front.p.val();
+        self.back.t.next = self.front.t.val();
+        self.y.next = self.back.y.val();
+    }
+}
+
+/// fpmul with an output register (pipeline 1, latency 1).
+#[derive(LogicBlock)]
+pub struct FpMul1<
+    const W: usize,
+    const E: usize,
+    const M: usize,
+    const S: usize,
+    const P: usize,
+    const X: usize,
+    const H: usize,
+> {
+    /// Clock; every register samples on its rising edge.
+    pub clock: Signal<In, Clock>,
+    /// Operand a.
+    pub a: Signal<In, Bits<W>>,
+    /// Operand b.
+    pub b: Signal<In, Bits<W>>,
+    /// Product code of the operands sampled at the previous rising edge.
+    pub y: Signal<Out, Bits<W>>,
+    front: FpMulFront<W, E, M, S, P, X>,
+    back: FpMulBack<W, E, M, S, P, X, H>,
+    y_reg: DFF<Bits<W>>,
+}
+
+impl<
+        const W: usize,
+        const E: usize,
+        const M: usize,
+        const S: usize,
+        const P: usize,
+        const X: usize,
+        const H: usize,
+    > FpMul1<W, E, M, S, P, X, H>
+{
+    /// Builds the block for `p`.
+    pub fn new(p: &FpMulParams) -> Self {
+        Self {
+            clock: Default::default(),
+            a: Default::default(),
+            b: Default::default(),
+            y: Default::default(),
+            front: FpMulFront::new(p),
+            back: FpMulBack::new(p),
+            y_reg: Default::default(),
+        }
+    }
+}
+
+impl<
+        const W: usize,
+        const E: usize,
+        const M: usize,
+        const S: usize,
+        const P: usize,
+        const X: usize,
+        const H: usize,
+    > Logic for FpMul1<W, E, M, S, P, X, H>
+{
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.y_reg.clock.next = self.clock.val();
+        self.front.a.next = self.a.val();
+        self.front.b.next = self.b.val();
+        self.back.sign.next = self.front.sign.val();
+        self.back.special.next = self.front.special.val();
+        self.back.special_y.next = self.front.special_y.val();
+        self.back.p.next = self.front.p.val();
+        self.back.t.next = self.front.t.val();
+        self.y_reg.d.next = self.back.y.val();
+        self.y.next = self.y_reg.q.val();
+    }
+}
+
+/// fpmul with a register after the multiplier and one on the output (pipeline 2, latency 2).
+#[derive(LogicBlock)]
+pub struct FpMul2<
+    const W: usize,
+    const E: usize,
+    const M: usize,
+    const S: usize,
+    const P: usize,
+    const X: usize,
+    const H: usize,
+> {
+    /// Clock; every register samples on its rising edge.
+    pub clock: Signal<In, Clock>,
+    /// Operand a.
+    pub a: Signal<In, Bits<W>>,
+    /// Operand b.
+    pub b: Signal<In, Bits<W>>,
+    /// Product code of the operands sampled two rising edges earlier.
+    pub y: Signal<Out, Bits<W>>,
+    front: FpMulFront<W, E, M, S, P, X>,
+    back: FpMulBack<W, E, M, S, P, X, H>,
+    sign_reg: DFF<Bit>,
+    special_reg: DFF<Bit>,
+    special_y_reg: DFF<Bits<W>>,
+    p_reg: DFF<Bits<P>>,
+    t_reg: DFF<Bits<X>>,
+    y_reg: DFF<Bits<W>>,
+}
+
+impl<
+        const W: usize,
+        const E: usize,
+        const M: usize,
+        const S: usize,
+        const P: usize,
+        const X: usize,
+        const H: usize,
+    > FpMul2<W, E, M, S, P, X, H>
+{
+    /// Builds the block for `p`.
+    pub fn new(p: &FpMulParams) -> Self {
+        Self {
+            clock: Default::default(),
+            a: Default::default(),
+            b: Default::default(),
+            y: Default::default(),
+            front: FpMulFront::new(p),
+            back: FpMulBack::new(p),
+            sign_reg: Default::default(),
+            special_reg: Default::default(),
+            special_y_reg: Default::default(),
+            p_reg: Default::default(),
+            t_reg: Default::default(),
+            y_reg: Default::default(),
+        }
+    }
+}
+
+impl<
+        const W: usize,
+        const E: usize,
+        const M: usize,
+        const S: usize,
+        const P: usize,
+        const X: usize,
+        const H: usize,
+    > Logic for FpMul2<W, E, M, S, P, X, H>
+{
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.sign_reg.clock.next = self.clock.val();
+        self.special_reg.clock.next = self.clock.val();
+        self.special_y_reg.clock.next = self.clock.val();
+        self.p_reg.clock.next = self.clock.val();
+        self.t_reg.clock.next = self.clock.val();
+        self.y_reg.clock.next = self.clock.val();
+        self.front.a.next = self.a.val();
+        self.front.b.next = self.b.val();
+        self.sign_reg.d.next = self.front.sign.val();
+        self.special_reg.d.next = self.front.special.val();
+        self.special_y_reg.d.next = self.front.special_y.val();
+        self.p_reg.d.next = self.front.p.val();
+        self.t_reg.d.next = self.front.t.val();
+        self.back.sign.next = self.sign_reg.q.val();
+        self.back.special.next = self.special_reg.q.val();
+        self.back.special_y.next = self.special_y_reg.q.val();
+        self.back.p.next = self.p_reg.q.val();
+        self.back.t.next = self.t_reg.q.val();
+        self.y_reg.d.next = self.back.y.val();
+        self.y.next = self.y_reg.q.val();
+    }
+}
+
+/// Calls `$body` with `W, E, M, S, P, X, H` bound to the widths of the named format `$fmt`
+/// (a macro because the widths are const generics); other formats give an error.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! with_fpmul_widths {
+    ($fmt:expr, |$w:ident, $e:ident, $m:ident, $s:ident, $p:ident, $x:ident, $h:ident| $body:expr) => {
+        match $fmt.name().as_str() {
+            "e4m3" => $crate::with_fpmul_widths!(@bind 8, 4, 3, 4, 8, 6, 3, |$w, $e, $m, $s, $p, $x, $h| $body),
+            "e5m2" => $crate::with_fpmul_widths!(@bind 8, 5, 2, 3, 6, 7, 3, |$w, $e, $m, $s, $p, $x, $h| $body),
+            "bf16" => $crate::with_fpmul_widths!(@bind 16, 8, 7, 8, 16, 10, 4, |$w, $e, $m, $s, $p, $x, $h| $body),
+            "fp16" => $crate::with_fpmul_widths!(@bind 16, 5, 10, 11, 22, 7, 4, |$w, $e, $m, $s, $p, $x, $h| $body),
+            "fp32" => $crate::with_fpmul_widths!(@bind 32, 8, 23, 24, 48, 10, 5, |$w, $e, $m, $s, $p, $x, $h| $body),
+            "e2m1" => $crate::with_fpmul_widths!(@bind 4, 2, 1, 2, 4, 4, 2, |$w, $e, $m, $s, $p, $x, $h| $body),
+            "e3m2" => $crate::with_fpmul_widths!(@bind 6, 3, 2, 3, 6, 5, 3, |$w, $e, $m, $s, $p, $x, $h| $body),
+            "e2m3" => $crate::with_fpmul_widths!(@bind 6, 2, 3, 4, 8, 4, 3, |$w, $e, $m, $s, $p, $x, $h| $body),
+            other => Err($crate::Error::new(format!("fpmul: no RTL for format {other}"))),
+        }
+    };
+    (@bind $vw:expr, $ve:expr, $vm:expr, $vs:expr, $vp:expr, $vx:expr, $vh:expr,
+     |$w:ident, $e:ident, $m:ident, $s:ident, $p:ident, $x:ident, $h:ident| $body:expr) => {{
+        const $w: usize = $vw;
+        const $e: usize = $ve;
+        const $m: usize = $vm;
+        const $s: usize = $vs;
+        const $p: usize = $vp;
+        const $x: usize = $vx;
+        const $h: usize = $vh;
+        $body
+    }};
+}
+
+/// The fpmul PE in the RTL registry.
+pub struct FpMulRtl;
+
+const PIPELINES: [u32; 3] = [0, 1, 2];
+
+impl FpMulRtl {
+    fn spec(&self, cfg: &RtlConfig, p: &FpMulParams) -> ModuleSpec {
+        let f = &p.format;
+        let wd = FpMulWidths::of(f);
+        let w = wd.w;
+        let (ovf, _) = p.overflow_result();
+        let ovf_text = match (p.overflow, f.kind) {
+            (Overflow::Saturate, _) => {
+                format!("saturate: sign | largest finite magnitude 0x{ovf:X}")
+            }
+            (Overflow::Ieee, Kind::Ieee) => format!("ieee: sign | Inf (0x{ovf:X})"),
+            _ => format!("ieee: canonical NaN 0x{ovf:X} (the format has no Inf)"),
+        };
+        let mut sem = vec![
+            format!("Format {}.", describe(f)),
+            "y = a * b correctly rounded to the format: round to nearest, ties to even; \
+             sign = sa ^ sb always (zero results are signed zeros)."
+                .to_string(),
+            "Subnormal inputs are used as they are (exponent field 0: exponent 1, hidden bit \
+             0); results below the normal range are subnormal (gradual underflow)."
+                .to_string(),
+        ];
+        if f.kind != Kind::Finite {
+            sem.push(format!(
+                "Any NaN input gives the canonical NaN 0x{:X}.",
+                f.canonical_nan().unwrap_or(0)
+            ));
+        }
+        if f.kind == Kind::Ieee {
+            sem.push(
+                "Inf x 0 gives the canonical NaN; Inf x any other number gives sign | Inf.".into(),
+            );
+        }
+        sem.push(format!(
+            "Overflow is decided after rounding (a result that rounds to the largest finite \
+             magnitude 0x{:X} is not an overflow): {ovf_text}.",
+            f.max_finite()
+        ));
+        let mult = if wd.s > 16 {
+            format!(
+                "four 16x16 partial products of the significands split into 16 + {} bits, \
+                 added in 64 bits",
+                wd.s - 16
+            )
+        } else {
+            "one 16x16 multiplier on the zero-extended significands".to_string()
+        };
+        sem.push(format!(
+            "Datapath: unpack and classify; subnormal significands normalized by a \
+             leading-zero shift (the exponent absorbs the count); {s}x{s} -> {p}-bit exact \
+             product ({mult}); exponent arithmetic in {x}-bit two's complement; then a 1-bit \
+             normalize (normal results) or a right shift by up to {r} bits (subnormal results) \
+             with the sticky bit from a mask of the product; the round-to-nearest-even \
+             increment is added to the packed {{exponent, fraction}} code, so its carry moves \
+             into the exponent.",
+            s = wd.s,
+            p = wd.p,
+            x = wd.x,
+            r = wd.s + 1
+        ));
+        let mut ports = Vec::new();
+        let timing = match cfg.pipeline {
+            0 => "Combinational: y follows a and b.".to_string(),
+            1 => {
+                ports.push(Port::input("clock", 1, "clock, rising edge"));
+                "y holds the product of the a and b sampled at the previous rising edge of \
+                 clock (output register)."
+                    .to_string()
+            }
+            _ => {
+                ports.push(Port::input("clock", 1, "clock, rising edge"));
+                "y holds the product of the a and b sampled two rising edges earlier; one \
+                 operation per cycle (registers after the multiplier, before normalization and \
+                 rounding, and on the output)."
+                    .to_string()
+            }
+        };
+        ports.push(Port::input("a", w, format!("operand a, {} code", f.name())));
+        ports.push(Port::input("b", w, format!("operand b, {} code", f.name())));
+        ports.push(Port::output("y", w, format!("product, {} code", f.name())));
+        ModuleSpec {
+            name: self.module_name(cfg),
+            pe: "fpmul".into(),
+            config: cfg.pairs(),
+            semantics: sem,
+            latency: cfg.pipeline,
+            timing,
+            ports,
+        }
+    }
+}
+
+/// Parses the format and policy of an fpmul configuration.
+pub fn fpmul_params(cfg: &RtlConfig) -> Result<FpMulParams> {
+    FpMulParams::new(rtl_format(&cfg.format)?, Overflow::parse(&cfg.policy)?)
+}
+
+impl PeRtl for FpMulRtl {
+    fn id(&self) -> &'static str {
+        "fpmul"
+    }
+    fn summary(&self) -> &'static str {
+        "exact float multiply: correctly rounded (nearest even), subnormals, ieee/saturate \
+         overflow; 0, 1 or 2 register stages"
+    }
+    fn configs(&self) -> Vec<RtlConfig> {
+        let mut v = Vec::new();
+        for name in RTL_FORMATS {
+            let f = rtl_format(name).expect("RTL formats parse");
+            for pol in [Overflow::Ieee, Overflow::Saturate] {
+                if FpMulParams::new(f, pol).is_err() {
+                    continue;
+                }
+                for p in PIPELINES {
+                    v.push(RtlConfig::new(name, pol.name(), p));
+                }
+            }
+        }
+        v
+    }
+    fn module_name(&self, cfg: &RtlConfig) -> String {
+        let mut n = format!("pelab_fpmul_{}_{}", cfg.format, policy_tag(&cfg.policy));
+        if cfg.pipeline > 0 {
+            n.push_str(&format!("_p{}", cfg.pipeline));
+        }
+        n
+    }
+    fn verilog(&self, cfg: &RtlConfig) -> Result<RtlModule> {
+        validate(self, cfg)?;
+        let p = fpmul_params(cfg)?;
+        let spec = self.spec(cfg, &p);
+        with_fpmul_widths!(p.format, |W, E, M, S, P, X, H| match cfg.pipeline {
+            0 => emit_block(&mut FpMul0::<W, E, M, S, P, X, H>::new(&p), &spec),
+            1 => emit_block(&mut FpMul1::<W, E, M, S, P, X, H>::new(&p), &spec),
+            _ => emit_block(&mut FpMul2::<W, E, M, S, P, X, H>::new(&p), &spec),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widths_match_the_dispatch_macro() {
+        for name in RTL_FORMATS {
+            let f = rtl_format(name).unwrap();
+            let got: Result<FpMulWidths> =
+                with_fpmul_widths!(f, |W, E, M, S, P, X, H| Ok(FpMulWidths {
+                    w: W,
+                    e: E,
+                    m: M,
+                    s: S,
+                    p: P,
+                    x: X,
+                    h: H
+                }));
+            assert_eq!(got.unwrap(), FpMulWidths::of(&f), "{name}");
+            assert!(FpMulParams::new(f, Overflow::Saturate).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn ieee_policy_needs_inf_or_nan() {
+        let e = FpMulParams::new(rtl_format("e2m1").unwrap(), Overflow::Ieee)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("saturate"), "{e}");
+    }
+}
