@@ -128,6 +128,7 @@ pub fn registry() -> Vec<&'static dyn PeRtl> {
         &crate::pe::lmul::LMulRtl,
         &crate::pe::fpmul::FpMulRtl,
         &crate::pe::int16fma::Int16FmaRtl,
+        &crate::pe::bitmod::BitModRtl,
     ]
 }
 

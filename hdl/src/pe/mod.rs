@@ -1,5 +1,6 @@
 //! One file per PE: the rust-hdl blocks and the [`crate::registry::PeRtl`] entry.
 
+pub mod bitmod;
 pub mod fpmul;
 pub mod int16fma;
 pub mod lmul;
