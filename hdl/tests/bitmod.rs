@@ -4,7 +4,8 @@
 //!   idle cycles inside and between groups, back-to-back groups whose dequantizer overlaps the
 //!   next group, Inf/NaN activations, extreme exponents), compared cycle by cycle with the
 //!   model's trace, the result with the model's output and its cycle with the model's count;
-//! - reset in the middle of a group and of a dequantization;
+//! - reset in the middle of a group and of a dequantization; hand-offs closer than 8 cycles;
+//!   the result holding on the outputs;
 //! - the emitted Verilog co-simulated with Icarus Verilog on a stream from the same generator;
 //! - the synthesized size (generic gates and iCE40).
 
