@@ -104,9 +104,14 @@ enum Command {
         /// Read the vectors from this file instead of generating them.
         #[arg(long, conflicts_with_all = ["exhaustive", "count"])]
         vectors: Option<std::path::PathBuf>,
-        /// Simulators: a comma-separated list of icarus, verilator, or all.
+        /// Simulators: a comma-separated list of rusthdl (rust-hdl's in-process simulation of
+        /// the block, a first check only), icarus, verilator; or all; or none (with --formal).
         #[arg(long, default_value = "all")]
         sim: String,
+        /// Also prove the emitted Verilog equivalent to its Yosys-synthesized gate netlist
+        /// (ABC cec for combinational designs, dsec with flip-flops).
+        #[arg(long)]
+        formal: bool,
         /// Verify these Verilog files instead of pelab's emitted module (same port conventions).
         #[arg(long, num_args = 1..)]
         rtl_files: Vec<std::path::PathBuf>,
@@ -219,6 +224,7 @@ pub fn run() -> Result<()> {
             set,
             vectors,
             sim,
+            formal,
             rtl_files,
             top,
             timeout,
@@ -229,6 +235,7 @@ pub fn run() -> Result<()> {
             &set,
             vectors.as_deref(),
             &sim,
+            formal,
             &rtl_files,
             top,
             timeout,
@@ -471,16 +478,19 @@ fn simulators(list: &str) -> Result<Vec<pelab_testbench::Simulator>> {
     let mut v = Vec::new();
     for s in list.split(',') {
         match s.trim() {
-            "all" => v.extend([Simulator::Icarus, Simulator::Verilator]),
+            "all" => v.extend([Simulator::RustHdl, Simulator::Icarus, Simulator::Verilator]),
+            "rusthdl" => v.push(Simulator::RustHdl),
+            "none" => {}
             "icarus" => v.push(Simulator::Icarus),
             "verilator" => v.push(Simulator::Verilator),
             other => {
                 return Err(pelab_sim::Error::new(format!(
-                    "unknown simulator '{other}'; valid: icarus, verilator, all"
+                    "unknown simulator '{other}'; valid: rusthdl, icarus, verilator, all, none"
                 )))
             }
         }
     }
+    v.sort_by_key(|s| s.name());
     v.dedup();
     Ok(v)
 }
@@ -491,6 +501,7 @@ fn verify(
     set: &SetArgs,
     vectors: Option<&std::path::Path>,
     sim: &str,
+    formal: bool,
     rtl_files: &[std::path::PathBuf],
     top: Option<String>,
     timeout: u64,
@@ -504,7 +515,13 @@ fn verify(
         Some(path) => pelab_testbench::vectors::parse(path, pe, &cfg)?,
         None => {
             let shard = pelab_testbench::Shard::parse(&set.shard)?;
-            pelab_testbench::vectors::generate(pe, &cfg, set.set(10_000), set.seed, shard)?
+            // Without a simulator (--sim none --formal) no vectors are needed.
+            let cases = if sims.is_empty() {
+                pelab_testbench::CaseSet::Count(0)
+            } else {
+                set.set(10_000)
+            };
+            pelab_testbench::vectors::generate(pe, &cfg, cases, set.seed, shard)?
         }
     };
     let dut = if rtl_files.is_empty() {
@@ -522,6 +539,7 @@ fn verify(
         &v,
         &dut,
         &sims,
+        formal,
         &dir,
         std::time::Duration::from_secs(timeout),
     )?;
@@ -592,6 +610,22 @@ fn print_report(pe: &dyn pelab_testbench::PeVectors, r: &pelab_testbench::verify
                 "  {} {:?}; last output:\n{}",
                 run.sim, run.status, run.log_tail
             );
+        }
+    }
+    if let Some(p) = &r.formal {
+        println!(
+            "  formal ({} against the generic gate netlist, {} flip-flops): {} in {:.2} s",
+            p.method,
+            p.latches,
+            if p.equivalent {
+                "equivalent"
+            } else {
+                "NOT EQUIVALENT"
+            },
+            p.secs
+        );
+        if !p.equivalent {
+            println!("{}", p.abc_output);
         }
     }
     println!("  work directory: {}", r.work_dir.display());

@@ -68,6 +68,20 @@ pub trait PeRtl: Sync {
     fn module_name(&self, cfg: &RtlConfig) -> String;
     /// Builds the rust-hdl block of `cfg` and emits its Verilog.
     fn verilog(&self, cfg: &RtlConfig) -> Result<RtlModule>;
+    /// Runs the configuration's rust-hdl block in rust-hdl's own simulator (no Verilog).
+    ///
+    /// `rows` holds, per row, one value per input port in port order (`clock` excluded); the
+    /// result holds, per row, one value per output port in port order: for combinational and
+    /// pipelined PEs the result of that row's operation (rows stream one per cycle), for
+    /// stateful PEs the outputs right after that row's rising clock edge.
+    fn simulate(&self, cfg: &RtlConfig, rows: &[Vec<u64>]) -> Result<Vec<Vec<u64>>> {
+        let _ = rows;
+        Err(Error::new(format!(
+            "{} {}: no in-process rust-hdl simulation for this PE",
+            self.id(),
+            cfg.format
+        )))
+    }
 }
 
 fn uniq<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {

@@ -26,7 +26,7 @@ pub fn read_ports(files: &[PathBuf], top: &str, work: &Path) -> Result<Vec<DutPo
         script.push_str(&format!("read_verilog -sv \"{}\"; ", abs.display()));
     }
     script.push_str(&format!(
-        "hierarchy -check -top {top}; write_json \"{}\"",
+        "hierarchy -check -top {top}; proc; write_json \"{}\"",
         json.display()
     ));
     let out = Command::new(yosys)

@@ -16,6 +16,9 @@ pub enum Simulator {
     Icarus,
     /// Verilator (`--binary --timing`).
     Verilator,
+    /// rust-hdl's own in-process simulator running the Rust description of the block (not
+    /// the emitted Verilog: a first check only).
+    RustHdl,
 }
 
 impl Simulator {
@@ -24,6 +27,7 @@ impl Simulator {
         match self {
             Simulator::Icarus => "icarus",
             Simulator::Verilator => "verilator",
+            Simulator::RustHdl => "rusthdl",
         }
     }
 }
@@ -161,6 +165,11 @@ pub fn simulate(
     rows: u64,
     limit: Duration,
 ) -> Result<SimRun> {
+    if sim == Simulator::RustHdl {
+        return Err(Error::new(
+            "rust-hdl simulation runs in-process (simulate_rusthdl), not on a testbench",
+        ));
+    }
     let compile_log = dir.join(format!("{}-compile.log", sim.name()));
     let run_log = dir.join(format!("{}-run.log", sim.name()));
     let t0 = Instant::now();
@@ -198,6 +207,7 @@ pub fn simulate(
             let (code, to) = run_limited(c, dir, &compile_log, limit)?;
             (dir.join("obj_dir").join("pelab_tb"), code == Some(0) && !to)
         }
+        Simulator::RustHdl => unreachable!("handled above"),
     };
     let compile_secs = t0.elapsed().as_secs_f64();
     let mut r = SimRun {
@@ -222,7 +232,7 @@ pub fn simulate(
             c.arg("-N").arg(&exe);
             c
         }
-        Simulator::Verilator => Command::new(&exe),
+        Simulator::Verilator | Simulator::RustHdl => Command::new(&exe),
     };
     let (code, timed_out) = run_limited(cmd, dir, &run_log, limit)?;
     r.run_secs = t1.elapsed().as_secs_f64();
@@ -243,6 +253,68 @@ pub fn simulate(
     };
     if r.status == Status::Passed {
         r.passed = rows;
+    }
+    Ok(r)
+}
+
+/// Runs the rows through rust-hdl's in-process simulation of the PE's block and compares the
+/// outputs with the expected columns (honouring a `CARE` mask), like a testbench would.
+pub fn simulate_rusthdl(
+    rtl: &dyn pelab_hdl::PeRtl,
+    cfg: &pelab_hdl::RtlConfig,
+    layout: &crate::vectors::Layout,
+    rows: &[Vec<u64>],
+) -> Result<SimRun> {
+    let n_in = layout.inputs().count();
+    let n_out = layout.n_outputs();
+    let inputs: Vec<Vec<u64>> = rows.iter().map(|r| r[..n_in].to_vec()).collect();
+    let t = Instant::now();
+    let got = rtl.simulate(cfg, &inputs)?;
+    let secs = t.elapsed().as_secs_f64();
+    let mut r = SimRun {
+        sim: Simulator::RustHdl.name().into(),
+        status: Status::Passed,
+        passed: 0,
+        failed: 0,
+        compile_secs: 0.0,
+        run_secs: secs,
+        vectors_per_sec: rows.len() as f64 / secs.max(1e-9),
+        mismatches: Vec::new(),
+        log_tail: String::new(),
+    };
+    if got.len() != rows.len() {
+        r.status = Status::Crashed;
+        r.log_tail = format!(
+            "rust-hdl simulation returned {} rows for {}",
+            got.len(),
+            rows.len()
+        );
+        return Ok(r);
+    }
+    for (i, (row, g)) in rows.iter().zip(&got).enumerate() {
+        let exp = &row[n_in..n_in + n_out];
+        let care = if layout.care {
+            row[n_in + n_out]
+        } else {
+            u64::MAX
+        };
+        let bad = (0..n_out).any(|j| care >> j & 1 == 1 && g.get(j) != Some(&exp[j]));
+        if bad {
+            r.failed += 1;
+            if r.mismatches.len() < crate::tb::SHOWN_MISMATCHES as usize {
+                r.mismatches.push(Mismatch {
+                    row: i as u64,
+                    inputs: row[..n_in].to_vec(),
+                    expected: exp.to_vec(),
+                    got: g.iter().map(|v| Some(*v)).collect(),
+                });
+            }
+        } else {
+            r.passed += 1;
+        }
+    }
+    if r.failed > 0 || r.passed == 0 {
+        r.status = Status::Failed;
     }
     Ok(r)
 }

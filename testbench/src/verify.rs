@@ -45,16 +45,19 @@ pub struct Report {
     pub runs: Vec<SimRun>,
     /// The working directory (testbench, vectors, logs).
     pub work_dir: PathBuf,
+    /// The equivalence proof against the synthesized gate netlist, when asked for.
+    pub formal: Option<crate::formal::Proof>,
 }
 
 impl Report {
     /// Whether every simulator passed.
     pub fn passed(&self) -> bool {
-        !self.runs.is_empty()
+        (!self.runs.is_empty() || self.formal.is_some())
             && self
                 .runs
                 .iter()
                 .all(|r| r.status == crate::run::Status::Passed)
+            && self.formal.as_ref().is_none_or(|p| p.equivalent)
     }
 }
 
@@ -66,9 +69,16 @@ pub fn verify(
     vectors: &VectorSet,
     dut: &Dut,
     sims: &[Simulator],
+    formal: bool,
     work: &Path,
     limit: Duration,
 ) -> Result<Report> {
+    if formal && !matches!(dut, Dut::Emitted) {
+        return Err(Error::new(
+            "--formal proves pelab's emitted Verilog equivalent to its synthesized gate netlist; \
+             it does not take --rtl-files",
+        ));
+    }
     std::fs::create_dir_all(work)
         .map_err(|e| Error::new(format!("cannot create {}: {e}", work.display())))?;
     let layout = pe.layout(cfg)?;
@@ -102,15 +112,40 @@ pub fn verify(
         }
     };
     let rows = vectors.rows.len() as u64;
-    std::fs::write(work.join("vectors.mem"), vectors.to_mem())
-        .map_err(|e| Error::new(format!("cannot write vectors in {}: {e}", work.display())))?;
-    let tb = work.join("pelab_tb.v");
-    std::fs::write(&tb, testbench(&module, &layout, rows, "vectors.mem"))
-        .map_err(|e| Error::new(format!("cannot write testbench in {}: {e}", work.display())))?;
     let mut runs = Vec::new();
-    for &sim in sims {
-        runs.push(simulate(sim, work, &tb, &files, rows, limit)?);
+    if !sims.is_empty() {
+        std::fs::write(work.join("vectors.mem"), vectors.to_mem())
+            .map_err(|e| Error::new(format!("cannot write vectors in {}: {e}", work.display())))?;
+        let tb = work.join("pelab_tb.v");
+        std::fs::write(&tb, testbench(&module, &layout, rows, "vectors.mem")).map_err(|e| {
+            Error::new(format!("cannot write testbench in {}: {e}", work.display()))
+        })?;
+        for &sim in sims {
+            runs.push(match sim {
+                Simulator::RustHdl => {
+                    if !matches!(dut, Dut::Emitted) {
+                        return Err(Error::new(
+                            "the rusthdl simulator runs pelab's own blocks; it cannot run --rtl-files",
+                        ));
+                    }
+                    crate::run::simulate_rusthdl(rtl, cfg, &layout, &vectors.rows)?
+                }
+                _ => simulate(sim, work, &tb, &files, rows, limit)?,
+            });
+        }
     }
+    let formal = if formal {
+        let text = std::fs::read_to_string(&files[0]).map_err(|e| Error::new(e.to_string()))?;
+        let net = pelab_hdl::synth::synthesize(&text, &module, pelab_hdl::Flow::Generic)?;
+        Some(crate::formal::prove(
+            &files[0],
+            &net.netlist,
+            &module,
+            &work.join("formal"),
+        )?)
+    } else {
+        None
+    };
     Ok(Report {
         pe: pe.id().into(),
         config: cfg.clone(),
@@ -120,5 +155,6 @@ pub fn verify(
         rows,
         runs,
         work_dir: work.to_path_buf(),
+        formal,
     })
 }
