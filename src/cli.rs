@@ -100,33 +100,7 @@ enum Command {
         #[command(flatten)]
         rtl: RtlArgs,
         #[command(flatten)]
-        set: SetArgs,
-        /// Read the vectors from this file instead of generating them.
-        #[arg(long, conflicts_with_all = ["exhaustive", "count"])]
-        vectors: Option<std::path::PathBuf>,
-        /// Simulators: a comma-separated list of rusthdl (rust-hdl's in-process simulation of
-        /// the block, a first check only), icarus, verilator; or all; or none (with --formal).
-        #[arg(long, default_value = "all")]
-        sim: String,
-        /// Also prove the emitted Verilog equivalent to its Yosys-synthesized gate netlist
-        /// (ABC cec for combinational designs, dsec with flip-flops).
-        #[arg(long)]
-        formal: bool,
-        /// Verify these Verilog files instead of pelab's emitted module (same port conventions).
-        #[arg(long, num_args = 1..)]
-        rtl_files: Vec<std::path::PathBuf>,
-        /// Top module of --rtl-files (default: pelab's module name for the configuration).
-        #[arg(long)]
-        top: Option<String>,
-        /// Time limit per simulator step (compile or run), seconds.
-        #[arg(long, default_value_t = 1800)]
-        timeout: u64,
-        /// Working directory for testbenches, vectors and logs.
-        #[arg(long, default_value = "out/verify")]
-        work: std::path::PathBuf,
-        /// Print JSON instead of text.
-        #[arg(long)]
-        json: bool,
+        opts: VerifyArgs,
     },
     /// Benchmarks (ratios against a baseline measured in the same run).
     Bench {
@@ -182,6 +156,43 @@ impl SetArgs {
     }
 }
 
+/// Options of `pelab verify`.
+#[derive(clap::Args)]
+struct VerifyArgs {
+    #[command(flatten)]
+    set: SetArgs,
+    /// Every PE x format x policy x variant that has RTL and vectors (pipeline 0; exhaustive
+    /// where the space has at most 2^16 cases, else --count cases, default 20000).
+    #[arg(long, conflicts_with_all = ["pe", "format", "overflow", "variant", "vectors", "rtl_files"])]
+    all: bool,
+    /// Read the vectors from this file instead of generating them.
+    #[arg(long, conflicts_with_all = ["exhaustive", "count"])]
+    vectors: Option<std::path::PathBuf>,
+    /// Simulators: a comma-separated list of rusthdl (rust-hdl's in-process simulation of the
+    /// block, a first check only), icarus, verilator; or all; or none (with --formal).
+    #[arg(long, default_value = "all")]
+    sim: String,
+    /// Also prove the emitted Verilog equivalent to its Yosys-synthesized gate netlist (ABC
+    /// cec for combinational designs, dsec with flip-flops).
+    #[arg(long)]
+    formal: bool,
+    /// Verify these Verilog files instead of pelab's emitted module (same port conventions).
+    #[arg(long = "rtl", num_args = 1.., value_name = "FILE")]
+    rtl_files: Vec<std::path::PathBuf>,
+    /// Top module of --rtl (default: pelab's module name for the configuration).
+    #[arg(long)]
+    top: Option<String>,
+    /// Time limit per simulator step (compile or run), seconds.
+    #[arg(long, default_value_t = 1800)]
+    timeout: u64,
+    /// Working directory for testbenches, vectors and logs.
+    #[arg(long, default_value = "out/verify")]
+    work: std::path::PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Subcommand)]
 enum BenchCommand {
     /// Reference kernels: lmul and fpmul slice kernels against a plain f32 multiply loop over
@@ -219,29 +230,7 @@ pub fn run() -> Result<()> {
         } => emit(&rtl, all, &out, json),
         Command::Synth { rtl, target, json } => synth(&rtl, &target, json),
         Command::Vectors { rtl, set, out } => vectors(&rtl, &set, out.as_deref()),
-        Command::Verify {
-            rtl,
-            set,
-            vectors,
-            sim,
-            formal,
-            rtl_files,
-            top,
-            timeout,
-            work,
-            json,
-        } => verify(
-            &rtl,
-            &set,
-            vectors.as_deref(),
-            &sim,
-            formal,
-            &rtl_files,
-            top,
-            timeout,
-            &work,
-            json,
-        ),
+        Command::Verify { rtl, opts } => verify(&rtl, &opts),
         Command::Bench { which } => match which {
             BenchCommand::Ref { n, reps, json } => crate::bench::reference(n, reps, json),
         },
@@ -495,65 +484,95 @@ fn simulators(list: &str) -> Result<Vec<pelab_testbench::Simulator>> {
     Ok(v)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn verify(
-    args: &RtlArgs,
-    set: &SetArgs,
-    vectors: Option<&std::path::Path>,
-    sim: &str,
-    formal: bool,
-    rtl_files: &[std::path::PathBuf],
-    top: Option<String>,
-    timeout: u64,
-    work: &std::path::Path,
-    json: bool,
-) -> Result<()> {
-    let sims = simulators(sim)?;
-    let (rtl, cfg) = rtl_config(args)?;
-    let pe = pelab_testbench::find(rtl.id())?;
-    let v = match vectors {
-        Some(path) => pelab_testbench::vectors::parse(path, pe, &cfg)?,
-        None => {
-            let shard = pelab_testbench::Shard::parse(&set.shard)?;
-            // Without a simulator (--sim none --formal) no vectors are needed.
-            let cases = if sims.is_empty() {
-                pelab_testbench::CaseSet::Count(0)
-            } else {
-                set.set(10_000)
+fn verify(args: &RtlArgs, o: &VerifyArgs) -> Result<()> {
+    let sims = simulators(&o.sim)?;
+    let limit = std::time::Duration::from_secs(o.timeout);
+    let mut jobs = Vec::new();
+    if o.all {
+        for rtl in pelab_hdl::registry() {
+            let Ok(pe) = pelab_testbench::find(rtl.id()) else {
+                continue;
             };
-            pelab_testbench::vectors::generate(pe, &cfg, cases, set.seed, shard)?
+            for cfg in rtl.configs().into_iter().filter(|c| c.pipeline == 0) {
+                jobs.push((rtl, pe, cfg));
+            }
         }
-    };
-    let dut = if rtl_files.is_empty() {
-        pelab_testbench::verify::Dut::Emitted
     } else {
-        pelab_testbench::verify::Dut::User {
-            files: rtl_files.to_vec(),
-            top,
-        }
-    };
-    let dir = work.join(rtl.module_name(&cfg));
-    let report = pelab_testbench::verify::verify(
-        pe,
-        &cfg,
-        &v,
-        &dut,
-        &sims,
-        formal,
-        &dir,
-        std::time::Duration::from_secs(timeout),
-    )?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report).unwrap());
-    } else {
-        print_report(pe, &report);
+        let (rtl, cfg) = rtl_config(args)?;
+        jobs.push((rtl, pelab_testbench::find(rtl.id())?, cfg));
     }
-    if report.passed() {
+    let mut reports = Vec::new();
+    for (rtl, pe, cfg) in jobs {
+        let v = match &o.vectors {
+            Some(path) => pelab_testbench::vectors::parse(path, pe, &cfg)?,
+            None => {
+                let shard = pelab_testbench::Shard::parse(&o.set.shard)?;
+                // Without a simulator (--sim none --formal) no vectors are needed.
+                let cases = if sims.is_empty() {
+                    pelab_testbench::CaseSet::Count(0)
+                } else if o.all && !o.set.exhaustive && o.set.count.is_none() {
+                    match pe.exhaustive_size(&cfg) {
+                        Some(n) if n <= 1 << 16 => pelab_testbench::CaseSet::Exhaustive,
+                        _ => pelab_testbench::CaseSet::Count(20_000),
+                    }
+                } else {
+                    o.set.set(10_000)
+                };
+                pelab_testbench::vectors::generate(pe, &cfg, cases, o.set.seed, shard)?
+            }
+        };
+        let dut = if o.rtl_files.is_empty() {
+            pelab_testbench::verify::Dut::Emitted
+        } else {
+            pelab_testbench::verify::Dut::User {
+                files: o.rtl_files.clone(),
+                top: o.top.clone(),
+            }
+        };
+        let dir = o.work.join(rtl.module_name(&cfg));
+        let report =
+            pelab_testbench::verify::verify(pe, &cfg, &v, &dut, &sims, o.formal, &dir, limit)?;
+        if !o.json {
+            print_report(pe, &report);
+        }
+        reports.push(report);
+    }
+    if o.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "reports": reports })).unwrap()
+        );
+    } else if reports.len() > 1 {
+        println!("\nsummary: {} configurations", reports.len());
+        println!(
+            "  {:<36} {:<10} {:<9} {:>10} {:>8} {:>12}",
+            "module", "simulator", "status", "passed", "failed", "vectors/s"
+        );
+        for r in &reports {
+            for run in &r.runs {
+                println!(
+                    "  {:<36} {:<10} {:<9} {:>10} {:>8} {:>12.0}",
+                    r.module,
+                    run.sim,
+                    format!("{:?}", run.status).to_lowercase(),
+                    run.passed,
+                    run.failed,
+                    run.vectors_per_sec
+                );
+            }
+        }
+    }
+    let failed: Vec<&str> = reports
+        .iter()
+        .filter(|r| !r.passed())
+        .map(|r| r.module.as_str())
+        .collect();
+    if failed.is_empty() {
         Ok(())
     } else {
         Err(pelab_sim::Error::new(format!(
-            "{} failed verification",
-            report.module
+            "failed verification: {}",
+            failed.join(", ")
         )))
     }
 }
