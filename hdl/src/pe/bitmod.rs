@@ -30,9 +30,10 @@
 //! between two XORs with the sign (`asr(x, s) = ((x ^ sx) >> s) ^ sx`). Doubling is a shift by
 //! a 1-bit constant, not `x + x`, so FPGA flows do not map it to a carry chain.
 
-use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
+use crate::emit::{emit_block, ModuleSpec, Port, PortDir, RtlModule};
 use crate::registry::{validate, PeRtl, RtlConfig};
-use crate::Result;
+use crate::sim::tick;
+use crate::{Error, Result};
 use rust_hdl::prelude::*;
 
 /// Guard bits kept below the 11-bit significand when aligning lanes (`PeConfig::guard_bits`).
@@ -1243,4 +1244,73 @@ impl PeRtl for BitModRtl {
         let spec = self.spec(cfg);
         emit_block(&mut BitModPe::default(), &spec)
     }
+    fn simulate(&self, cfg: &RtlConfig, rows: &[Vec<u64>]) -> Result<Vec<Vec<u64>>> {
+        validate(self, cfg)?;
+        let spec = self.spec(cfg);
+        let inputs: Vec<&Port> = spec
+            .ports
+            .iter()
+            .filter(|p| p.dir == PortDir::Input && p.name != "clock")
+            .collect();
+        let names: Vec<&str> = inputs.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, DRIVEN, "the driver below follows the port order");
+        check_rows(&spec.name, rows, &inputs)?;
+        let mut uut = BitModPe::default();
+        uut.connect_all();
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            uut.reset.next = r[0] == 1;
+            uut.in_valid.next = r[1] == 1;
+            uut.in_last.next = r[2] == 1;
+            uut.in_type.next = bits(r[3]);
+            uut.in_scale.next = bits(r[4]);
+            uut.in_act0.next = bits(r[5]);
+            uut.in_act1.next = bits(r[6]);
+            uut.in_act2.next = bits(r[7]);
+            uut.in_act3.next = bits(r[8]);
+            uut.in_code0.next = bits(r[9]);
+            uut.in_code1.next = bits(r[10]);
+            uut.in_code2.next = bits(r[11]);
+            uut.in_code3.next = bits(r[12]);
+            tick(&mut uut, |u| &mut u.clock)?;
+            out.push(vec![
+                uut.out_valid.val() as u64,
+                uut.out_exp.val().to_u64(),
+                uut.out_man.val().to_u64(),
+                uut.out_special.val() as u64,
+            ]);
+        }
+        Ok(out)
+    }
+}
+
+/// The input ports in port order (`clock` excluded), as `simulate` drives them.
+const DRIVEN: [&str; 13] = [
+    "reset", "in_valid", "in_last", "in_type", "in_scale", "in_act0", "in_act1", "in_act2",
+    "in_act3", "in_code0", "in_code1", "in_code2", "in_code3",
+];
+
+/// Checks that every row holds one value per input port (`clock` excluded, in port order),
+/// each within its port's width.
+fn check_rows(module: &str, rows: &[Vec<u64>], inputs: &[&Port]) -> Result<()> {
+    for (i, r) in rows.iter().enumerate() {
+        if r.len() != inputs.len() {
+            let names: Vec<&str> = inputs.iter().map(|p| p.name.as_str()).collect();
+            return Err(Error::new(format!(
+                "{module}: row {i} has {} values, expected {} ({})",
+                r.len(),
+                inputs.len(),
+                names.join(", ")
+            )));
+        }
+        for (v, p) in r.iter().zip(inputs) {
+            if v >> p.width != 0 {
+                return Err(Error::new(format!(
+                    "{module}: row {i}: {} = 0x{v:X} is wider than {} bits",
+                    p.name, p.width
+                )));
+            }
+        }
+    }
+    Ok(())
 }

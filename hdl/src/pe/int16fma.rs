@@ -12,6 +12,7 @@
 
 use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
 use crate::registry::{policy_tag, validate, PeRtl, RtlConfig};
+use crate::sim::{settle, tick};
 use crate::{Error, Result};
 use rust_hdl::prelude::*;
 
@@ -317,4 +318,74 @@ impl PeRtl for Int16FmaRtl {
             emit_block(&mut Int16FmaCore::new(saturate), &spec)
         }
     }
+    fn simulate(&self, cfg: &RtlConfig, rows: &[Vec<u64>]) -> Result<Vec<Vec<u64>>> {
+        validate(self, cfg)?;
+        let saturate = saturate_of(&cfg.policy)?;
+        let module = self.module_name(cfg);
+        if cfg.variant == "mac" {
+            check_rows(
+                &module,
+                rows,
+                &[("reset", 1), ("clear", 1), ("en", 1), A0, A1, B0, B1],
+            )?;
+            let mut uut = Int16FmaMac::new(saturate);
+            uut.connect_all();
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                uut.reset.next = r[0] == 1;
+                uut.clear.next = r[1] == 1;
+                uut.en.next = r[2] == 1;
+                uut.a0.next = bits(r[3]);
+                uut.a1.next = bits(r[4]);
+                uut.b0.next = bits(r[5]);
+                uut.b1.next = bits(r[6]);
+                tick(&mut uut, |u| &mut u.clock)?;
+                out.push(vec![uut.acc.val().to_u64()]);
+            }
+            return Ok(out);
+        }
+        check_rows(&module, rows, &[("acc", 32), A0, A1, B0, B1])?;
+        let mut uut = Int16FmaCore::new(saturate);
+        uut.connect_all();
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            uut.acc.next = bits(r[0]);
+            uut.a0.next = bits(r[1]);
+            uut.a1.next = bits(r[2]);
+            uut.b0.next = bits(r[3]);
+            uut.b1.next = bits(r[4]);
+            settle(&mut uut)?;
+            out.push(vec![uut.y.val().to_u64()]);
+        }
+        Ok(out)
+    }
+}
+
+const A0: (&str, u32) = ("a0", 16);
+const A1: (&str, u32) = ("a1", 16);
+const B0: (&str, u32) = ("b0", 16);
+const B1: (&str, u32) = ("b1", 16);
+
+/// Checks that every row holds one value per input port (`ports`: name and width, in port
+/// order), each within its port's width.
+fn check_rows(module: &str, rows: &[Vec<u64>], ports: &[(&str, u32)]) -> Result<()> {
+    for (i, r) in rows.iter().enumerate() {
+        if r.len() != ports.len() {
+            let names: Vec<&str> = ports.iter().map(|p| p.0).collect();
+            return Err(Error::new(format!(
+                "{module}: row {i} has {} values, expected {} ({})",
+                r.len(),
+                ports.len(),
+                names.join(", ")
+            )));
+        }
+        for (v, (name, width)) in r.iter().zip(ports) {
+            if v >> width != 0 {
+                return Err(Error::new(format!(
+                    "{module}: row {i}: {name} = 0x{v:X} is wider than {width} bits"
+                )));
+            }
+        }
+    }
+    Ok(())
 }

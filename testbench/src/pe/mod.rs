@@ -1,6 +1,7 @@
 //! The vector codec of every PE: columns, case spaces and expected results from the reference
 //! models. Each PE implements [`PeVectors`] once; callers go through [`registry`] / [`find`].
 
+mod bitmod;
 mod float2;
 mod int16fma;
 
@@ -38,7 +39,12 @@ pub trait PeVectors: Sync {
 
 /// Every PE with golden vectors, in display order.
 pub fn registry() -> Vec<&'static dyn PeVectors> {
-    vec![&float2::LMUL, &float2::FPMUL, &int16fma::Int16FmaVectors]
+    vec![
+        &float2::LMUL,
+        &float2::FPMUL,
+        &int16fma::Int16FmaVectors,
+        &bitmod::BitModVectors,
+    ]
 }
 
 /// Finds a PE's vector codec; the error lists the PEs that have one.
