@@ -162,7 +162,8 @@ struct VerifyArgs {
     #[command(flatten)]
     set: SetArgs,
     /// Every PE x format x policy x variant that has RTL and vectors (pipeline 0; exhaustive
-    /// where the space has at most 2^16 cases, else --count cases, default 20000).
+    /// where the space has at most 2^16 cases, else --count cases, default 20000 operations
+    /// or 1000 transactions of the cycle-by-cycle PEs).
     #[arg(long, conflicts_with_all = ["pe", "format", "overflow", "variant", "vectors", "rtl_files"])]
     all: bool,
     /// Read the vectors from this file instead of generating them.
@@ -511,8 +512,11 @@ fn verify(args: &RtlArgs, o: &VerifyArgs) -> Result<()> {
                 let cases = if sims.is_empty() {
                     pelab_testbench::CaseSet::Count(0)
                 } else if o.all && !o.set.exhaustive && o.set.count.is_none() {
+                    // Cycle-by-cycle PEs: a case is a whole transaction of many rows.
+                    let cycles = matches!(pe.layout(&cfg)?.timing, pelab_testbench::vectors::Timing::Cycles);
                     match pe.exhaustive_size(&cfg) {
                         Some(n) if n <= 1 << 16 => pelab_testbench::CaseSet::Exhaustive,
+                        _ if cycles => pelab_testbench::CaseSet::Count(1_000),
                         _ => pelab_testbench::CaseSet::Count(20_000),
                     }
                 } else {
