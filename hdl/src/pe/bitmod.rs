@@ -32,8 +32,8 @@
 
 use crate::emit::{emit_block, ModuleSpec, Port, PortDir, RtlModule};
 use crate::registry::{validate, PeRtl, RtlConfig};
-use crate::sim::tick;
-use crate::{Error, Result};
+use crate::sim::{check_rows, tick};
+use crate::Result;
 use rust_hdl::prelude::*;
 
 /// Guard bits kept below the 11-bit significand when aligning lanes (`PeConfig::guard_bits`).
@@ -1254,7 +1254,11 @@ impl PeRtl for BitModRtl {
             .collect();
         let names: Vec<&str> = inputs.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, DRIVEN, "the driver below follows the port order");
-        check_rows(&spec.name, rows, &inputs)?;
+        let widths: Vec<(&str, u32)> = inputs
+            .iter()
+            .map(|p| (p.name.as_str(), p.width as u32))
+            .collect();
+        check_rows(&spec.name, rows, &widths)?;
         let mut uut = BitModPe::default();
         uut.connect_all();
         let mut out = Vec::with_capacity(rows.len());
@@ -1289,28 +1293,3 @@ const DRIVEN: [&str; 13] = [
     "reset", "in_valid", "in_last", "in_type", "in_scale", "in_act0", "in_act1", "in_act2",
     "in_act3", "in_code0", "in_code1", "in_code2", "in_code3",
 ];
-
-/// Checks that every row holds one value per input port (`clock` excluded, in port order),
-/// each within its port's width.
-fn check_rows(module: &str, rows: &[Vec<u64>], inputs: &[&Port]) -> Result<()> {
-    for (i, r) in rows.iter().enumerate() {
-        if r.len() != inputs.len() {
-            let names: Vec<&str> = inputs.iter().map(|p| p.name.as_str()).collect();
-            return Err(Error::new(format!(
-                "{module}: row {i} has {} values, expected {} ({})",
-                r.len(),
-                inputs.len(),
-                names.join(", ")
-            )));
-        }
-        for (v, p) in r.iter().zip(inputs) {
-            if v >> p.width != 0 {
-                return Err(Error::new(format!(
-                    "{module}: row {i}: {} = 0x{v:X} is wider than {} bits",
-                    p.name, p.width
-                )));
-            }
-        }
-    }
-    Ok(())
-}

@@ -41,7 +41,7 @@
 use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
 use crate::format::{describe, exp_mask, rtl_format, Format, Kind, Overflow, RTL_FORMATS};
 use crate::registry::{policy_tag, validate, PeRtl, RtlConfig};
-use crate::sim::{settle, tick};
+use crate::sim::{check_rows, stream_ab};
 use crate::{Error, Result};
 use rust_hdl::prelude::*;
 
@@ -1484,70 +1484,6 @@ impl PeRtl for FpMulRtl {
             ),
         })
     }
-}
-
-/// Checks that every row holds one value per input port (`ports`: name and width, in port
-/// order), each within its port's width.
-fn check_rows(module: &str, rows: &[Vec<u64>], ports: &[(&str, u32)]) -> Result<()> {
-    for (i, r) in rows.iter().enumerate() {
-        if r.len() != ports.len() {
-            let names: Vec<&str> = ports.iter().map(|p| p.0).collect();
-            return Err(Error::new(format!(
-                "{module}: row {i} has {} values, expected {} ({})",
-                r.len(),
-                ports.len(),
-                names.join(", ")
-            )));
-        }
-        for (v, (name, width)) in r.iter().zip(ports) {
-            if v >> width != 0 {
-                return Err(Error::new(format!(
-                    "{module}: row {i}: {name} = 0x{v:X} is wider than {width} bits"
-                )));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Selects a block's clock input (as [`tick`] takes it).
-type ClockOf<B> = fn(&mut B) -> &mut Signal<In, Clock>;
-
-/// Streams `(a, b)` rows through a block, one per clock cycle, and returns each row's `y`:
-/// read `latency` rising edges after the row's inputs (0: combinational, settled per row).
-fn stream_ab<B: Block>(
-    uut: &mut B,
-    latency: u32,
-    rows: &[Vec<u64>],
-    set: impl Fn(&mut B, u64, u64),
-    y: impl Fn(&B) -> u64,
-    clock: Option<ClockOf<B>>,
-) -> Result<Vec<Vec<u64>>> {
-    uut.connect_all();
-    let mut out = Vec::with_capacity(rows.len());
-    let Some(last) = rows.last() else {
-        return Ok(out);
-    };
-    let Some(clock) = clock.filter(|_| latency > 0) else {
-        for r in rows {
-            set(uut, r[0], r[1]);
-            settle(uut)?;
-            out.push(vec![y(uut)]);
-        }
-        return Ok(out);
-    };
-    // Row i's result is on y after edge i + latency - 1; the last row's inputs stay on while
-    // the pipeline drains.
-    let lat = latency as usize;
-    for i in 0..rows.len() + lat - 1 {
-        let r = rows.get(i).unwrap_or(last);
-        set(uut, r[0], r[1]);
-        tick(uut, clock)?;
-        if i + 1 >= lat {
-            out.push(vec![y(uut)]);
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 
 use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
 use crate::registry::{policy_tag, validate, PeRtl, RtlConfig};
-use crate::sim::{settle, tick};
+use crate::sim::{check_rows, settle, tick};
 use crate::{Error, Result};
 use rust_hdl::prelude::*;
 
@@ -365,27 +365,3 @@ const A0: (&str, u32) = ("a0", 16);
 const A1: (&str, u32) = ("a1", 16);
 const B0: (&str, u32) = ("b0", 16);
 const B1: (&str, u32) = ("b1", 16);
-
-/// Checks that every row holds one value per input port (`ports`: name and width, in port
-/// order), each within its port's width.
-fn check_rows(module: &str, rows: &[Vec<u64>], ports: &[(&str, u32)]) -> Result<()> {
-    for (i, r) in rows.iter().enumerate() {
-        if r.len() != ports.len() {
-            let names: Vec<&str> = ports.iter().map(|p| p.0).collect();
-            return Err(Error::new(format!(
-                "{module}: row {i} has {} values, expected {} ({})",
-                r.len(),
-                ports.len(),
-                names.join(", ")
-            )));
-        }
-        for (v, (name, width)) in r.iter().zip(ports) {
-            if v >> width != 0 {
-                return Err(Error::new(format!(
-                    "{module}: row {i}: {name} = 0x{v:X} is wider than {width} bits"
-                )));
-            }
-        }
-    }
-    Ok(())
-}
