@@ -109,7 +109,7 @@ pub fn reference(n: usize, reps: usize, json_out: bool) -> Result<()> {
     println!("pelab bench ref: {n} random bf16 pairs, median of {reps} runs, {threads} threads available");
     println!("baseline: plain f32 multiply loop over the same values, 1 thread: {:.2} ms ({:.2} ns/pair)", base * 1e3, base * 1e9 / n as f64);
     println!(
-        "{:<40} {:>7} {:>10} {:>10} {:>8}",
+        "{:<52} {:>7} {:>10} {:>10} {:>8}",
         "kernel", "threads", "ms", "ns/op", "ratio"
     );
     for r in rows.iter().chain(&int_rows) {
