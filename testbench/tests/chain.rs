@@ -39,25 +39,32 @@ fn passes(pe: &str, c: &RtlConfig, set: CaseSet, sims: &[Simulator]) -> Report {
 }
 
 #[test]
-fn lmul_8bit_formats_exhaustive_every_policy_on_both_simulators() {
-    for f in ["e4m3", "e5m2"] {
-        for p in ["saturate", "ieee"] {
-            let r = passes("lmul", &cfg(f, p, 0, ""), CaseSet::Exhaustive, &SIMS);
-            assert_eq!(r.rows, 65536);
+fn lmul_and_fpmul_8bit_formats_exhaustive_every_policy_on_both_simulators() {
+    for pe in ["lmul", "fpmul"] {
+        for f in ["e4m3", "e5m2"] {
+            for p in ["saturate", "ieee"] {
+                let r = passes(pe, &cfg(f, p, 0, ""), CaseSet::Exhaustive, &SIMS);
+                assert_eq!(r.rows, 65536);
+            }
+        }
+        // Pipelined variants stream one operation per cycle.
+        passes(pe, &cfg("e4m3", "saturate", 2, ""), CaseSet::Exhaustive, &SIMS);
+        for f in ["e2m1", "e3m2", "e2m3"] {
+            passes(pe, &cfg(f, "saturate", 0, ""), CaseSet::Exhaustive, &[Simulator::Icarus]);
         }
     }
-    // Pipelined variants stream one operation per cycle.
-    passes("lmul", &cfg("e4m3", "saturate", 2, ""), CaseSet::Exhaustive, &SIMS);
 }
 
 #[test]
-fn lmul_wide_formats_random() {
-    for f in ["bf16", "fp16"] {
-        passes("lmul", &cfg(f, "saturate", 0, ""), CaseSet::Count(50_000), &[Simulator::Icarus]);
-        passes("lmul", &cfg(f, "ieee", 1, ""), CaseSet::Count(1_000_000), &[Simulator::Verilator]);
+fn lmul_and_fpmul_wide_formats_random() {
+    for pe in ["lmul", "fpmul"] {
+        for f in ["bf16", "fp16"] {
+            passes(pe, &cfg(f, "saturate", 0, ""), CaseSet::Count(50_000), &[Simulator::Icarus]);
+            passes(pe, &cfg(f, "ieee", 0, ""), CaseSet::Count(1_000_000), &[Simulator::Verilator]);
+        }
+        passes(pe, &cfg("fp32", "saturate", 1, ""), CaseSet::Count(1_000_000), &[Simulator::Verilator]);
+        passes(pe, &cfg("fp32", "ieee", 0, ""), CaseSet::Count(20_000), &[Simulator::Icarus]);
     }
-    passes("lmul", &cfg("fp32", "saturate", 0, ""), CaseSet::Count(1_000_000), &[Simulator::Verilator]);
-    passes("lmul", &cfg("e2m1", "saturate", 0, ""), CaseSet::Exhaustive, &[Simulator::Icarus]);
 }
 
 #[test]
