@@ -143,6 +143,7 @@ pub fn registry() -> Vec<&'static dyn PeRtl> {
         &crate::pe::fpmul::FpMulRtl,
         &crate::pe::int16fma::Int16FmaRtl,
         &crate::pe::bitmod::BitModRtl,
+        &crate::pe::fp16mac::Fp16MacRtl,
     ]
 }
 

@@ -3,6 +3,7 @@
 
 mod bitmod;
 mod float2;
+mod fp16mac;
 mod int16fma;
 
 use pelab_hdl::RtlConfig;
@@ -44,6 +45,7 @@ pub fn registry() -> Vec<&'static dyn PeVectors> {
         &float2::FPMUL,
         &int16fma::Int16FmaVectors,
         &bitmod::BitModVectors,
+        &fp16mac::Fp16MacVectors,
     ]
 }
 

@@ -1,0 +1,967 @@
+//! FP16 MAC RTL (`fp16mac`): `acc <- acc + a·b` with FP16 operands `a`, `b` and an FP32
+//! accumulator, the exact product added with one round to nearest, ties to even, per step.
+//!
+//! The datapath ([`Fp16MacCore`], combinational) is a product front end feeding a single-path
+//! FP32 adder:
+//! - [`Fp16MacUnpack`] splits `a`, `b` (FP16) and `acc` (FP32) into signs, effective exponents
+//!   (field, or 1 for subnormals) and significands, and settles every result that needs no
+//!   addition: NaN (any NaN, Inf x 0, Inf - Inf), signed Inf, and a zero product (the result is
+//!   `acc`; a zero `acc` gives the zero whose sign is `sign(acc) AND sign(a·b)`, i.e. +0 except
+//!   (-0) + (-0)).
+//! - The product reuses the exact-multiply blocks of `fpmul`: two [`FpLeadNorm`] normalize
+//!   subnormal FP16 significands, [`FpSigMul`] multiplies the 11-bit significands into 22 bits
+//!   (one rust-hdl 16 x 16 multiplier, zero-extended), [`FpExpSum`] gives the FP32-biased
+//!   exponent of product bit 21 (`ea + eb - lza - lzb + 98`).
+//! - [`Fp16MacAlign`] normalizes the product by at most one bit into a 24-bit significand
+//!   (both inputs are normalized, so bit 21 or bit 20 of the product is set), orders the two
+//!   addends by magnitude with one 32-bit comparison of `{exponent, significand}` (so the
+//!   difference below is never negative), and shifts the smaller one right by the exponent
+//!   difference (clamped to 26) into a 28-bit frame `{carry, 24-bit significand, guard, round,
+//!   sticky}`; the sticky bit is an AND-OR of the smaller significand against a mask decoded
+//!   from the shift amount, in parallel with the shifter.
+//! - [`Fp16MacAdd`] adds or subtracts in one 28-bit adder: `x - y = ~(~x + y)`, so effective
+//!   subtraction needs only XORs around the adder, no carry-in.
+//! - A third [`FpLeadNorm`] (27 bits) counts the leading zeros of the sum for cancellation.
+//! - [`Fp16MacRound`] normalizes (carry: right by one; else left by the count), rounds to
+//!   nearest even by incrementing the packed `{exponent, fraction}` code (a mantissa carry moves
+//!   into the exponent), and muxes in the settled result and the exact zero of a cancellation
+//!   (+0).
+//!
+//! Two properties of the operand ranges remove logic a general FP32 adder needs:
+//! - A nonzero product has magnitude at least 2^-48 and a nonzero sum with it is a multiple of
+//!   2^-72 (cancellation needs `|acc|` near `|a·b|`, whose unit in the last place is then at
+//!   least 2^-72), so every sum that involves the adder is zero or normal: subnormal results
+//!   only arise when a zero product passes a subnormal `acc` through, and the normalizer needs
+//!   no clamp at the bottom of the exponent range (the exponent after normalization is at least
+//!   53).
+//! - `|a·b| <= 65504^2 < 2^32`, below half a unit in the last place of every FP32 value from
+//!   2^56 on (2^103 at the top of the range), so a finite `acc` plus a finite product never
+//!   rounds past the largest finite value: overflow to Inf cannot occur and there is no
+//!   overflow check (nor an exponent above 255). Inf results come only from Inf operands.
+//!
+//! [`Fp16MacStreaming`] adds the accumulator register with synchronous `reset`, `clear` and
+//! `en` (priorities of `pelab_sim::fp16mac::Fp16Mac::clock`); `acc` is the register.
+//!
+//! Leaf blocks hold the logic and the composite blocks hold only connections, so that no
+//! always block both drives a child and reads what the child computes from it. Every bit of
+//! every signal is read, as `verilator -Wall` demands.
+
+use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
+use crate::pe::fpmul::{FpExpSum, FpLeadNorm, FpSigMul};
+use crate::registry::{policy_tag, validate, PeRtl, RtlConfig};
+use crate::sim::{check_rows, settle, tick};
+use crate::Result;
+use rust_hdl::prelude::*;
+
+/// FP32 exponent bias minus FP16 exponent bias. [`FpExpSum`] built for the bias `15 - 112`
+/// adds `1 - 15 + 112 = 98`, so its `T` is the FP32-biased exponent of product bit 21.
+const REBIAS: i32 = 112;
+
+fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
+    Constant::new(bits::<N>(v))
+}
+
+/// Operand unpacking and the results that need no addition.
+#[derive(LogicBlock)]
+pub struct Fp16MacUnpack {
+    /// FP16 operand a.
+    pub a: Signal<In, Bits<16>>,
+    /// FP16 operand b.
+    pub b: Signal<In, Bits<16>>,
+    /// FP32 accumulator.
+    pub acc: Signal<In, Bits<32>>,
+    /// Sign of the product (sa ^ sb).
+    pub psign: Signal<Out, Bit>,
+    /// Significand of a (hidden bit 0 for subnormals).
+    pub sig_a: Signal<Out, Bits<11>>,
+    /// Significand of b.
+    pub sig_b: Signal<Out, Bits<11>>,
+    /// Effective exponent field of a (1 for subnormals).
+    pub ea: Signal<Out, Bits<8>>,
+    /// Effective exponent field of b.
+    pub eb: Signal<Out, Bits<8>>,
+    /// Sign of the accumulator.
+    pub csign: Signal<Out, Bit>,
+    /// Significand of the accumulator (hidden bit 0 for subnormals and zero).
+    pub csig: Signal<Out, Bits<24>>,
+    /// Effective exponent field of the accumulator (1 for subnormals and zero).
+    pub cexp: Signal<Out, Bits<8>>,
+    /// The result needs no addition (NaN, Inf, or a zero product).
+    pub settled: Signal<Out, Bit>,
+    /// That result (valid when `settled`).
+    pub settled_y: Signal<Out, Bits<32>>,
+    ma: Signal<Local, Bits<10>>,
+    mb: Signal<Local, Bits<10>>,
+    mc: Signal<Local, Bits<23>>,
+    fa: Signal<Local, Bits<5>>,
+    fb: Signal<Local, Bits<5>>,
+    fc: Signal<Local, Bits<8>>,
+    a_ez: Signal<Local, Bit>,
+    b_ez: Signal<Local, Bit>,
+    c_ez: Signal<Local, Bit>,
+    a_emax: Signal<Local, Bit>,
+    b_emax: Signal<Local, Bit>,
+    c_emax: Signal<Local, Bit>,
+    za: Signal<Local, Bit>,
+    zb: Signal<Local, Bit>,
+    zc: Signal<Local, Bit>,
+    inf_a: Signal<Local, Bit>,
+    inf_b: Signal<Local, Bit>,
+    inf_c: Signal<Local, Bit>,
+    nan_in: Signal<Local, Bit>,
+    pinf: Signal<Local, Bit>,
+    pzero: Signal<Local, Bit>,
+    nan: Signal<Local, Bit>,
+    inf_sign: Signal<Local, Bit>,
+    inf_y: Signal<Local, Bits<32>>,
+    fa8: Signal<Local, Bits<8>>,
+    fb8: Signal<Local, Bits<8>>,
+    ma11: Signal<Local, Bits<11>>,
+    mb11: Signal<Local, Bits<11>>,
+    mc24: Signal<Local, Bits<24>>,
+    h_sign: Constant<Bits<16>>,
+    h_eoff: Constant<Bits<32>>,
+    h_emax: Constant<Bits<5>>,
+    h_hidden: Constant<Bits<11>>,
+    s_sign: Constant<Bits<32>>,
+    s_eoff: Constant<Bits<32>>,
+    s_emax: Constant<Bits<8>>,
+    s_hidden: Constant<Bits<24>>,
+    s_nan: Constant<Bits<32>>,
+    s_inf: Constant<Bits<32>>,
+    s_zero: Constant<Bits<32>>,
+    one8: Constant<Bits<8>>,
+}
+
+impl Fp16MacUnpack {
+    /// Builds the unpacker.
+    pub fn new() -> Self {
+        Self {
+            a: Default::default(),
+            b: Default::default(),
+            acc: Default::default(),
+            psign: Default::default(),
+            sig_a: Default::default(),
+            sig_b: Default::default(),
+            ea: Default::default(),
+            eb: Default::default(),
+            csign: Default::default(),
+            csig: Default::default(),
+            cexp: Default::default(),
+            settled: Default::default(),
+            settled_y: Default::default(),
+            ma: Default::default(),
+            mb: Default::default(),
+            mc: Default::default(),
+            fa: Default::default(),
+            fb: Default::default(),
+            fc: Default::default(),
+            a_ez: Default::default(),
+            b_ez: Default::default(),
+            c_ez: Default::default(),
+            a_emax: Default::default(),
+            b_emax: Default::default(),
+            c_emax: Default::default(),
+            za: Default::default(),
+            zb: Default::default(),
+            zc: Default::default(),
+            inf_a: Default::default(),
+            inf_b: Default::default(),
+            inf_c: Default::default(),
+            nan_in: Default::default(),
+            pinf: Default::default(),
+            pzero: Default::default(),
+            nan: Default::default(),
+            inf_sign: Default::default(),
+            inf_y: Default::default(),
+            fa8: Default::default(),
+            fb8: Default::default(),
+            ma11: Default::default(),
+            mb11: Default::default(),
+            mc24: Default::default(),
+            h_sign: k(0x8000),
+            h_eoff: k(10),
+            h_emax: k(0x1F),
+            h_hidden: k(0x400),
+            s_sign: k(0x8000_0000),
+            s_eoff: k(23),
+            s_emax: k(0xFF),
+            s_hidden: k(0x80_0000),
+            s_nan: k(0x7FC0_0000),
+            s_inf: k(0x7F80_0000),
+            s_zero: k(0),
+            one8: k(1),
+        }
+    }
+}
+
+impl Default for Fp16MacUnpack {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Logic for Fp16MacUnpack {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.ma.next = self.a.val().get_bits::<10>(0);
+        self.mb.next = self.b.val().get_bits::<10>(0);
+        self.mc.next = self.acc.val().get_bits::<23>(0);
+        self.fa.next = self.a.val().get_bits::<5>(self.h_eoff.val().index());
+        self.fb.next = self.b.val().get_bits::<5>(self.h_eoff.val().index());
+        self.fc.next = self.acc.val().get_bits::<8>(self.s_eoff.val().index());
+        self.a_ez.next = !self.fa.val().any();
+        self.b_ez.next = !self.fb.val().any();
+        self.c_ez.next = !self.fc.val().any();
+        self.a_emax.next = self.fa.val() == self.h_emax.val();
+        self.b_emax.next = self.fb.val() == self.h_emax.val();
+        self.c_emax.next = self.fc.val() == self.s_emax.val();
+        self.za.next = self.a_ez.val() & !self.ma.val().any();
+        self.zb.next = self.b_ez.val() & !self.mb.val().any();
+        self.zc.next = self.c_ez.val() & !self.mc.val().any();
+        self.inf_a.next = self.a_emax.val() & !self.ma.val().any();
+        self.inf_b.next = self.b_emax.val() & !self.mb.val().any();
+        self.inf_c.next = self.c_emax.val() & !self.mc.val().any();
+        self.psign.next =
+            (self.a.val() & self.h_sign.val()).any() ^ (self.b.val() & self.h_sign.val()).any();
+        self.csign.next = (self.acc.val() & self.s_sign.val()).any();
+        // Specials: NaN in, Inf x 0, Inf - Inf.
+        self.nan_in.next = (self.a_emax.val() & self.ma.val().any())
+            | (self.b_emax.val() & self.mb.val().any())
+            | (self.c_emax.val() & self.mc.val().any());
+        self.pinf.next = self.inf_a.val() | self.inf_b.val();
+        self.pzero.next = self.za.val() | self.zb.val();
+        self.nan.next = self.nan_in.val()
+            | (self.pinf.val() & self.pzero.val())
+            | ((self.pinf.val() & self.inf_c.val()) & (self.psign.val() ^ self.csign.val()));
+        if self.inf_c.val() {
+            self.inf_sign.next = self.csign.val();
+        } else {
+            self.inf_sign.next = self.psign.val();
+        }
+        if self.inf_sign.val() {
+            self.inf_y.next = self.s_inf.val() | self.s_sign.val();
+        } else {
+            self.inf_y.next = self.s_inf.val();
+        }
+        self.settled.next =
+            (self.nan.val() | self.pinf.val()) | (self.inf_c.val() | self.pzero.val());
+        if self.nan.val() {
+            self.settled_y.next = self.s_nan.val();
+        } else if self.pinf.val() | self.inf_c.val() {
+            self.settled_y.next = self.inf_y.val();
+        } else if self.zc.val() {
+            // Zero product, zero accumulator: -0 only for (-0) + (-0).
+            if self.csign.val() & self.psign.val() {
+                self.settled_y.next = self.s_sign.val();
+            } else {
+                self.settled_y.next = self.s_zero.val();
+            }
+        } else {
+            self.settled_y.next = self.acc.val();
+        }
+        // Significands (hidden bit 0 when the exponent field is 0) and effective exponents.
+        self.ma11.next = bit_cast::<11, 10>(self.ma.val());
+        self.mb11.next = bit_cast::<11, 10>(self.mb.val());
+        self.mc24.next = bit_cast::<24, 23>(self.mc.val());
+        self.fa8.next = bit_cast::<8, 5>(self.fa.val());
+        self.fb8.next = bit_cast::<8, 5>(self.fb.val());
+        if self.a_ez.val() {
+            self.sig_a.next = self.ma11.val();
+            self.ea.next = self.one8.val();
+        } else {
+            self.sig_a.next = self.ma11.val() | self.h_hidden.val();
+            self.ea.next = self.fa8.val();
+        }
+        if self.b_ez.val() {
+            self.sig_b.next = self.mb11.val();
+            self.eb.next = self.one8.val();
+        } else {
+            self.sig_b.next = self.mb11.val() | self.h_hidden.val();
+            self.eb.next = self.fb8.val();
+        }
+        if self.c_ez.val() {
+            self.csig.next = self.mc24.val();
+            self.cexp.next = self.one8.val();
+        } else {
+            self.csig.next = self.mc24.val() | self.s_hidden.val();
+            self.cexp.next = self.fc.val();
+        }
+    }
+}
+
+/// Product normalization, magnitude ordering and alignment of the smaller addend.
+#[derive(LogicBlock)]
+pub struct Fp16MacAlign {
+    /// Sign of the product.
+    pub psign: Signal<In, Bit>,
+    /// Exact product of the normalized significands (bit 21 or bit 20 set when nonzero).
+    pub p: Signal<In, Bits<22>>,
+    /// FP32-biased exponent of product bit 21.
+    pub tp: Signal<In, Bits<8>>,
+    /// Sign of the accumulator.
+    pub csign: Signal<In, Bit>,
+    /// Significand of the accumulator.
+    pub csig: Signal<In, Bits<24>>,
+    /// Effective exponent field of the accumulator.
+    pub cexp: Signal<In, Bits<8>>,
+    /// The larger addend in the frame: `{0, significand, 000}`.
+    pub x: Signal<Out, Bits<28>>,
+    /// The smaller addend aligned to it: `{0, shifted significand and guard, round, sticky}`.
+    pub y: Signal<Out, Bits<28>>,
+    /// Effective subtraction (the signs differ).
+    pub sub: Signal<Out, Bit>,
+    /// Sign of the larger addend (the sign of a nonzero sum).
+    pub sx: Signal<Out, Bit>,
+    /// Exponent of frame bit 26 (the larger addend's hidden bit).
+    pub ex: Signal<Out, Bits<8>>,
+    p_hi: Signal<Local, Bit>,
+    p24: Signal<Local, Bits<24>>,
+    psig: Signal<Local, Bits<24>>,
+    ep: Signal<Local, Bits<8>>,
+    ep32: Signal<Local, Bits<32>>,
+    psig32: Signal<Local, Bits<32>>,
+    cexp32: Signal<Local, Bits<32>>,
+    csig32: Signal<Local, Bits<32>>,
+    pk: Signal<Local, Bits<32>>,
+    ck: Signal<Local, Bits<32>>,
+    swap: Signal<Local, Bit>,
+    sy: Signal<Local, Bit>,
+    d_pc: Signal<Local, Bits<8>>,
+    d_cp: Signal<Local, Bits<8>>,
+    d: Signal<Local, Bits<8>>,
+    dc: Signal<Local, Bits<5>>,
+    xsig: Signal<Local, Bits<24>>,
+    ysig: Signal<Local, Bits<24>>,
+    y26z: Signal<Local, Bits<26>>,
+    y26: Signal<Local, Bits<26>>,
+    yw: Signal<Local, Bits<26>>,
+    ge2: Signal<Local, Bit>,
+    sm: Signal<Local, Bits<5>>,
+    ones_sh: Signal<Local, Bits<24>>,
+    smask: Signal<Local, Bits<24>>,
+    sticky: Signal<Local, Bit>,
+    x28z: Signal<Local, Bits<28>>,
+    y28z: Signal<Local, Bits<28>>,
+    y28s: Signal<Local, Bits<28>>,
+    p_top: Constant<Bits<22>>,
+    one8: Constant<Bits<8>>,
+    d_max: Constant<Bits<8>>,
+    dc_max: Constant<Bits<5>>,
+    one5: Constant<Bits<5>>,
+    two5: Constant<Bits<5>>,
+    sh1: Constant<Bits<5>>,
+    sh2: Constant<Bits<5>>,
+    sh3: Constant<Bits<5>>,
+    sh24: Constant<Bits<5>>,
+    ones24: Constant<Bits<24>>,
+    zero24: Constant<Bits<24>>,
+    bit0: Constant<Bits<28>>,
+}
+
+impl Fp16MacAlign {
+    /// Builds the alignment stage.
+    pub fn new() -> Self {
+        Self {
+            psign: Default::default(),
+            p: Default::default(),
+            tp: Default::default(),
+            csign: Default::default(),
+            csig: Default::default(),
+            cexp: Default::default(),
+            x: Default::default(),
+            y: Default::default(),
+            sub: Default::default(),
+            sx: Default::default(),
+            ex: Default::default(),
+            p_hi: Default::default(),
+            p24: Default::default(),
+            psig: Default::default(),
+            ep: Default::default(),
+            ep32: Default::default(),
+            psig32: Default::default(),
+            cexp32: Default::default(),
+            csig32: Default::default(),
+            pk: Default::default(),
+            ck: Default::default(),
+            swap: Default::default(),
+            sy: Default::default(),
+            d_pc: Default::default(),
+            d_cp: Default::default(),
+            d: Default::default(),
+            dc: Default::default(),
+            xsig: Default::default(),
+            ysig: Default::default(),
+            y26z: Default::default(),
+            y26: Default::default(),
+            yw: Default::default(),
+            ge2: Default::default(),
+            sm: Default::default(),
+            ones_sh: Default::default(),
+            smask: Default::default(),
+            sticky: Default::default(),
+            x28z: Default::default(),
+            y28z: Default::default(),
+            y28s: Default::default(),
+            p_top: k(1 << 21),
+            one8: k(1),
+            d_max: k(26),
+            dc_max: k(26),
+            one5: k(1),
+            two5: k(2),
+            sh1: k(1),
+            sh2: k(2),
+            sh3: k(3),
+            sh24: k(24),
+            ones24: k(0xFF_FFFF),
+            zero24: k(0),
+            bit0: k(1),
+        }
+    }
+}
+
+impl Default for Fp16MacAlign {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Logic for Fp16MacAlign {
+    #[hdl_gen]
+    fn update(&mut self) {
+        // One-bit normalization of the product into a 24-bit significand, exponent of bit 23.
+        self.p_hi.next = (self.p.val() & self.p_top.val()).any();
+        self.p24.next = bit_cast::<24, 22>(self.p.val());
+        if self.p_hi.val() {
+            self.psig.next = self.p24.val() << self.sh2.val();
+            self.ep.next = self.tp.val();
+        } else {
+            self.psig.next = self.p24.val() << self.sh3.val();
+            self.ep.next = self.tp.val() - self.one8.val();
+        }
+        // Order by magnitude: {exponent, significand} compares like the values (the product is
+        // normalized; a subnormal or zero accumulator has the smallest exponent).
+        self.ep32.next = bit_cast::<32, 8>(self.ep.val());
+        self.psig32.next = bit_cast::<32, 24>(self.psig.val());
+        self.cexp32.next = bit_cast::<32, 8>(self.cexp.val());
+        self.csig32.next = bit_cast::<32, 24>(self.csig.val());
+        self.pk.next = (self.ep32.val() << self.sh24.val()) | self.psig32.val();
+        self.ck.next = (self.cexp32.val() << self.sh24.val()) | self.csig32.val();
+        self.swap.next = self.pk.val() > self.ck.val();
+        self.d_pc.next = self.ep.val() - self.cexp.val();
+        self.d_cp.next = self.cexp.val() - self.ep.val();
+        if self.swap.val() {
+            self.sx.next = self.psign.val();
+            self.sy.next = self.csign.val();
+            self.ex.next = self.ep.val();
+            self.xsig.next = self.psig.val();
+            self.ysig.next = self.csig.val();
+            self.d.next = self.d_pc.val();
+        } else {
+            self.sx.next = self.csign.val();
+            self.sy.next = self.psign.val();
+            self.ex.next = self.cexp.val();
+            self.xsig.next = self.csig.val();
+            self.ysig.next = self.psig.val();
+            self.d.next = self.d_cp.val();
+        }
+        self.sub.next = self.sx.val() ^ self.sy.val();
+        // Alignment: from a shift of 26 on, every bit of y lies below the round bit.
+        if self.d.val() > self.d_max.val() {
+            self.dc.next = self.dc_max.val();
+        } else {
+            self.dc.next = self.d.val().get_bits::<5>(0);
+        }
+        self.y26z.next = bit_cast::<26, 24>(self.ysig.val());
+        self.y26.next = self.y26z.val() << self.sh2.val();
+        self.yw.next = self.y26.val() >> self.dc.val();
+        // Sticky: the bits of y that land below the round bit (the dc - 2 lowest), masked
+        // straight from the unshifted significand.
+        self.ge2.next = self.dc.val() > self.one5.val();
+        self.sm.next = self.dc.val() - self.two5.val();
+        self.ones_sh.next = self.ones24.val() << self.sm.val();
+        if self.ge2.val() {
+            self.smask.next = !self.ones_sh.val();
+        } else {
+            self.smask.next = self.zero24.val();
+        }
+        self.sticky.next = (self.ysig.val() & self.smask.val()).any();
+        self.x28z.next = bit_cast::<28, 24>(self.xsig.val());
+        self.x.next = self.x28z.val() << self.sh3.val();
+        self.y28z.next = bit_cast::<28, 26>(self.yw.val());
+        self.y28s.next = self.y28z.val() << self.sh1.val();
+        if self.sticky.val() {
+            self.y.next = self.y28s.val() | self.bit0.val();
+        } else {
+            self.y.next = self.y28s.val();
+        }
+    }
+}
+
+/// The 28-bit significand adder: `x + y`, or `x - y = ~(~x + y)` for effective subtraction
+/// (`x >= y`, so the difference is never negative).
+#[derive(LogicBlock)]
+pub struct Fp16MacAdd {
+    /// The larger addend.
+    pub x: Signal<In, Bits<28>>,
+    /// The smaller addend, aligned.
+    pub y: Signal<In, Bits<28>>,
+    /// Subtract.
+    pub sub: Signal<In, Bit>,
+    /// The sum (or difference).
+    pub s: Signal<Out, Bits<28>>,
+    /// Its low 27 bits (below the carry), for the leading-zero count.
+    pub s_lo: Signal<Out, Bits<27>>,
+    xs: Signal<Local, Bits<28>>,
+    t: Signal<Local, Bits<28>>,
+}
+
+impl Fp16MacAdd {
+    /// Builds the adder.
+    pub fn new() -> Self {
+        Self {
+            x: Default::default(),
+            y: Default::default(),
+            sub: Default::default(),
+            s: Default::default(),
+            s_lo: Default::default(),
+            xs: Default::default(),
+            t: Default::default(),
+        }
+    }
+}
+
+impl Default for Fp16MacAdd {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Logic for Fp16MacAdd {
+    #[hdl_gen]
+    fn update(&mut self) {
+        if self.sub.val() {
+            self.xs.next = !self.x.val();
+        } else {
+            self.xs.next = self.x.val();
+        }
+        self.t.next = self.xs.val() + self.y.val();
+        if self.sub.val() {
+            self.s.next = !self.t.val();
+        } else {
+            self.s.next = self.t.val();
+        }
+        self.s_lo.next = self.s.val().get_bits::<27>(0);
+    }
+}
+
+/// Normalization, round to nearest even and the result multiplexer.
+#[derive(LogicBlock)]
+pub struct Fp16MacRound {
+    /// The sum in the frame.
+    pub s: Signal<In, Bits<28>>,
+    /// Its low 27 bits shifted left by their leading zeros.
+    pub norm: Signal<In, Bits<27>>,
+    /// Leading zeros of the low 27 bits.
+    pub lz: Signal<In, Bits<8>>,
+    /// Exponent of frame bit 26.
+    pub ex: Signal<In, Bits<8>>,
+    /// Sign of a nonzero sum.
+    pub sx: Signal<In, Bit>,
+    /// The result needs no addition.
+    pub settled: Signal<In, Bit>,
+    /// That result.
+    pub settled_y: Signal<In, Bits<32>>,
+    /// The FP32 result.
+    pub y: Signal<Out, Bits<32>>,
+    carry: Signal<Local, Bit>,
+    norm28z: Signal<Local, Bits<28>>,
+    n: Signal<Local, Bits<28>>,
+    e: Signal<Local, Bits<8>>,
+    hidden: Signal<Local, Bit>,
+    frac: Signal<Local, Bits<23>>,
+    rb: Signal<Local, Bit>,
+    st: Signal<Local, Bit>,
+    lsb: Signal<Local, Bit>,
+    inc: Signal<Local, Bit>,
+    e32: Signal<Local, Bits<32>>,
+    frac32: Signal<Local, Bits<32>>,
+    code: Signal<Local, Bits<32>>,
+    inc32: Signal<Local, Bits<32>>,
+    rounded: Signal<Local, Bits<32>>,
+    sign32: Signal<Local, Bits<32>>,
+    n_top: Constant<Bits<28>>,
+    n_lsb: Constant<Bits<28>>,
+    n_rb: Constant<Bits<28>>,
+    n_st: Constant<Bits<28>>,
+    f_off: Constant<Bits<32>>,
+    one8: Constant<Bits<8>>,
+    sh1: Constant<Bits<5>>,
+    sh23: Constant<Bits<5>>,
+    one32: Constant<Bits<32>>,
+    zero32: Constant<Bits<32>>,
+    s_sign: Constant<Bits<32>>,
+}
+
+impl Fp16MacRound {
+    /// Builds the rounding stage.
+    pub fn new() -> Self {
+        Self {
+            s: Default::default(),
+            norm: Default::default(),
+            lz: Default::default(),
+            ex: Default::default(),
+            sx: Default::default(),
+            settled: Default::default(),
+            settled_y: Default::default(),
+            y: Default::default(),
+            carry: Default::default(),
+            norm28z: Default::default(),
+            n: Default::default(),
+            e: Default::default(),
+            hidden: Default::default(),
+            frac: Default::default(),
+            rb: Default::default(),
+            st: Default::default(),
+            lsb: Default::default(),
+            inc: Default::default(),
+            e32: Default::default(),
+            frac32: Default::default(),
+            code: Default::default(),
+            inc32: Default::default(),
+            rounded: Default::default(),
+            sign32: Default::default(),
+            n_top: k(1 << 27),
+            n_lsb: k(1 << 4),
+            n_rb: k(1 << 3),
+            n_st: k(0b111),
+            f_off: k(4),
+            one8: k(1),
+            sh1: k(1),
+            sh23: k(23),
+            one32: k(1),
+            zero32: k(0),
+            s_sign: k(0x8000_0000),
+        }
+    }
+}
+
+impl Default for Fp16MacRound {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Logic for Fp16MacRound {
+    #[hdl_gen]
+    fn update(&mut self) {
+        // Normalize to a 28-bit value with its leading one at bit 27: a carry shifts right by
+        // one (the sum is s itself), otherwise the low 27 bits shift left by their count.
+        self.carry.next = (self.s.val() & self.n_top.val()).any();
+        self.norm28z.next = bit_cast::<28, 27>(self.norm.val());
+        if self.carry.val() {
+            self.n.next = self.s.val();
+            self.e.next = self.ex.val() + self.one8.val();
+        } else {
+            self.n.next = self.norm28z.val() << self.sh1.val();
+            self.e.next = self.ex.val() - self.lz.val();
+        }
+        // A zero sum (exact cancellation) is the only one without a leading one.
+        self.hidden.next = (self.n.val() & self.n_top.val()).any();
+        self.frac.next = self.n.val().get_bits::<23>(self.f_off.val().index());
+        self.lsb.next = (self.n.val() & self.n_lsb.val()).any();
+        self.rb.next = (self.n.val() & self.n_rb.val()).any();
+        self.st.next = (self.n.val() & self.n_st.val()).any();
+        self.inc.next = self.rb.val() & (self.st.val() | self.lsb.val());
+        // Round to nearest even on the packed code: a mantissa carry moves into the exponent.
+        self.e32.next = bit_cast::<32, 8>(self.e.val());
+        self.frac32.next = bit_cast::<32, 23>(self.frac.val());
+        self.code.next = (self.e32.val() << self.sh23.val()) | self.frac32.val();
+        if self.inc.val() {
+            self.inc32.next = self.one32.val();
+        } else {
+            self.inc32.next = self.zero32.val();
+        }
+        self.rounded.next = self.code.val() + self.inc32.val();
+        if self.sx.val() {
+            self.sign32.next = self.s_sign.val();
+        } else {
+            self.sign32.next = self.zero32.val();
+        }
+        if self.settled.val() {
+            self.y.next = self.settled_y.val();
+        } else if self.hidden.val() {
+            self.y.next = self.rounded.val() | self.sign32.val();
+        } else {
+            self.y.next = self.zero32.val();
+        }
+    }
+}
+
+/// The combinational MAC step: `y = acc + a·b` (see the module documentation).
+#[derive(LogicBlock)]
+pub struct Fp16MacCore {
+    /// FP32 accumulator.
+    pub acc: Signal<In, Bits<32>>,
+    /// FP16 operand a.
+    pub a: Signal<In, Bits<16>>,
+    /// FP16 operand b.
+    pub b: Signal<In, Bits<16>>,
+    /// FP32 result `acc + a·b`, rounded once (nearest even).
+    pub y: Signal<Out, Bits<32>>,
+    unpack: Fp16MacUnpack,
+    norm_a: FpLeadNorm<11, 8>,
+    norm_b: FpLeadNorm<11, 8>,
+    mul: FpSigMul<11, 22>,
+    exps: FpExpSum<8>,
+    align: Fp16MacAlign,
+    add: Fp16MacAdd,
+    lzc: FpLeadNorm<27, 8>,
+    round: Fp16MacRound,
+}
+
+impl Fp16MacCore {
+    /// Builds the datapath.
+    pub fn new() -> Self {
+        Self {
+            acc: Default::default(),
+            a: Default::default(),
+            b: Default::default(),
+            y: Default::default(),
+            unpack: Fp16MacUnpack::new(),
+            norm_a: FpLeadNorm::new(),
+            norm_b: FpLeadNorm::new(),
+            mul: FpSigMul::new(),
+            exps: FpExpSum::new(15 - REBIAS),
+            align: Fp16MacAlign::new(),
+            add: Fp16MacAdd::new(),
+            lzc: FpLeadNorm::new(),
+            round: Fp16MacRound::new(),
+        }
+    }
+}
+
+impl Default for Fp16MacCore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Logic for Fp16MacCore {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.unpack.a.next = self.a.val();
+        self.unpack.b.next = self.b.val();
+        self.unpack.acc.next = self.acc.val();
+        self.norm_a.sig.next = self.unpack.sig_a.val();
+        self.norm_b.sig.next = self.unpack.sig_b.val();
+        self.mul.a.next = self.norm_a.norm.val();
+        self.mul.b.next = self.norm_b.norm.val();
+        self.exps.ea.next = self.unpack.ea.val();
+        self.exps.eb.next = self.unpack.eb.val();
+        self.exps.lza.next = self.norm_a.lz.val();
+        self.exps.lzb.next = self.norm_b.lz.val();
+        self.align.psign.next = self.unpack.psign.val();
+        self.align.p.next = self.mul.p.val();
+        self.align.tp.next = self.exps.t.val();
+        self.align.csign.next = self.unpack.csign.val();
+        self.align.csig.next = self.unpack.csig.val();
+        self.align.cexp.next = self.unpack.cexp.val();
+        self.add.x.next = self.align.x.val();
+        self.add.y.next = self.align.y.val();
+        self.add.sub.next = self.align.sub.val();
+        self.lzc.sig.next = self.add.s_lo.val();
+        self.round.s.next = self.add.s.val();
+        self.round.norm.next = self.lzc.norm.val();
+        self.round.lz.next = self.lzc.lz.val();
+        self.round.ex.next = self.align.ex.val();
+        self.round.sx.next = self.align.sx.val();
+        self.round.settled.next = self.unpack.settled.val();
+        self.round.settled_y.next = self.unpack.settled_y.val();
+        self.y.next = self.round.y.val();
+    }
+}
+
+/// The streaming MAC: [`Fp16MacCore`] plus the FP32 accumulator register (latency 1).
+///
+/// At each rising edge of `clock`, the first matching rule applies: `reset` loads +0, `clear`
+/// loads +0 (that cycle's operands are not accumulated), `en` loads `acc + a·b`; else the
+/// register holds.
+#[derive(LogicBlock)]
+pub struct Fp16MacStreaming {
+    /// Clock; the accumulator samples on its rising edge.
+    pub clock: Signal<In, Clock>,
+    /// Synchronous reset, active high, highest priority: the accumulator becomes +0.
+    pub reset: Signal<In, Bit>,
+    /// Synchronous clear, active high: the accumulator becomes +0 (a new sum starts).
+    pub clear: Signal<In, Bit>,
+    /// Accumulate enable, active high.
+    pub en: Signal<In, Bit>,
+    /// FP16 operand a.
+    pub a: Signal<In, Bits<16>>,
+    /// FP16 operand b.
+    pub b: Signal<In, Bits<16>>,
+    /// The accumulator register, FP32.
+    pub acc: Signal<Out, Bits<32>>,
+    core: Fp16MacCore,
+    acc_reg: DFF<Bits<32>>,
+    zero: Constant<Bits<32>>,
+}
+
+impl Fp16MacStreaming {
+    /// Builds the MAC.
+    pub fn new() -> Self {
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            clear: Default::default(),
+            en: Default::default(),
+            a: Default::default(),
+            b: Default::default(),
+            acc: Default::default(),
+            core: Fp16MacCore::new(),
+            acc_reg: Default::default(),
+            zero: k(0),
+        }
+    }
+}
+
+impl Default for Fp16MacStreaming {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Logic for Fp16MacStreaming {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.acc_reg.clock.next = self.clock.val();
+        self.core.acc.next = self.acc_reg.q.val();
+        self.core.a.next = self.a.val();
+        self.core.b.next = self.b.val();
+        if self.reset.val() | self.clear.val() {
+            self.acc_reg.d.next = self.zero.val();
+        } else if self.en.val() {
+            self.acc_reg.d.next = self.core.y.val();
+        } else {
+            self.acc_reg.d.next = self.acc_reg.q.val();
+        }
+        self.acc.next = self.acc_reg.q.val();
+    }
+}
+
+/// The input ports of the streaming MAC in port order (`clock` excluded): name and width.
+const INPUTS: [(&str, u32); 5] = [("reset", 1), ("clear", 1), ("en", 1), ("a", 16), ("b", 16)];
+
+/// The fp16mac PE in the RTL registry.
+pub struct Fp16MacRtl;
+
+impl Fp16MacRtl {
+    fn spec(&self, cfg: &RtlConfig) -> ModuleSpec {
+        let sem = vec![
+            "a and b are FP16 codes (IEEE binary16: 5 exponent, 10 mantissa bits, bias 15); \
+             acc is an FP32 code (IEEE binary32)."
+                .to_string(),
+            "acc_next = acc + a*b: the FP16 product is exact (22-bit significand, always a normal \
+             FP32 value or zero) and the sum is rounded once to FP32, round to nearest, ties to \
+             even; subnormal inputs are used as they are and a subnormal acc is kept."
+                .to_string(),
+            "Any NaN (a, b or acc) gives the canonical NaN 0x7FC00000; Inf x 0 and Inf + (-Inf) \
+             give the canonical NaN; otherwise an Inf product or acc gives the signed Inf. A \
+             finite acc plus a finite product never overflows (|a*b| < 2^32)."
+                .to_string(),
+            "An exact zero sum is +0, except (-0) + (-0) = -0 (a zero product with acc = -0)."
+                .to_string(),
+            "Datapath: FP16 unpack and specials; subnormal significands normalized by a \
+             leading-zero shift; 11x11 -> 22-bit product (one 16x16 multiplier on the \
+             zero-extended significands); one-bit product normalization; addends ordered by a \
+             32-bit {exponent, significand} comparison; the smaller one shifted right by up to \
+             26 into a 28-bit frame {carry, 24 bits, guard, round, sticky} (sticky from a mask \
+             of the unshifted significand); one 28-bit adder (subtraction as ~(~x + y)); \
+             leading-zero normalization; the round-to-nearest-even increment added to the \
+             packed {exponent, fraction} code."
+                .to_string(),
+            "Accumulator register, at each rising edge of clock: reset -> +0, else clear -> +0 \
+             (that cycle's operands are not accumulated), else en -> acc_next, else hold. The \
+             output acc is the register itself."
+                .to_string(),
+        ];
+        let ports = vec![
+            Port::input("clock", 1, "clock, rising edge"),
+            Port::input(
+                "reset",
+                1,
+                "synchronous reset, active high, highest priority",
+            ),
+            Port::input("clear", 1, "synchronous clear, active high"),
+            Port::input("en", 1, "accumulate enable, active high"),
+            Port::input("a", 16, "operand a, fp16 code"),
+            Port::input("b", 16, "operand b, fp16 code"),
+            Port::output("acc", 32, "accumulator register, fp32 code"),
+        ];
+        ModuleSpec {
+            name: self.module_name(cfg),
+            pe: "fp16mac".into(),
+            config: cfg.pairs(),
+            semantics: sem,
+            latency: 1,
+            timing: "acc includes the operands presented before the rising edge that \
+                     accumulated them; no combinational path from any input to acc."
+                .into(),
+            ports,
+        }
+    }
+}
+
+/// Evaluates the combinational [`Fp16MacCore`] on `(acc, a, b)` triples in rust-hdl's
+/// simulator (one settle per triple); returns each `acc + a·b`.
+pub fn simulate_core(triples: &[(u32, u16, u16)]) -> Result<Vec<u32>> {
+    let mut uut = Fp16MacCore::new();
+    uut.connect_all();
+    let mut out = Vec::with_capacity(triples.len());
+    for &(acc, a, b) in triples {
+        uut.acc.next = bits(acc as u64);
+        uut.a.next = bits(a as u64);
+        uut.b.next = bits(b as u64);
+        settle(&mut uut)?;
+        out.push(uut.y.val().to_u64() as u32);
+    }
+    Ok(out)
+}
+
+impl PeRtl for Fp16MacRtl {
+    fn id(&self) -> &'static str {
+        "fp16mac"
+    }
+    fn summary(&self) -> &'static str {
+        "FP16 x FP16 exact product accumulated into an FP32 register, one round to nearest \
+         even per add; the BitMoD baseline"
+    }
+    fn configs(&self) -> Vec<RtlConfig> {
+        vec![RtlConfig::new("fp16", "ieee", 0)]
+    }
+    fn module_name(&self, cfg: &RtlConfig) -> String {
+        format!("pelab_fp16mac_{}_{}", cfg.format, policy_tag(&cfg.policy))
+    }
+    fn verilog(&self, cfg: &RtlConfig) -> Result<RtlModule> {
+        validate(self, cfg)?;
+        emit_block(&mut Fp16MacStreaming::new(), &self.spec(cfg))
+    }
+    fn simulate(&self, cfg: &RtlConfig, rows: &[Vec<u64>]) -> Result<Vec<Vec<u64>>> {
+        validate(self, cfg)?;
+        check_rows(&self.module_name(cfg), rows, &INPUTS)?;
+        let mut uut = Fp16MacStreaming::new();
+        uut.connect_all();
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            uut.reset.next = r[0] == 1;
+            uut.clear.next = r[1] == 1;
+            uut.en.next = r[2] == 1;
+            uut.a.next = bits(r[3]);
+            uut.b.next = bits(r[4]);
+            tick(&mut uut, |u| &mut u.clock)?;
+            out.push(vec![uut.acc.val().to_u64()]);
+        }
+        Ok(out)
+    }
+}
