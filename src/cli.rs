@@ -513,7 +513,10 @@ fn verify(args: &RtlArgs, o: &VerifyArgs) -> Result<()> {
                     pelab_testbench::CaseSet::Count(0)
                 } else if o.all && !o.set.exhaustive && o.set.count.is_none() {
                     // Cycle-by-cycle PEs: a case is a whole transaction of many rows.
-                    let cycles = matches!(pe.layout(&cfg)?.timing, pelab_testbench::vectors::Timing::Cycles);
+                    let cycles = matches!(
+                        pe.layout(&cfg)?.timing,
+                        pelab_testbench::vectors::Timing::Cycles
+                    );
                     match pe.exhaustive_size(&cfg) {
                         Some(n) if n <= 1 << 16 => pelab_testbench::CaseSet::Exhaustive,
                         _ if cycles => pelab_testbench::CaseSet::Count(1_000),
@@ -534,8 +537,7 @@ fn verify(args: &RtlArgs, o: &VerifyArgs) -> Result<()> {
             }
         };
         let dir = o.work.join(rtl.module_name(&cfg));
-        let report =
-            pelab_testbench::verify::verify(pe, &cfg, &v, &dut, &sims, o.formal, &dir, limit)?;
+        let report = pelab_testbench::verify::verify(&v, &dut, &sims, o.formal, &dir, limit)?;
         if !o.json {
             print_report(pe, &report);
         }

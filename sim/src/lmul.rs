@@ -101,7 +101,11 @@ pub fn lmul_slice<T: Code>(fmt: &Format, overflow: Overflow, a: &[T], b: &[T], o
                     let ordinary = k.ordinary(x) && k.ordinary(z);
                     for ((y, &x), &z) in o.iter_mut().zip(x).zip(z) {
                         let (x, z) = (x.to_u64() as i32, z.to_u64() as i32);
-                        let r = if ordinary { k.apply_ordinary(x, z) } else { k.apply(x, z) };
+                        let r = if ordinary {
+                            k.apply_ordinary(x, z)
+                        } else {
+                            k.apply(x, z)
+                        };
                         *y = T::from_u64(r as u64);
                     }
                 }

@@ -402,7 +402,13 @@ fn bf16_slice_kernel_every_pair_with_a_subnormal_range_product() {
     let mut out = vec![0u16; a.len()];
     fpmul_slice(&f, Overflow::Ieee, &a, &b, &mut out);
     for i in 0..a.len() {
-        let want = fpmul(&f, a[i] as u64, b[i] as u64, Rounding::NearestEven, Overflow::Ieee);
+        let want = fpmul(
+            &f,
+            a[i] as u64,
+            b[i] as u64,
+            Rounding::NearestEven,
+            Overflow::Ieee,
+        );
         assert_eq!(out[i] as u64, want, "{:X}*{:X}", a[i], b[i]);
     }
     assert!(a.len() > 1_000_000, "{} pairs", a.len());
@@ -414,7 +420,15 @@ fn fp16mac_streaming_control() {
     let mut m = Fp16Mac::default();
     let one = 0x3C00; // 1.0
     let two = 0x4000; // 2.0
-    let step = |m: &mut Fp16Mac, reset, clear, en, a, b| m.clock(&MacInputs { reset, clear, en, a, b });
+    let step = |m: &mut Fp16Mac, reset, clear, en, a, b| {
+        m.clock(&MacInputs {
+            reset,
+            clear,
+            en,
+            a,
+            b,
+        })
+    };
     assert_eq!(step(&mut m, false, false, true, two, two), 0x4080_0000); // 4
     assert_eq!(step(&mut m, false, false, false, two, two), 0x4080_0000); // hold
     assert_eq!(step(&mut m, false, false, true, one, two), 0x40C0_0000); // 6

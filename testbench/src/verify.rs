@@ -61,11 +61,9 @@ impl Report {
     }
 }
 
-/// Runs `vectors` against the DUT on each simulator, in `work` (created; files there are
+/// Runs `vectors` (which name their PE and configuration) against the DUT on each simulator, in `work` (created; files there are
 /// overwritten).
 pub fn verify(
-    pe: &dyn PeVectors,
-    cfg: &RtlConfig,
     vectors: &VectorSet,
     dut: &Dut,
     sims: &[Simulator],
@@ -73,6 +71,8 @@ pub fn verify(
     work: &Path,
     limit: Duration,
 ) -> Result<Report> {
+    let pe: &dyn PeVectors = crate::pe::find(&vectors.pe)?;
+    let cfg = &vectors.config;
     if formal && !matches!(dut, Dut::Emitted) {
         return Err(Error::new(
             "--formal proves pelab's emitted Verilog equivalent to its synthesized gate netlist; \

@@ -27,11 +27,24 @@ fn cfg(format: &str, policy: &str, pipeline: u32, variant: &str) -> RtlConfig {
 fn passes(pe: &str, c: &RtlConfig, set: CaseSet, sims: &[Simulator]) -> Report {
     let v = find(pe).unwrap();
     let vec = generate(v, c, set, 1, Shard::ALL).unwrap();
-    let dir = work(&format!("{pe}-{}-{}-{}-{}", c.format, c.policy, c.pipeline, c.variant));
-    let r = verify(v, c, &vec, &Dut::Emitted, sims, false, &dir, LIMIT).unwrap();
+    let dir = work(&format!(
+        "{pe}-{}-{}-{}-{}",
+        c.format, c.policy, c.pipeline, c.variant
+    ));
+    let r = verify(&vec, &Dut::Emitted, sims, false, &dir, LIMIT).unwrap();
     for run in &r.runs {
-        eprintln!("{pe} {:?} {}: {:?} {} rows, {:.0} vectors/s", c, run.sim, run.status, r.rows, run.vectors_per_sec);
-        assert_eq!(run.status, Status::Passed, "{pe} {c:?} on {}: {:?}\n{}", run.sim, run.mismatches, run.log_tail);
+        eprintln!(
+            "{pe} {:?} {}: {:?} {} rows, {:.0} vectors/s",
+            c, run.sim, run.status, r.rows, run.vectors_per_sec
+        );
+        assert_eq!(
+            run.status,
+            Status::Passed,
+            "{pe} {c:?} on {}: {:?}\n{}",
+            run.sim,
+            run.mismatches,
+            run.log_tail
+        );
         assert_eq!(run.passed, r.rows);
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -48,9 +61,19 @@ fn lmul_and_fpmul_8bit_formats_exhaustive_every_policy_on_both_simulators() {
             }
         }
         // Pipelined variants stream one operation per cycle.
-        passes(pe, &cfg("e4m3", "saturate", 2, ""), CaseSet::Exhaustive, &SIMS);
+        passes(
+            pe,
+            &cfg("e4m3", "saturate", 2, ""),
+            CaseSet::Exhaustive,
+            &SIMS,
+        );
         for f in ["e2m1", "e3m2", "e2m3"] {
-            passes(pe, &cfg(f, "saturate", 0, ""), CaseSet::Exhaustive, &[Simulator::Icarus]);
+            passes(
+                pe,
+                &cfg(f, "saturate", 0, ""),
+                CaseSet::Exhaustive,
+                &[Simulator::Icarus],
+            );
         }
     }
 }
@@ -59,22 +82,57 @@ fn lmul_and_fpmul_8bit_formats_exhaustive_every_policy_on_both_simulators() {
 fn lmul_and_fpmul_wide_formats_random() {
     for pe in ["lmul", "fpmul"] {
         for f in ["bf16", "fp16"] {
-            passes(pe, &cfg(f, "saturate", 0, ""), CaseSet::Count(50_000), &[Simulator::Icarus]);
-            passes(pe, &cfg(f, "ieee", 0, ""), CaseSet::Count(1_000_000), &[Simulator::Verilator]);
+            passes(
+                pe,
+                &cfg(f, "saturate", 0, ""),
+                CaseSet::Count(50_000),
+                &[Simulator::Icarus],
+            );
+            passes(
+                pe,
+                &cfg(f, "ieee", 0, ""),
+                CaseSet::Count(1_000_000),
+                &[Simulator::Verilator],
+            );
         }
-        passes(pe, &cfg("fp32", "saturate", 1, ""), CaseSet::Count(1_000_000), &[Simulator::Verilator]);
-        passes(pe, &cfg("fp32", "ieee", 0, ""), CaseSet::Count(20_000), &[Simulator::Icarus]);
+        passes(
+            pe,
+            &cfg("fp32", "saturate", 1, ""),
+            CaseSet::Count(1_000_000),
+            &[Simulator::Verilator],
+        );
+        passes(
+            pe,
+            &cfg("fp32", "ieee", 0, ""),
+            CaseSet::Count(20_000),
+            &[Simulator::Icarus],
+        );
     }
 }
 
 #[test]
 fn int16fma_core_and_mac_both_modes() {
     for p in ["wrap", "saturate"] {
-        let r = passes("int16fma", &cfg("int16", p, 0, "core"), CaseSet::Count(1_000_000), &[Simulator::Verilator]);
+        let r = passes(
+            "int16fma",
+            &cfg("int16", p, 0, "core"),
+            CaseSet::Count(1_000_000),
+            &[Simulator::Verilator],
+        );
         assert_eq!(r.rows, 1_000_000);
-        passes("int16fma", &cfg("int16", p, 0, "core"), CaseSet::Count(30_000), &[Simulator::Icarus]);
+        passes(
+            "int16fma",
+            &cfg("int16", p, 0, "core"),
+            CaseSet::Count(30_000),
+            &[Simulator::Icarus],
+        );
         // MAC: cases are accumulations of up to 64 cycles.
-        passes("int16fma", &cfg("int16", p, 0, "mac"), CaseSet::Count(20_000), &SIMS);
+        passes(
+            "int16fma",
+            &cfg("int16", p, 0, "mac"),
+            CaseSet::Count(20_000),
+            &SIMS,
+        );
     }
 }
 
@@ -82,7 +140,10 @@ fn int16fma_core_and_mac_both_modes() {
 fn broken_copy(dir: &Path, c: &RtlConfig) -> (PathBuf, String) {
     let rtl = pelab_hdl::find("lmul").unwrap();
     let m = rtl.verilog(c).unwrap();
-    let inner = m.verilog.replace(&format!("module {}(", m.name), &format!("module {}_inner(", m.name));
+    let inner = m.verilog.replace(
+        &format!("module {}(", m.name),
+        &format!("module {}_inner(", m.name),
+    );
     let wrapper = format!(
         "{inner}\nmodule {0}(a, b, y);\n  input wire [7:0] a;\n  input wire [7:0] b;\n  output wire [7:0] y;\n  wire [7:0] t;\n  {0}_inner u (.a(a), .b(b), .y(t));\n  assign y = t ^ {{7'b0, a[0] & b[0]}};\nendmodule\n",
         m.name
@@ -100,14 +161,27 @@ fn a_broken_dut_is_caught_by_every_simulator_and_by_formal() {
     let (path, name) = broken_copy(&dir, &c);
     let v = find("lmul").unwrap();
     let vec = generate(v, &c, CaseSet::Exhaustive, 1, Shard::ALL).unwrap();
-    let dut = Dut::User { files: vec![path.clone()], top: None };
-    let r = verify(v, &c, &vec, &dut, &SIMS, false, &dir.join("sim"), LIMIT).unwrap();
+    let dut = Dut::User {
+        files: vec![path.clone()],
+        top: None,
+    };
+    let r = verify(&vec, &dut, &SIMS, false, &dir.join("sim"), LIMIT).unwrap();
     assert!(!r.passed());
     for run in &r.runs {
         // Exactly the pairs with both operands odd: 128 x 128.
         assert_eq!(run.status, Status::Failed, "{}", run.sim);
-        assert_eq!((run.passed, run.failed), (65536 - 16384, 16384), "{}", run.sim);
-        assert_eq!(run.mismatches.len(), 20, "{}: the first 20 are shown", run.sim);
+        assert_eq!(
+            (run.passed, run.failed),
+            (65536 - 16384, 16384),
+            "{}",
+            run.sim
+        );
+        assert_eq!(
+            run.mismatches.len(),
+            20,
+            "{}: the first 20 are shown",
+            run.sim
+        );
         let m = &run.mismatches[0];
         assert!(m.inputs[0] & m.inputs[1] & 1 == 1);
         assert_eq!(m.got[0], Some(m.expected[0] ^ 1));
@@ -136,9 +210,12 @@ fn formal_proves_lmul_fpmul_and_int16fma() {
     ] {
         let v = find(pe).unwrap();
         let none = generate(v, &c, CaseSet::Count(0), 1, Shard::ALL).unwrap();
-        let r = verify(v, &c, &none, &Dut::Emitted, &[], true, &dir, LIMIT).unwrap();
+        let r = verify(&none, &Dut::Emitted, &[], true, &dir, LIMIT).unwrap();
         let p = r.formal.as_ref().unwrap();
-        eprintln!("{pe} {c:?}: {} {} in {:.2} s", p.method, p.equivalent, p.secs);
+        eprintln!(
+            "{pe} {c:?}: {} {} in {:.2} s",
+            p.method, p.equivalent, p.secs
+        );
         assert!(p.equivalent, "{pe} {c:?}: {}", p.abc_output);
         assert!(r.passed());
     }
@@ -155,11 +232,21 @@ fn a_short_vector_file_fails_the_testbench() {
     std::fs::create_dir_all(&dir).unwrap();
     let m = pelab_hdl::find("lmul").unwrap().verilog(&c).unwrap();
     let dut = pelab_hdl::emit::write_module(&dir, &m).unwrap();
-    let mem: String = vec.to_mem().lines().take(50).map(|l| format!("{l}\n")).collect();
+    let mem: String = vec
+        .to_mem()
+        .lines()
+        .take(50)
+        .map(|l| format!("{l}\n"))
+        .collect();
     std::fs::write(dir.join("vectors.mem"), mem).unwrap();
     let tb = dir.join("tb.v");
-    std::fs::write(&tb, pelab_testbench::tb::testbench(&m.name, &vec.layout, 100, "vectors.mem")).unwrap();
-    let r = pelab_testbench::run::simulate(Simulator::Icarus, &dir, &tb, &[dut], 100, LIMIT).unwrap();
+    std::fs::write(
+        &tb,
+        pelab_testbench::tb::testbench(&m.name, &vec.layout, 100, "vectors.mem"),
+    )
+    .unwrap();
+    let r =
+        pelab_testbench::run::simulate(Simulator::Icarus, &dir, &tb, &[dut], 100, LIMIT).unwrap();
     assert_eq!(r.status, Status::Failed, "{}", r.log_tail);
     assert!(r.log_tail.contains("fewer than 100"), "{}", r.log_tail);
     let _ = std::fs::remove_dir_all(&dir);
@@ -170,10 +257,19 @@ fn shards_are_disjoint_and_complete_and_generation_is_deterministic() {
     let c = cfg("bf16", "saturate", 0, "");
     let v = find("fpmul").unwrap_or_else(|_| find("lmul").unwrap());
     let whole = generate(v, &c, CaseSet::Count(20_000), 9, Shard::ALL).unwrap();
-    assert_eq!(whole.rows, generate(v, &c, CaseSet::Count(20_000), 9, Shard::ALL).unwrap().rows);
+    assert_eq!(
+        whole.rows,
+        generate(v, &c, CaseSet::Count(20_000), 9, Shard::ALL)
+            .unwrap()
+            .rows
+    );
     let mut joined = Vec::new();
     for k in 1..=3 {
-        joined.extend(generate(v, &c, CaseSet::Count(20_000), 9, Shard { k, n: 3 }).unwrap().rows);
+        joined.extend(
+            generate(v, &c, CaseSet::Count(20_000), 9, Shard { k, n: 3 })
+                .unwrap()
+                .rows,
+        );
     }
     assert_eq!(joined, whole.rows);
     let other = generate(v, &c, CaseSet::Count(20_000), 10, Shard::ALL).unwrap();
@@ -183,11 +279,17 @@ fn shards_are_disjoint_and_complete_and_generation_is_deterministic() {
     let all = generate(v, &e, CaseSet::Exhaustive, 1, Shard::ALL).unwrap();
     let mut parts = Vec::new();
     for k in 1..=7 {
-        parts.extend(generate(v, &e, CaseSet::Exhaustive, 1, Shard { k, n: 7 }).unwrap().rows);
+        parts.extend(
+            generate(v, &e, CaseSet::Exhaustive, 1, Shard { k, n: 7 })
+                .unwrap()
+                .rows,
+        );
     }
     assert_eq!(parts, all.rows);
     assert_eq!(all.rows.len(), 65536);
-    assert!(Shard::parse("0/3").is_err() && Shard::parse("4/3").is_err() && Shard::parse("x").is_err());
+    assert!(
+        Shard::parse("0/3").is_err() && Shard::parse("4/3").is_err() && Shard::parse("x").is_err()
+    );
 }
 
 #[test]
@@ -211,10 +313,19 @@ fn vector_files_round_trip_and_bad_files_are_named() {
         assert!(e.contains("bad.txt:") && e.contains(want), "{e}");
     };
     let row = first_row + 5;
-    bad(&|l| l[row] = "00 01".into(), &format!("{}: 2 columns, expected 3 (A B Y)", row + 1));
+    bad(
+        &|l| l[row] = "00 01".into(),
+        &format!("{}: 2 columns, expected 3 (A B Y)", row + 1),
+    );
     bad(&|l| l[row] = "00 0G 00".into(), "field B = '0G' is not hex");
-    bad(&|l| l[row] = "100 01 00".into(), "field A = '100' is wider than 8 bits");
-    bad(&|l| l[1] = "# pe=fpmul".into(), "header says pe=fpmul, but the run is for pe=lmul");
+    bad(
+        &|l| l[row] = "100 01 00".into(),
+        "field A = '100' is wider than 8 bits",
+    );
+    bad(
+        &|l| l[1] = "# pe=fpmul".into(),
+        "header says pe=fpmul, but the run is for pe=lmul",
+    );
     bad(&|l| l[2] = "# format=e5m2".into(), "format=e5m2");
     let _ = std::fs::remove_dir_all(&dir);
 }

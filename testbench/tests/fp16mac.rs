@@ -43,17 +43,7 @@ fn vectors(cases: u64, seed: u64) -> VectorSet {
 
 fn run(name: &str, vec: &VectorSet, sims: &[Simulator]) -> Report {
     let dir = work(name);
-    let r = verify(
-        find("fp16mac").unwrap(),
-        &cfg(),
-        vec,
-        &Dut::Emitted,
-        sims,
-        false,
-        &dir,
-        LIMIT,
-    )
-    .unwrap();
+    let r = verify(vec, &Dut::Emitted, sims, false, &dir, LIMIT).unwrap();
     for run in &r.runs {
         eprintln!(
             "fp16mac {name} on {}: {:?}, {} passed, {} failed of {} rows; compile {:.1} s, run \

@@ -235,7 +235,7 @@ fn bitmod_chain(name: &str, set: CaseSet, seed: u64, sims: &[Simulator]) -> (Vec
     let v = find("bitmod").unwrap();
     let vec = generate(v, &c, set, seed, Shard::ALL).unwrap();
     let dir = work(name);
-    let r = verify(v, &c, &vec, &Dut::Emitted, sims, false, &dir, LIMIT).unwrap();
+    let r = verify(&vec, &Dut::Emitted, sims, false, &dir, LIMIT).unwrap();
     for run in &r.runs {
         eprintln!(
             "bitmod {name}: {} {:?}, {} cases, {} rows, compile {:.1} s, run {:.2} s, {:.0} \
@@ -315,7 +315,7 @@ fn bitmod_a_corrupted_expected_bit_is_one_failure_on_every_simulator() {
     vec.rows[ignored][out_man] ^= 1 << 7;
     let dir = work("corrupt");
     let sims = [Simulator::RustHdl, Simulator::Icarus, Simulator::Verilator];
-    let r = verify(v, &c, &vec, &Dut::Emitted, &sims, false, &dir, LIMIT).unwrap();
+    let r = verify(&vec, &Dut::Emitted, &sims, false, &dir, LIMIT).unwrap();
     assert!(!r.passed());
     assert_eq!(r.runs.len(), 3);
     let n_in = vec.layout.inputs().count();
