@@ -1,7 +1,7 @@
 //! Shared test inputs (re-exported from the library) and a seeded generator.
 #![allow(dead_code)]
 
-pub use pelab_sim::samples::{random_pair, special_codes, tie_pair};
+pub use pelab_sim::samples::{random_pair, special_codes};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
