@@ -34,6 +34,34 @@ pub fn exp_mask(f: &Format) -> u64 {
     f.mag_mask() - f.man_mask()
 }
 
+/// NaN test masks `(sel, any)`: a code is NaN iff `code & sel == sel && code & any != 0`
+/// (never, for formats without NaN).
+pub fn nan_masks(f: &Format) -> (u64, u64) {
+    match f.kind {
+        Kind::Ieee => (exp_mask(f), f.man_mask()),
+        Kind::FiniteNan => (f.mag_mask(), f.mag_mask()),
+        Kind::Finite => (0, 0),
+    }
+}
+
+/// Magnitude code that means Inf; formats without Inf get the sign bit, which no magnitude
+/// (`code & (S-1)`) can equal.
+pub fn inf_code(f: &Format) -> u64 {
+    f.inf().unwrap_or(f.sign_bit())
+}
+
+/// Result of an overflowing operation under `overflow` (a magnitude, or the whole canonical
+/// NaN code) and whether the result's sign applies to it.
+pub fn overflow_result(f: &Format, overflow: Overflow) -> (u64, bool) {
+    match (overflow, f.inf(), f.canonical_nan()) {
+        (Overflow::Saturate, _, _) => (f.max_finite(), true),
+        (Overflow::Ieee, Some(inf), _) => (inf, true),
+        (Overflow::Ieee, None, Some(nan)) => (nan, false),
+        // Formats without Inf or NaN only saturate (their configurations are rejected).
+        (Overflow::Ieee, None, None) => (f.max_finite(), true),
+    }
+}
+
 /// One-line description of a named format, for Verilog headers.
 pub fn describe(f: &Format) -> String {
     let name = f.name();

@@ -18,3 +18,8 @@ pub use emit::{Port, PortDir, RtlModule};
 pub use pelab_sim::error::{Error, Result};
 pub use registry::{find, registry, PeRtl, RtlConfig};
 pub use synth::{Flow, SynthReport};
+
+/// A width-exact constant for a block (emitted as a `localparam`).
+pub(crate) fn k<const N: usize>(v: u64) -> rust_hdl::prelude::Constant<rust_hdl::prelude::Bits<N>> {
+    rust_hdl::prelude::Constant::new(rust_hdl::prelude::bits::<N>(v))
+}

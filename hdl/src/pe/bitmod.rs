@@ -99,9 +99,7 @@ pub const MAGNITUDES: [MagnitudeTerms; 10] = [
     mt(16, (false, 0), (true, 3)),
 ];
 
-fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
-    Constant::new(bits::<N>(v))
-}
+use crate::k;
 
 /// The ROMs of one term (0 or 1): presence bit at bit `mi`, exponent at bits `2mi+1..2mi`.
 fn term_roms(term: usize) -> (u64, u64) {

@@ -57,9 +57,7 @@ use rust_hdl::prelude::*;
 /// adds `1 - 15 + 112 = 98`, so its `T` is the FP32-biased exponent of product bit 21.
 const REBIAS: i32 = 112;
 
-fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
-    Constant::new(bits::<N>(v))
-}
+use crate::k;
 
 /// Operand unpacking and the results that need no addition.
 #[derive(LogicBlock)]

@@ -39,7 +39,10 @@
 //! Verilator's default `--unused-regexp` exempts.
 
 use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
-use crate::format::{describe, exp_mask, rtl_format, Format, Kind, Overflow, RTL_FORMATS};
+use crate::format::{
+    describe, inf_code, nan_masks, overflow_result, rtl_format, Format, Kind, Overflow, RTL_FORMATS,
+};
+use crate::k;
 use crate::registry::{policy_tag, validate, PeRtl, RtlConfig};
 use crate::sim::{check_rows, stream_ab};
 use crate::{Error, Result};
@@ -135,37 +138,6 @@ impl FpMulParams {
         let m = f.m as i64;
         (2 * (1 - m) - bias + 1, 2 * emax - bias + 1)
     }
-
-    /// NaN test masks `(sel, any)`: a code is NaN iff `code & sel == sel && code & any != 0`.
-    fn nan_masks(&self) -> (u64, u64) {
-        let f = &self.format;
-        match f.kind {
-            Kind::Ieee => (exp_mask(f), f.man_mask()),
-            Kind::FiniteNan => (f.mag_mask(), f.mag_mask()),
-            Kind::Finite => (0, 0),
-        }
-    }
-
-    /// Magnitude code that means Inf; kinds without Inf get the sign bit, which no magnitude
-    /// can equal.
-    fn inf_code(&self) -> u64 {
-        self.format.inf().unwrap_or(self.format.sign_bit())
-    }
-
-    /// Result on overflow (magnitude) and whether the product's sign applies to it.
-    fn overflow_result(&self) -> (u64, bool) {
-        let f = &self.format;
-        match (self.overflow, f.inf(), f.canonical_nan()) {
-            (Overflow::Saturate, _, _) => (f.max_finite(), true),
-            (Overflow::Ieee, Some(inf), _) => (inf, true),
-            (Overflow::Ieee, None, Some(nan)) => (nan, false),
-            (Overflow::Ieee, None, None) => (f.max_finite(), true), // rejected by new()
-        }
-    }
-}
-
-fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
-    Constant::new(bits::<N>(v))
 }
 
 fn low_mask(n: usize) -> u64 {
@@ -529,7 +501,7 @@ impl<const W: usize, const E: usize, const M: usize, const S: usize, const X: us
         let f = &p.format;
         let wd = FpMulWidths::of(f);
         wd.check(W, E, M, S, wd.p, X, wd.h);
-        let (nan_sel, nan_any) = p.nan_masks();
+        let (nan_sel, nan_any) = nan_masks(&p.format);
         Self {
             a: Default::default(),
             b: Default::default(),
@@ -564,7 +536,7 @@ impl<const W: usize, const E: usize, const M: usize, const S: usize, const X: us
             abs_mask: k(f.mag_mask()),
             nan_sel: k(nan_sel),
             nan_any: k(nan_any),
-            inf_code: k(p.inf_code()),
+            inf_code: k(inf_code(&p.format)),
             nan_code: k(f.canonical_nan().unwrap_or(0)),
             zero: k(0),
             m_off: k(M as u64),
@@ -879,7 +851,7 @@ impl<
     pub fn new(p: &FpMulParams) -> Self {
         let f = &p.format;
         FpMulWidths::of(f).check(W, E, M, S, P, X, H);
-        let (ovf_code, signed) = p.overflow_result();
+        let (ovf_code, signed) = overflow_result(&p.format, p.overflow);
         Self {
             sign: Default::default(),
             special: Default::default(),
@@ -1311,7 +1283,7 @@ impl FpMulRtl {
         let f = &p.format;
         let wd = FpMulWidths::of(f);
         let w = wd.w;
-        let (ovf, _) = p.overflow_result();
+        let (ovf, _) = overflow_result(&p.format, p.overflow);
         let ovf_text = match (p.overflow, f.kind) {
             (Overflow::Saturate, _) => {
                 format!("saturate: sign | largest finite magnitude 0x{ovf:X}")

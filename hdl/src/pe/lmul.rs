@@ -14,7 +14,11 @@
 //! write `W + 1` in a type); the format's patterns are constants given to the constructors.
 
 use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
-use crate::format::{describe, exp_mask, rtl_format, Format, Kind, Overflow, RTL_FORMATS};
+use crate::format::{
+    describe, exp_mask, inf_code, nan_masks, overflow_result, rtl_format, Format, Kind, Overflow,
+    RTL_FORMATS,
+};
+use crate::k;
 use crate::registry::{policy_tag, validate, PeRtl, RtlConfig};
 use crate::sim::{check_rows, stream_ab};
 use crate::{Error, Result};
@@ -55,34 +59,6 @@ impl LMulParams {
         let f = &self.format;
         ((f.bias as u64) << f.m) - (1u64 << (f.m - self.l()))
     }
-    /// NaN test masks `(sel, any)`: a code is NaN iff `code & sel == sel && code & any != 0`.
-    fn nan_masks(&self) -> (u64, u64) {
-        let f = &self.format;
-        match f.kind {
-            Kind::Ieee => (exp_mask(f), f.man_mask()),
-            Kind::FiniteNan => (f.mag_mask(), f.mag_mask()),
-            Kind::Finite => (0, 0),
-        }
-    }
-    /// Magnitude code that means Inf; kinds without Inf get the sign bit, which no magnitude
-    /// (`code & (S-1)`) can equal.
-    fn inf_code(&self) -> u64 {
-        self.format.inf().unwrap_or(self.format.sign_bit())
-    }
-    /// Result on overflow (magnitude) and whether the product's sign applies to it.
-    fn overflow_result(&self) -> (u64, bool) {
-        let f = &self.format;
-        match (self.overflow, f.inf(), f.canonical_nan()) {
-            (Overflow::Saturate, _, _) => (f.max_finite(), true),
-            (Overflow::Ieee, Some(inf), _) => (inf, true),
-            (Overflow::Ieee, None, Some(nan)) => (nan, false),
-            (Overflow::Ieee, None, None) => (f.max_finite(), true), // rejected by new()
-        }
-    }
-}
-
-fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
-    Constant::new(bits::<N>(v))
 }
 
 /// Front stage: decode and the exponent+mantissa add.
@@ -129,7 +105,7 @@ impl<const W: usize, const W1: usize> LMulFront<W, W1> {
         assert_eq!(W as u32, p.format.width(), "W must be the format width");
         assert_eq!(W1, W + 1, "W1 must be W + 1");
         let f = &p.format;
-        let (nan_sel, nan_any) = p.nan_masks();
+        let (nan_sel, nan_any) = nan_masks(&p.format);
         Self {
             a: Default::default(),
             b: Default::default(),
@@ -154,7 +130,7 @@ impl<const W: usize, const W1: usize> LMulFront<W, W1> {
             exp_mask: k(exp_mask(f)),
             nan_sel: k(nan_sel),
             nan_any: k(nan_any),
-            inf_code: k(p.inf_code()),
+            inf_code: k(inf_code(&p.format)),
             nan_code: k(f.canonical_nan().unwrap_or(0)),
             zero: k(0),
             k_offset: k(p.k()),
@@ -234,7 +210,7 @@ impl<const W: usize, const W1: usize> LMulBack<W, W1> {
         assert_eq!(W as u32, p.format.width(), "W must be the format width");
         assert_eq!(W1, W + 1, "W1 must be W + 1");
         let f = &p.format;
-        let (ovf_code, signed) = p.overflow_result();
+        let (ovf_code, signed) = overflow_result(&p.format, p.overflow);
         Self {
             sign: Default::default(),
             special: Default::default(),
@@ -474,7 +450,7 @@ impl LMulRtl {
     fn spec(&self, cfg: &RtlConfig, p: &LMulParams) -> ModuleSpec {
         let f = &p.format;
         let w = f.width() as usize;
-        let (ovf, _) = p.overflow_result();
+        let (ovf, _) = overflow_result(&p.format, p.overflow);
         let ovf_text = match (p.overflow, f.kind) {
             (Overflow::Saturate, _) => {
                 format!("saturate: sign | largest finite magnitude 0x{ovf:X}")
