@@ -55,6 +55,34 @@ pub fn policy_tag(policy: &str) -> &str {
     }
 }
 
+/// Configurations of a two-operand float PE (`lmul`, `fpmul`): every RTL format x `policies`
+/// (in that order; formats without Inf or NaN only saturate) x 0, 1 or 2 register stages.
+pub fn float_configs(policies: [crate::format::Overflow; 2]) -> Vec<RtlConfig> {
+    use crate::format::{rtl_format, Kind, Overflow, RTL_FORMATS};
+    let mut v = Vec::new();
+    for name in RTL_FORMATS {
+        let f = rtl_format(name).expect("RTL formats parse");
+        for pol in policies {
+            if f.kind == Kind::Finite && pol == Overflow::Ieee {
+                continue;
+            }
+            for p in 0..=2 {
+                v.push(RtlConfig::new(name, pol.name(), p));
+            }
+        }
+    }
+    v
+}
+
+/// Module name of a two-operand float PE: `pelab_<pe>_<format>_<policy>[_p<N>]`.
+pub fn float_module_name(pe: &str, cfg: &RtlConfig) -> String {
+    let mut n = format!("pelab_{pe}_{}_{}", cfg.format, policy_tag(&cfg.policy));
+    if cfg.pipeline > 0 {
+        n.push_str(&format!("_p{}", cfg.pipeline));
+    }
+    n
+}
+
 /// The RTL of one PE, as the other layers see it.
 pub trait PeRtl: Sync {
     /// PE identifier, the same as the reference model's (`lmul`, `int16fma`, ...).

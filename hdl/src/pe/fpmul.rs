@@ -40,10 +40,10 @@
 
 use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
 use crate::format::{
-    describe, inf_code, nan_masks, overflow_result, rtl_format, Format, Kind, Overflow, RTL_FORMATS,
+    describe, inf_code, nan_masks, overflow_result, rtl_format, Format, Kind, Overflow,
 };
 use crate::k;
-use crate::registry::{policy_tag, validate, PeRtl, RtlConfig};
+use crate::registry::{float_configs, float_module_name, validate, PeRtl, RtlConfig};
 use crate::sim::{check_rows, stream_ab};
 use crate::{Error, Result};
 use rust_hdl::prelude::*;
@@ -1276,8 +1276,6 @@ macro_rules! with_fpmul_widths {
 /// The fpmul PE in the RTL registry.
 pub struct FpMulRtl;
 
-const PIPELINES: [u32; 3] = [0, 1, 2];
-
 impl FpMulRtl {
     fn spec(&self, cfg: &RtlConfig, p: &FpMulParams) -> ModuleSpec {
         let f = &p.format;
@@ -1384,26 +1382,10 @@ impl PeRtl for FpMulRtl {
          overflow; 0, 1 or 2 register stages"
     }
     fn configs(&self) -> Vec<RtlConfig> {
-        let mut v = Vec::new();
-        for name in RTL_FORMATS {
-            let f = rtl_format(name).expect("RTL formats parse");
-            for pol in [Overflow::Ieee, Overflow::Saturate] {
-                if FpMulParams::new(f, pol).is_err() {
-                    continue;
-                }
-                for p in PIPELINES {
-                    v.push(RtlConfig::new(name, pol.name(), p));
-                }
-            }
-        }
-        v
+        float_configs([Overflow::Ieee, Overflow::Saturate])
     }
     fn module_name(&self, cfg: &RtlConfig) -> String {
-        let mut n = format!("pelab_fpmul_{}_{}", cfg.format, policy_tag(&cfg.policy));
-        if cfg.pipeline > 0 {
-            n.push_str(&format!("_p{}", cfg.pipeline));
-        }
-        n
+        float_module_name("fpmul", cfg)
     }
     fn verilog(&self, cfg: &RtlConfig) -> Result<RtlModule> {
         validate(self, cfg)?;

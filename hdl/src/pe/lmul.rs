@@ -16,10 +16,9 @@
 use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
 use crate::format::{
     describe, exp_mask, inf_code, nan_masks, overflow_result, rtl_format, Format, Kind, Overflow,
-    RTL_FORMATS,
 };
 use crate::k;
-use crate::registry::{policy_tag, validate, PeRtl, RtlConfig};
+use crate::registry::{float_configs, float_module_name, validate, PeRtl, RtlConfig};
 use crate::sim::{check_rows, stream_ab};
 use crate::{Error, Result};
 use rust_hdl::prelude::*;
@@ -444,8 +443,6 @@ macro_rules! with_lmul_width {
 /// The L-Mul PE in the RTL registry.
 pub struct LMulRtl;
 
-const PIPELINES: [u32; 3] = [0, 1, 2];
-
 impl LMulRtl {
     fn spec(&self, cfg: &RtlConfig, p: &LMulParams) -> ModuleSpec {
         let f = &p.format;
@@ -545,26 +542,10 @@ impl PeRtl for LMulRtl {
          overflow; 0, 1 or 2 register stages"
     }
     fn configs(&self) -> Vec<RtlConfig> {
-        let mut v = Vec::new();
-        for name in RTL_FORMATS {
-            let f = rtl_format(name).expect("RTL formats parse");
-            for pol in [Overflow::Saturate, Overflow::Ieee] {
-                if LMulParams::new(f, pol).is_err() {
-                    continue;
-                }
-                for p in PIPELINES {
-                    v.push(RtlConfig::new(name, pol.name(), p));
-                }
-            }
-        }
-        v
+        float_configs([Overflow::Saturate, Overflow::Ieee])
     }
     fn module_name(&self, cfg: &RtlConfig) -> String {
-        let mut n = format!("pelab_lmul_{}_{}", cfg.format, policy_tag(&cfg.policy));
-        if cfg.pipeline > 0 {
-            n.push_str(&format!("_p{}", cfg.pipeline));
-        }
-        n
+        float_module_name("lmul", cfg)
     }
     fn verilog(&self, cfg: &RtlConfig) -> Result<RtlModule> {
         validate(self, cfg)?;
