@@ -1443,6 +1443,7 @@ impl PeRtl for FpMulRtl {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::RTL_FORMATS;
 
     #[test]
     fn widths_match_the_dispatch_macro() {
