@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod format;
+pub mod liberty;
 pub mod pe;
 pub mod samples;
 
