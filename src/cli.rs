@@ -170,7 +170,8 @@ struct VerifyArgs {
     #[arg(long, conflicts_with_all = ["exhaustive", "count"])]
     vectors: Option<std::path::PathBuf>,
     /// Simulators: a comma-separated list of rusthdl (rust-hdl's in-process simulation of the
-    /// block, a first check only), icarus, verilator; or all; or none (with --formal).
+    /// block, a first check only), icarus, verilator, gates (pelab's bit-parallel simulation of
+    /// the Yosys generic-gate netlist); or all; or none (with --formal).
     #[arg(long, default_value = "all")]
     sim: String,
     /// Also prove the emitted Verilog equivalent to its Yosys-synthesized gate netlist (ABC
@@ -468,16 +469,20 @@ fn simulators(list: &str) -> Result<Vec<pelab_testbench::Simulator>> {
     let mut v = Vec::new();
     for s in list.split(',') {
         match s.trim() {
-            "all" => v.extend([Simulator::RustHdl, Simulator::Icarus, Simulator::Verilator]),
+            "all" => v.extend([
+                Simulator::RustHdl,
+                Simulator::Icarus,
+                Simulator::Verilator,
+                Simulator::Gates,
+            ]),
+            "gates" => v.push(Simulator::Gates),
             "rusthdl" => v.push(Simulator::RustHdl),
             "none" => {}
             "icarus" => v.push(Simulator::Icarus),
             "verilator" => v.push(Simulator::Verilator),
-            other => {
-                return Err(pelab_sim::Error::new(format!(
-                    "unknown simulator '{other}'; valid: rusthdl, icarus, verilator, all, none"
-                )))
-            }
+            other => return Err(pelab_sim::Error::new(format!(
+                "unknown simulator '{other}'; valid: rusthdl, icarus, verilator, gates, all, none"
+            ))),
         }
     }
     v.sort_by_key(|s| s.name());

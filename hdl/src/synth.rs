@@ -27,10 +27,13 @@ pub enum Flow {
     /// `synth_xilinx -noiopad` (Xilinx 7-series: LUT1..6, MUXF7/8, CARRY4, FD*, DSP48E1; no I/O
     /// buffers, since a PE is an inner block).
     Xilinx,
+    /// `synth -flatten`, flip-flops legalized to plain D flip-flops, then `dfflibmap` and
+    /// `abc -liberty` onto the cells of a Liberty library ([`synthesize_liberty`]).
+    Liberty,
 }
 
 impl Flow {
-    /// Every flow.
+    /// Every flow that needs no library file.
     pub const ALL: [Flow; 3] = [Flow::Generic, Flow::Ice40, Flow::Xilinx];
 
     /// Name as used on the command line.
@@ -39,6 +42,7 @@ impl Flow {
             Flow::Generic => "generic",
             Flow::Ice40 => "ice40",
             Flow::Xilinx => "xilinx",
+            Flow::Liberty => "liberty",
         }
     }
 
@@ -55,18 +59,35 @@ impl Flow {
             })
     }
 
-    /// The Yosys script (the input file is `input.v` in the working directory).
-    pub fn script(self, top: &str) -> String {
+    /// The Yosys script (the input file is `input.v` in the working directory; `liberty` is
+    /// the uncompressed library file of the liberty flow).
+    ///
+    /// The generic and liberty flows legalize every flip-flop to a plain positive-edge D
+    /// flip-flop (`dfflegalize -cell $_DFF_P_ 01`): enables and synchronous resets become
+    /// gates, so their switching is simulated and priced like any other logic.
+    pub fn script(self, top: &str, liberty: Option<&Path>) -> String {
+        let lib = liberty.map(|p| p.display().to_string()).unwrap_or_default();
         let map = match self {
-            Flow::Generic => {
-                format!("synth -flatten -top {top}\nabc -g {GENERIC_GATES}\nopt_clean -purge\n")
-            }
+            Flow::Generic => format!(
+                "synth -flatten -top {top}\ndfflegalize -cell $_DFF_P_ 01\n\
+                 abc -g {GENERIC_GATES}\nopt_clean -purge\n"
+            ),
             Flow::Ice40 => format!("synth_ice40 -flatten -top {top}\n"),
             Flow::Xilinx => format!("synth_xilinx -flatten -noiopad -top {top}\n"),
+            Flow::Liberty => format!(
+                "synth -flatten -top {top}\ndfflegalize -cell $_DFF_P_ 01\n\
+                 tee -q -o ffcount.txt select -count t:$_DFF_P_\n\
+                 dfflibmap -liberty \"{lib}\"\nabc -liberty \"{lib}\"\nopt_clean -purge\n"
+            ),
+        };
+        let stat = if self == Flow::Liberty {
+            format!("stat -liberty \"{lib}\"")
+        } else {
+            "stat".to_string()
         };
         format!(
             "read_verilog input.v\nhierarchy -check -top {top}\n{map}\
-             tee -o stat.txt stat\nwrite_json netlist.json\n"
+             tee -o stat.txt {stat}\nwrite_json netlist.json\n"
         )
     }
 }
@@ -247,10 +268,16 @@ pub fn longest_path(json: &str, top: &str) -> Result<u64> {
 
 /// Runs (or reuses) the synthesis of `verilog` (top module `top`) with `flow`; returns the
 /// cache entry directory.
-fn run_cached(verilog: &str, top: &str, flow: Flow) -> Result<PathBuf> {
+fn run_cached(
+    verilog: &str,
+    top: &str,
+    flow: Flow,
+    liberty: Option<(&Path, &str)>,
+) -> Result<PathBuf> {
     let version = tool_version("yosys")?;
-    let script = flow.script(top);
-    let key = content_hash(&[&version, &script, top, verilog]);
+    let script = flow.script(top, liberty.map(|l| l.0));
+    let lib_hash = liberty.map(|l| l.1).unwrap_or("");
+    let key = content_hash(&[&version, &script, top, verilog, lib_hash]);
     let root = cache_dir().join("yosys");
     let entry = root.join(&key);
     let same =
@@ -295,7 +322,22 @@ fn run_cached(verilog: &str, top: &str, flow: Flow) -> Result<PathBuf> {
     let cells = count_cells(&json, top)?;
     let count = |f: fn(&str) -> bool| cells.iter().filter(|(t, _)| f(t)).map(|(_, n)| n).sum();
     let cell_count: u64 = cells.values().sum();
-    let (luts, ffs, carry, dsps) = (count(is_lut), count(is_ff), count(is_carry), count(is_dsp));
+    let (luts, mut ffs, carry, dsps) =
+        (count(is_lut), count(is_ff), count(is_carry), count(is_dsp));
+    if flow == Flow::Liberty {
+        // Library flip-flops have library names: count them before mapping.
+        let t = std::fs::read_to_string(tmp.join("ffcount.txt")).unwrap_or_default();
+        ffs = t
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| {
+                Error::new(format!(
+                    "yosys left no flip-flop count in {}",
+                    tmp.display()
+                ))
+            })?;
+    }
     let ios: u64 = count(is_io);
     let report = SynthReport {
         module: top.to_string(),
@@ -328,7 +370,12 @@ fn run_cached(verilog: &str, top: &str, flow: Flow) -> Result<PathBuf> {
 
 /// Synthesizes `verilog` (top module `top`) with `flow` and returns the parsed report.
 pub fn synthesize(verilog: &str, top: &str, flow: Flow) -> Result<SynthReport> {
-    let entry = run_cached(verilog, top, flow)?;
+    if flow == Flow::Liberty {
+        return Err(Error::new(
+            "the liberty flow needs a library file: use synthesize_liberty",
+        ));
+    }
+    let entry = run_cached(verilog, top, flow, None)?;
     let p = entry.join("report.json");
     let text = std::fs::read_to_string(&p).map_err(|e| io_err("read", &p, e))?;
     serde_json::from_str(&text)
@@ -337,9 +384,54 @@ pub fn synthesize(verilog: &str, top: &str, flow: Flow) -> Result<SynthReport> {
 
 /// Yosys JSON netlist (flattened, mapped by `flow`) of `verilog` with top module `top`.
 pub fn netlist_json(verilog: &str, top: &str, flow: Flow) -> Result<String> {
-    let entry = run_cached(verilog, top, flow)?;
+    if flow == Flow::Liberty {
+        return Err(Error::new(
+            "the liberty flow needs a library file: use synthesize_liberty",
+        ));
+    }
+    let entry = run_cached(verilog, top, flow, None)?;
     let p = entry.join("netlist.json");
     std::fs::read_to_string(&p).map_err(|e| io_err("read", &p, e))
+}
+
+/// Synthesizes `verilog` onto the cells of the Liberty library `liberty` (plain or
+/// gzip-compressed; Yosys reads an uncompressed copy kept in the cache) and returns the report;
+/// the netlist is at [`SynthReport::netlist`].
+pub fn synthesize_liberty(verilog: &str, top: &str, liberty: &Path) -> Result<SynthReport> {
+    let (plain, hash) = uncompressed_library(liberty)?;
+    let entry = run_cached(verilog, top, Flow::Liberty, Some((&plain, &hash)))?;
+    let p = entry.join("report.json");
+    let text = std::fs::read_to_string(&p).map_err(|e| io_err("read", &p, e))?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::new(format!("bad cached report {}: {e}", p.display())))
+}
+
+/// An uncompressed copy of a Liberty file in the cache (`liberty/<hash>.lib`) and the hash of
+/// its content.
+fn uncompressed_library(path: &Path) -> Result<(PathBuf, String)> {
+    use std::io::Read;
+    let raw = std::fs::read(path).map_err(|e| io_err("read liberty file", path, e))?;
+    let text = if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut s = String::new();
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_string(&mut s)
+            .map_err(|e| Error::new(format!("{}: not a valid gzip file: {e}", path.display())))?;
+        s
+    } else {
+        String::from_utf8(raw)
+            .map_err(|_| Error::new(format!("{}: liberty file is not text", path.display())))?
+    };
+    let hash = content_hash(&[&text]);
+    let dir = cache_dir().join("liberty");
+    let out = dir.join(format!("{hash}.lib"));
+    if std::fs::read(&out).is_ok_and(|b| b == text.as_bytes()) {
+        return Ok((out, hash));
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| io_err("create", &dir, e))?;
+    let tmp = dir.join(format!(".tmp-{hash}-{}", std::process::id()));
+    std::fs::write(&tmp, &text).map_err(|e| io_err("write", &tmp, e))?;
+    std::fs::rename(&tmp, &out).map_err(|e| io_err("rename", &tmp, e))?;
+    Ok((out, hash))
 }
 
 #[cfg(test)]

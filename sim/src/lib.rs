@@ -1,8 +1,9 @@
 //! pelab-sim: number formats, the bit-accurate reference model of every processing element,
-//! and (later) the gate-level netlist engine and energy model.
+//! the gate-level netlist engine, the Liberty reader and the energy model.
 //!
 //! Nothing here knows about Verilog or simulators; the other crates build on this one.
 
+pub mod energy;
 pub mod error;
 pub mod format;
 pub mod liberty;
@@ -14,5 +15,6 @@ pub mod fp16mac;
 pub mod fpmul;
 pub mod int16fma;
 pub mod lmul;
+pub mod netlist;
 
 pub use error::{Error, Result};

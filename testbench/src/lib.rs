@@ -3,6 +3,7 @@
 //! together over the *emitted* Verilog (or a user's own RTL).
 
 pub mod formal;
+pub mod gates;
 pub mod pe;
 pub mod ports;
 pub mod run;

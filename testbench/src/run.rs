@@ -19,6 +19,9 @@ pub enum Simulator {
     /// rust-hdl's own in-process simulator running the Rust description of the block (not
     /// the emitted Verilog: a first check only).
     RustHdl,
+    /// pelab's own bit-parallel simulator running the Yosys generic-gate netlist of the
+    /// Verilog (the netlist that gives the energy figures).
+    Gates,
 }
 
 impl Simulator {
@@ -28,6 +31,7 @@ impl Simulator {
             Simulator::Icarus => "icarus",
             Simulator::Verilator => "verilator",
             Simulator::RustHdl => "rusthdl",
+            Simulator::Gates => "gates",
         }
     }
 }
@@ -165,9 +169,9 @@ pub fn simulate(
     rows: u64,
     limit: Duration,
 ) -> Result<SimRun> {
-    if sim == Simulator::RustHdl {
+    if matches!(sim, Simulator::RustHdl | Simulator::Gates) {
         return Err(Error::new(
-            "rust-hdl simulation runs in-process (simulate_rusthdl), not on a testbench",
+            "the rusthdl and gates simulators run in-process, not on a testbench",
         ));
     }
     let compile_log = dir.join(format!("{}-compile.log", sim.name()));
@@ -207,7 +211,7 @@ pub fn simulate(
             let (code, to) = run_limited(c, dir, &compile_log, limit)?;
             (dir.join("obj_dir").join("pelab_tb"), code == Some(0) && !to)
         }
-        Simulator::RustHdl => unreachable!("handled above"),
+        Simulator::RustHdl | Simulator::Gates => unreachable!("handled above"),
     };
     let compile_secs = t0.elapsed().as_secs_f64();
     let mut r = SimRun {
@@ -232,7 +236,7 @@ pub fn simulate(
             c.arg("-N").arg(&exe);
             c
         }
-        Simulator::Verilator | Simulator::RustHdl => Command::new(&exe),
+        _ => Command::new(&exe),
     };
     let (code, timed_out) = run_limited(cmd, dir, &run_log, limit)?;
     r.run_secs = t1.elapsed().as_secs_f64();

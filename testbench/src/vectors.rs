@@ -68,6 +68,9 @@ pub struct Layout {
     pub timing: Timing,
     /// Whether rows end with a `CARE` mask (bit i set: output i is compared on this row).
     pub care: bool,
+    /// Inputs that, when 1 on a row, leave the PE in a state that depends on that row only
+    /// (a reset, or a clear of the only register): a cycle-by-cycle stream may be cut there.
+    pub restart: Vec<String>,
 }
 
 impl Layout {

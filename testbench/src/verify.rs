@@ -130,6 +130,7 @@ pub fn verify(
                     }
                     crate::run::simulate_rusthdl(rtl, cfg, &layout, &vectors.rows)?
                 }
+                Simulator::Gates => gate_run(&files, &module, &layout, &vectors.rows)?,
                 _ => simulate(sim, work, &tb, &files, rows, limit)?,
             });
         }
@@ -157,4 +158,36 @@ pub fn verify(
         work_dir: work.to_path_buf(),
         formal,
     })
+}
+
+/// Synthesizes the DUT to Yosys generic gates and replays the rows on pelab's gate engine.
+fn gate_run(
+    files: &[PathBuf],
+    module: &str,
+    layout: &crate::vectors::Layout,
+    rows: &[Vec<u64>],
+) -> Result<SimRun> {
+    let t = std::time::Instant::now();
+    let mut text = String::new();
+    for f in files {
+        text.push_str(
+            &std::fs::read_to_string(f)
+                .map_err(|e| Error::new(format!("cannot read {}: {e}", f.display())))?,
+        );
+        text.push('\n');
+    }
+    let rep = pelab_hdl::synth::synthesize(&text, module, pelab_hdl::Flow::Generic)?;
+    let json = std::fs::read_to_string(&rep.netlist)
+        .map_err(|e| Error::new(format!("cannot read {}: {e}", rep.netlist.display())))?;
+    let net = pelab_sim::netlist::Netlist::from_yosys_json(
+        &json,
+        module,
+        &rep.netlist.display().to_string(),
+        None,
+    )?;
+    let compile = t.elapsed().as_secs_f64();
+    let (run, _) = crate::gates::run_gates(&net, layout, rows, true, false)?;
+    let mut run = run.expect("checked run");
+    run.compile_secs = compile;
+    Ok(run)
 }

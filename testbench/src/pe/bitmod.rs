@@ -507,6 +507,7 @@ impl PeVectors for BitModVectors {
             fields,
             timing: Timing::Cycles,
             care: true,
+            restart: vec!["reset".into()],
         })
     }
     fn exhaustive_size(&self, _cfg: &RtlConfig) -> Option<u64> {

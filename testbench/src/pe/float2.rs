@@ -46,6 +46,7 @@ impl PeVectors for Float2 {
                 latency: cfg.pipeline,
             },
             care: false,
+            restart: Vec::new(),
         })
     }
     fn exhaustive_size(&self, cfg: &RtlConfig) -> Option<u64> {

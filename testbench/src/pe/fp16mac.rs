@@ -238,6 +238,7 @@ impl PeVectors for Fp16MacVectors {
             ],
             timing: Timing::Cycles,
             care: false,
+            restart: vec!["reset".into(), "clear".into()],
         })
     }
     fn exhaustive_size(&self, _cfg: &RtlConfig) -> Option<u64> {

@@ -68,6 +68,7 @@ impl PeVectors for Int16FmaVectors {
                 fields: f,
                 timing: Timing::Cycles,
                 care: false,
+                restart: vec!["reset".into(), "clear".into()],
             }
         } else {
             let mut f = vec![Field::input("acc", 32)];
@@ -77,6 +78,7 @@ impl PeVectors for Int16FmaVectors {
                 fields: f,
                 timing: Timing::Stream { latency: 0 },
                 care: false,
+                restart: Vec::new(),
             }
         })
     }

@@ -1,0 +1,430 @@
+//! The bit-parallel evaluator: one [`Word`] per net holds [`LANES`] vectors; a step runs the
+//! levelized program once; toggles are counted per cell output.
+
+use super::{Netlist, Op, Word, LANES, LANE_WORDS};
+use crate::{Error, Result};
+
+/// How toggles are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToggleMode {
+    /// Not counted (fastest; verification).
+    Off,
+    /// Lanes hold consecutive operations of one stream (combinational designs): lane `i` is
+    /// compared with lane `i - 1`, lane 0 with the last lane of the previous step.
+    Lanes,
+    /// Lanes are independent streams (clocked designs): each lane is compared with its own
+    /// value at the previous sample.
+    Time,
+}
+
+/// A simulation of one netlist.
+pub struct Sim<'a> {
+    net: &'a Netlist,
+    vals: Vec<Word>,
+    mode: ToggleMode,
+    toggles: Vec<u64>,
+    last: Vec<Word>,
+    started: bool,
+    has_async: bool,
+    /// Lane-cycles clocked so far (clock edges times active lanes, as given to [`Sim::clock`]).
+    pub lane_cycles: u64,
+    /// Vectors (lane samples) over which toggles were counted.
+    pub samples: u64,
+}
+
+#[inline(always)]
+fn map1(a: &Word, f: impl Fn(u64) -> u64) -> Word {
+    let mut y = [0u64; LANE_WORDS];
+    for k in 0..LANE_WORDS {
+        y[k] = f(a[k]);
+    }
+    y
+}
+
+/// Transposes a 64x64 bit matrix in place: afterwards bit `i` of `a[j]` is what bit `j` of
+/// `a[i]` was.
+pub fn transpose64(a: &mut [u64; 64]) {
+    let mut j = 32usize;
+    let mut m: u64 = 0x0000_0000_FFFF_FFFF;
+    while j != 0 {
+        let mut k = 0usize;
+        while k < 64 {
+            let t = ((a[k] >> j) ^ a[k + j]) & m;
+            a[k] ^= t << j;
+            a[k + j] ^= t;
+            k = (k + j + 1) & !j;
+        }
+        j >>= 1;
+        m ^= m << j;
+    }
+}
+
+impl<'a> Sim<'a> {
+    /// A simulation with every flip-flop at its initial value and every input 0.
+    pub fn new(net: &'a Netlist, mode: ToggleMode) -> Sim<'a> {
+        let mut vals = vec![[0u64; LANE_WORDS]; net.nets];
+        vals[1] = [u64::MAX; LANE_WORDS];
+        for f in &net.flops {
+            vals[f.q as usize] = [if f.init { u64::MAX } else { 0 }; LANE_WORDS];
+        }
+        Sim {
+            net,
+            vals,
+            mode,
+            toggles: vec![0; net.counted.len()],
+            last: if mode == ToggleMode::Time {
+                vec![[0; LANE_WORDS]; net.counted.len()]
+            } else {
+                Vec::new()
+            },
+            started: false,
+            has_async: net.flops.iter().any(|f| !f.async_reset.is_empty()),
+            lane_cycles: 0,
+            samples: 0,
+        }
+    }
+
+    /// The netlist.
+    pub fn netlist(&self) -> &'a Netlist {
+        self.net
+    }
+
+    /// Sets input port `port` from bit planes: `planes[b]` holds bit `b` in every lane.
+    pub fn set_planes(&mut self, port: usize, planes: &[Word]) {
+        for (k, &n) in self.net.inputs[port].bits.iter().enumerate() {
+            if n > 1 {
+                self.vals[n as usize] = planes.get(k).copied().unwrap_or([0; LANE_WORDS]);
+            }
+        }
+    }
+
+    /// Sets input port `port` to `values[i]` in lane `i` (lanes past the slice get 0).
+    pub fn set_values(&mut self, port: usize, values: &[u64]) {
+        let bits = &self.net.inputs[port].bits;
+        let mut planes = vec![[0u64; LANE_WORDS]; bits.len()];
+        to_planes(values, &mut planes);
+        self.set_planes(port, &planes);
+    }
+
+    /// The bit planes of output port `port`.
+    pub fn planes(&self, port: usize) -> Vec<Word> {
+        self.net.outputs[port]
+            .bits
+            .iter()
+            .map(|&n| self.vals[n as usize])
+            .collect()
+    }
+
+    /// The value of output port `port` (at most 64 bits) in the first `out.len()` lanes.
+    pub fn values(&self, port: usize, out: &mut [u64]) {
+        from_planes(&self.planes(port), out);
+    }
+
+    /// Settles the combinational logic for the current inputs and state.
+    pub fn eval(&mut self) {
+        self.run_program();
+        if self.has_async && self.apply_async() {
+            self.run_program();
+        }
+    }
+
+    fn run_program(&mut self) {
+        let v = &mut self.vals;
+        let n = v.len();
+        for i in &self.net.program {
+            // Every index was checked against the net count when the program was built.
+            debug_assert!(
+                (i.a as usize) < n && (i.b as usize) < n && (i.c as usize) < n,
+                "operand out of range"
+            );
+            debug_assert!((i.d as usize) < n && (i.y as usize) < n);
+            let a = v[i.a as usize];
+            let b = v[i.b as usize];
+            let mut y = [0u64; LANE_WORDS];
+            match i.op {
+                Op::Buf => y = a,
+                Op::Not => y = map1(&a, |x| !x),
+                Op::And => (0..LANE_WORDS).for_each(|k| y[k] = a[k] & b[k]),
+                Op::Nand => (0..LANE_WORDS).for_each(|k| y[k] = !(a[k] & b[k])),
+                Op::Or => (0..LANE_WORDS).for_each(|k| y[k] = a[k] | b[k]),
+                Op::Nor => (0..LANE_WORDS).for_each(|k| y[k] = !(a[k] | b[k])),
+                Op::Xor => (0..LANE_WORDS).for_each(|k| y[k] = a[k] ^ b[k]),
+                Op::Xnor => (0..LANE_WORDS).for_each(|k| y[k] = !(a[k] ^ b[k])),
+                Op::AndNot => (0..LANE_WORDS).for_each(|k| y[k] = a[k] & !b[k]),
+                Op::OrNot => (0..LANE_WORDS).for_each(|k| y[k] = a[k] | !b[k]),
+                Op::Mux | Op::NMux => {
+                    let s = v[i.c as usize];
+                    (0..LANE_WORDS).for_each(|k| y[k] = (a[k] & !s[k]) | (b[k] & s[k]));
+                    if i.op == Op::NMux {
+                        y = map1(&y, |x| !x);
+                    }
+                }
+                Op::Aoi3 => {
+                    let c = v[i.c as usize];
+                    (0..LANE_WORDS).for_each(|k| y[k] = !((a[k] & b[k]) | c[k]));
+                }
+                Op::Oai3 => {
+                    let c = v[i.c as usize];
+                    (0..LANE_WORDS).for_each(|k| y[k] = !((a[k] | b[k]) & c[k]));
+                }
+                Op::Aoi4 => {
+                    let (c, d) = (v[i.c as usize], v[i.d as usize]);
+                    (0..LANE_WORDS).for_each(|k| y[k] = !((a[k] & b[k]) | (c[k] & d[k])));
+                }
+                Op::Oai4 => {
+                    let (c, d) = (v[i.c as usize], v[i.d as usize]);
+                    (0..LANE_WORDS).for_each(|k| y[k] = !((a[k] | b[k]) & (c[k] | d[k])));
+                }
+            }
+            v[i.y as usize] = y;
+        }
+    }
+
+    /// Forces flip-flops whose asynchronous control is active; true when any was.
+    fn apply_async(&mut self) -> bool {
+        let mut any = false;
+        for f in &self.net.flops {
+            for (c, value) in &f.async_reset {
+                let act = active(&self.vals[c.net as usize], c.high);
+                if act.iter().any(|&w| w != 0) {
+                    any = true;
+                    let q = &mut self.vals[f.q as usize];
+                    for k in 0..LANE_WORDS {
+                        q[k] = if *value {
+                            q[k] | act[k]
+                        } else {
+                            q[k] & !act[k]
+                        };
+                    }
+                }
+            }
+        }
+        any
+    }
+
+    /// One active clock edge in every lane: flip-flops take their next state from the
+    /// values of the last [`Sim::eval`]. Call [`Sim::eval`] afterwards to see the new outputs.
+    /// `active_lanes` (for the clock-energy count) is how many lanes carry real cycles.
+    pub fn clock(&mut self, active_lanes: usize) {
+        let mut next = Vec::with_capacity(self.net.flops.len());
+        for f in &self.net.flops {
+            let q = self.vals[f.q as usize];
+            let d = self.vals[f.d as usize];
+            let en = f
+                .enable
+                .map(|c| active(&self.vals[c.net as usize], c.high))
+                .unwrap_or([u64::MAX; LANE_WORDS]);
+            let mut y = [0u64; LANE_WORDS];
+            for k in 0..LANE_WORDS {
+                y[k] = (d[k] & en[k]) | (q[k] & !en[k]);
+            }
+            if let Some((c, value, gated)) = f.sync_reset {
+                let mut r = active(&self.vals[c.net as usize], c.high);
+                if gated {
+                    for k in 0..LANE_WORDS {
+                        r[k] &= en[k];
+                    }
+                }
+                for k in 0..LANE_WORDS {
+                    y[k] = if value { y[k] | r[k] } else { y[k] & !r[k] };
+                }
+            }
+            for (c, value) in &f.async_reset {
+                let r = active(&self.vals[c.net as usize], c.high);
+                for k in 0..LANE_WORDS {
+                    y[k] = if *value { y[k] | r[k] } else { y[k] & !r[k] };
+                }
+            }
+            next.push(y);
+        }
+        for (f, y) in self.net.flops.iter().zip(next) {
+            self.vals[f.q as usize] = y;
+        }
+        self.lane_cycles += active_lanes as u64;
+    }
+
+    /// Counts toggles in [`ToggleMode::Lanes`]: lanes `0..n` hold the next `n` operations of
+    /// the stream. The very first lane of the first call has no predecessor and is not counted.
+    pub fn count_lanes(&mut self, n: usize) -> Result<()> {
+        if self.mode != ToggleMode::Lanes {
+            return Err(Error::new(
+                "toggle counting over lanes needs ToggleMode::Lanes",
+            ));
+        }
+        let n = n.min(LANES);
+        if n == 0 {
+            return Ok(());
+        }
+        let mask = lane_mask(n);
+        let first = !self.started;
+        if self.last.len() != self.toggles.len() {
+            self.last = vec![[0; LANE_WORDS]; self.toggles.len()];
+        }
+        for ((t, last), &(net, _)) in self
+            .toggles
+            .iter_mut()
+            .zip(self.last.iter_mut())
+            .zip(&self.net.counted)
+        {
+            let v = self.vals[net as usize];
+            // last[0] holds the value of the previous call's final lane.
+            let mut prev = if first { v[0] & 1 } else { last[0] };
+            let mut count = 0u32;
+            for k in 0..LANE_WORDS {
+                let shifted = (v[k] << 1) | prev;
+                prev = v[k] >> 63;
+                count += ((v[k] ^ shifted) & mask[k]).count_ones();
+            }
+            *t += count as u64;
+            last[0] = (v[(n - 1) / 64] >> ((n - 1) % 64)) & 1;
+        }
+        self.started = true;
+        self.samples += n as u64 - u64::from(first);
+        Ok(())
+    }
+
+    /// Counts toggles in [`ToggleMode::Time`]: each lane in `mask` is compared with its own
+    /// value at the previous sample (the first sample only records values).
+    pub fn count_time(&mut self, mask: &Word) -> Result<()> {
+        if self.mode != ToggleMode::Time {
+            return Err(Error::new(
+                "toggle counting over time needs ToggleMode::Time",
+            ));
+        }
+        let first = !self.started;
+        for ((t, last), &(net, _)) in self
+            .toggles
+            .iter_mut()
+            .zip(self.last.iter_mut())
+            .zip(&self.net.counted)
+        {
+            let v = self.vals[net as usize];
+            if !first {
+                let mut c = 0u32;
+                for k in 0..LANE_WORDS {
+                    c += ((v[k] ^ last[k]) & mask[k]).count_ones();
+                }
+                *t += c as u64;
+            }
+            *last = v;
+        }
+        if !first {
+            self.samples += mask.iter().map(|w| w.count_ones() as u64).sum::<u64>();
+        }
+        self.started = true;
+        Ok(())
+    }
+
+    /// Toggles counted so far, one per entry of [`Netlist::counted`].
+    pub fn toggles(&self) -> &[u64] {
+        &self.toggles
+    }
+}
+
+#[inline(always)]
+fn active(w: &Word, high: bool) -> Word {
+    if high {
+        *w
+    } else {
+        map1(w, |x| !x)
+    }
+}
+
+/// Mask of lanes `0..n`.
+pub fn lane_mask(n: usize) -> Word {
+    let mut m = [0u64; LANE_WORDS];
+    for (k, w) in m.iter_mut().enumerate() {
+        let lo = k * 64;
+        *w = if n >= lo + 64 {
+            u64::MAX
+        } else if n > lo {
+            (1u64 << (n - lo)) - 1
+        } else {
+            0
+        };
+    }
+    m
+}
+
+/// Transposes per-lane values (at most [`LANES`]) into bit planes (`planes.len()` bits).
+pub fn to_planes(values: &[u64], planes: &mut [Word]) {
+    for w in 0..LANE_WORDS {
+        let lo = w * 64;
+        if lo >= values.len() {
+            for p in planes.iter_mut() {
+                p[w] = 0;
+            }
+            continue;
+        }
+        let mut m = [0u64; 64];
+        let hi = values.len().min(lo + 64);
+        m[..hi - lo].copy_from_slice(&values[lo..hi]);
+        transpose64(&mut m);
+        for (b, p) in planes.iter_mut().enumerate() {
+            p[w] = if b < 64 { m[b] } else { 0 };
+        }
+    }
+}
+
+/// Transposes bit planes (at most 64) back into per-lane values (the first `out.len()` lanes).
+pub fn from_planes(planes: &[Word], out: &mut [u64]) {
+    for w in 0..LANE_WORDS {
+        let lo = w * 64;
+        if lo >= out.len() {
+            break;
+        }
+        let mut m = [0u64; 64];
+        for (b, p) in planes.iter().enumerate().take(64) {
+            m[b] = p[w];
+        }
+        transpose64(&mut m);
+        let hi = out.len().min(lo + 64);
+        out[lo..hi].copy_from_slice(&m[..hi - lo]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transpose_is_a_transpose() {
+        let mut a = [0u64; 64];
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for v in a.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *v = x;
+        }
+        let orig = a;
+        transpose64(&mut a);
+        for i in 0..64 {
+            for j in 0..64 {
+                assert_eq!(a[j] >> i & 1, orig[i] >> j & 1, "bit ({i},{j})");
+            }
+        }
+    }
+
+    #[test]
+    fn planes_round_trip() {
+        let vals: Vec<u64> = (0..200u64).map(|i| i * 0x1234_5677 % 65521).collect();
+        let mut planes = vec![[0u64; LANE_WORDS]; 17];
+        to_planes(&vals, &mut planes);
+        for (i, v) in vals.iter().enumerate() {
+            for (b, p) in planes.iter().enumerate() {
+                assert_eq!(p[i / 64] >> (i % 64) & 1, v >> b & 1);
+            }
+        }
+        let mut back = vec![0u64; 200];
+        from_planes(&planes, &mut back);
+        assert_eq!(back, vals);
+    }
+
+    #[test]
+    fn lane_masks() {
+        assert_eq!(lane_mask(0), [0; LANE_WORDS]);
+        assert_eq!(lane_mask(65)[1], 1);
+        assert_eq!(lane_mask(LANES), [u64::MAX; LANE_WORDS]);
+    }
+}

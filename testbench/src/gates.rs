@@ -1,0 +1,397 @@
+//! pelab's own gate-level simulator as a verification simulator and as the source of switching
+//! activity: the rows of a vector set (or of a workload) replayed on the synthesized netlist
+//! with [`pelab_sim::netlist`], [`LANES`] vectors per step.
+//!
+//! How rows meet the lanes:
+//! - combinational streams (`Stream { latency: 0 }`): lanes hold consecutive rows; toggles are
+//!   counted between consecutive rows (the order the hardware would see them);
+//! - pipelines (`Stream { latency: L }`): the rows are cut into up to [`LANES`] contiguous
+//!   segments, one per lane, each warmed up with the `L` rows before it;
+//! - stateful PEs (`Cycles`): the rows are cut at rows that assert one of the layout's
+//!   [`Layout::restart`] inputs (where the state stops depending on earlier rows), one segment
+//!   per lane.
+//!
+//! Timing is the testbench's: inputs of row `c` are applied, the logic settles, a rising edge
+//! follows, and the outputs then visible are compared with row `c + 1 - max(L, 1)`.
+
+use crate::run::{Mismatch, SimRun, Simulator, Status};
+use crate::vectors::{Layout, Timing};
+use pelab_sim::netlist::{Netlist, Sim, ToggleMode, LANES, LANE_WORDS};
+use pelab_sim::{Error, Result};
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// Switching activity of a gate-level run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateActivity {
+    /// Toggles per entry of [`Netlist::counted`].
+    pub toggles: Vec<u64>,
+    /// Clock cycles summed over lanes.
+    pub lane_cycles: u64,
+    /// Rows (operations or cycles) over which toggles were counted.
+    pub samples: u64,
+}
+
+/// Port bindings of a layout on a netlist.
+struct Binding {
+    inputs: Vec<usize>,
+    outputs: Vec<usize>,
+    n_in: usize,
+    n_out: usize,
+    due: usize,
+    latency: usize,
+    comb: bool,
+}
+
+fn bind(net: &Netlist, layout: &Layout) -> Result<Binding> {
+    let mut inputs = Vec::new();
+    for f in layout.inputs() {
+        let p = net.input(&f.name)?;
+        if net.inputs[p].bits.len() != f.width as usize {
+            return Err(Error::new(format!(
+                "{}: input {} is {} bits wide, the vectors say {}",
+                net.source,
+                f.name,
+                net.inputs[p].bits.len(),
+                f.width
+            )));
+        }
+        inputs.push(p);
+    }
+    let mut outputs = Vec::new();
+    for f in layout.outputs() {
+        let p = net.output(&f.name)?;
+        if net.outputs[p].bits.len() != f.width as usize || f.width > 64 {
+            return Err(Error::new(format!(
+                "{}: output {} is {} bits wide, the vectors say {}",
+                net.source,
+                f.name,
+                net.outputs[p].bits.len(),
+                f.width
+            )));
+        }
+        outputs.push(p);
+    }
+    let (latency, comb) = match layout.timing {
+        Timing::Stream { latency } => (latency as usize, latency == 0),
+        Timing::Cycles => (1, false),
+    };
+    if comb && !net.flops.is_empty() {
+        return Err(Error::new(format!(
+            "{}: the vectors describe a combinational PE but the netlist has {} flip-flops",
+            net.source,
+            net.flops.len()
+        )));
+    }
+    Ok(Binding {
+        n_in: inputs.len(),
+        n_out: outputs.len(),
+        inputs,
+        outputs,
+        due: latency.max(1),
+        latency,
+        comb,
+    })
+}
+
+/// Segments (start, end) of the rows, one per lane.
+fn segments(layout: &Layout, rows: &[Vec<u64>], latency: usize) -> Vec<(usize, usize)> {
+    let n = rows.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let starts: Vec<usize> = match layout.timing {
+        Timing::Cycles => {
+            let cols: Vec<usize> = layout
+                .inputs()
+                .enumerate()
+                .filter(|(_, f)| layout.restart.contains(&f.name))
+                .map(|(k, _)| k)
+                .collect();
+            let cand: Vec<usize> = (0..n)
+                .filter(|&i| i == 0 || cols.iter().any(|&k| rows[i][k] == 1))
+                .collect();
+            // Up to LANES starts, spread evenly over the rows.
+            let mut picked = vec![0usize];
+            let step = n.div_ceil(LANES);
+            for &c in &cand {
+                if c >= picked.last().unwrap() + step && picked.len() < LANES {
+                    picked.push(c);
+                }
+            }
+            picked
+        }
+        Timing::Stream { .. } => {
+            let per = n.div_ceil(LANES).max(latency.max(1));
+            (0..n).step_by(per).collect()
+        }
+    };
+    let mut segs = Vec::new();
+    for (k, &s) in starts.iter().enumerate() {
+        let e = starts.get(k + 1).copied().unwrap_or(n);
+        segs.push((s, e));
+    }
+    segs
+}
+
+/// Outcome of comparing one row.
+struct Checker<'a> {
+    layout: &'a Layout,
+    rows: &'a [Vec<u64>],
+    n_in: usize,
+    n_out: usize,
+    run: SimRun,
+}
+
+impl Checker<'_> {
+    fn check(&mut self, row: usize, got: &[u64]) {
+        let r = &self.rows[row];
+        let exp = &r[self.n_in..self.n_in + self.n_out];
+        let care = if self.layout.care {
+            r[self.n_in + self.n_out]
+        } else {
+            u64::MAX
+        };
+        let bad = (0..self.n_out).any(|j| care >> j & 1 == 1 && got[j] != exp[j]);
+        if bad {
+            self.run.failed += 1;
+            if self.run.mismatches.len() < crate::tb::SHOWN_MISMATCHES as usize {
+                self.run.mismatches.push(Mismatch {
+                    row: row as u64,
+                    inputs: r[..self.n_in].to_vec(),
+                    expected: exp.to_vec(),
+                    got: got.iter().map(|v| Some(*v)).collect(),
+                });
+            }
+        } else {
+            self.run.passed += 1;
+        }
+    }
+}
+
+/// Replays `rows` on `net`. With `check`, the rows carry expected outputs (and a `CARE` mask
+/// when the layout has one) and the result holds the verdict; with `count`, toggles are
+/// counted. Combinational streams are split over threads (toggles stay exact: each part starts
+/// with the row before it).
+pub fn run_gates(
+    net: &Netlist,
+    layout: &Layout,
+    rows: &[Vec<u64>],
+    check: bool,
+    count: bool,
+) -> Result<(Option<SimRun>, GateActivity)> {
+    let b = bind(net, layout)?;
+    let width = b.n_in + if check { b.n_out } else { 0 };
+    if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.len() < width) {
+        return Err(Error::new(format!(
+            "row {i} has {} columns; the layout needs {width}",
+            r.len()
+        )));
+    }
+    let t = Instant::now();
+    let new_run = || SimRun {
+        sim: Simulator::Gates.name().into(),
+        status: Status::Passed,
+        passed: 0,
+        failed: 0,
+        compile_secs: 0.0,
+        run_secs: 0.0,
+        vectors_per_sec: 0.0,
+        mismatches: Vec::new(),
+        log_tail: String::new(),
+    };
+    let (run, act) = if b.comb {
+        // Parts of whole lane groups, one per thread-sized chunk.
+        let part = (LANES * 256).max(rows.len().div_ceil(rayon::current_num_threads() * 4));
+        let part = part.div_ceil(LANES) * LANES;
+        let results: Vec<Result<(SimRun, GateActivity)>> = (0..rows.len().div_ceil(part))
+            .into_par_iter()
+            .map(|k| {
+                let lo = k * part;
+                let hi = (lo + part).min(rows.len());
+                let mut c = Checker {
+                    layout,
+                    rows,
+                    n_in: b.n_in,
+                    n_out: b.n_out,
+                    run: new_run(),
+                };
+                let mode = if count {
+                    ToggleMode::Lanes
+                } else {
+                    ToggleMode::Off
+                };
+                let mut sim = Sim::new(net, mode);
+                let mut vals = vec![0u64; LANES];
+                let mut got = vec![vec![0u64; LANES]; b.n_out];
+                // With counting, a part after the first starts with the row before it.
+                let mut i = if count && lo > 0 { lo - 1 } else { lo };
+                let mut first = true;
+                while i < hi {
+                    let n = (hi - i).min(LANES);
+                    for (j, &p) in b.inputs.iter().enumerate() {
+                        for (l, v) in vals[..n].iter_mut().enumerate() {
+                            *v = rows[i + l][j];
+                        }
+                        sim.set_values(p, &vals[..n]);
+                    }
+                    sim.eval();
+                    if count {
+                        sim.count_lanes(n)?;
+                    }
+                    if check {
+                        for (j, &p) in b.outputs.iter().enumerate() {
+                            sim.values(p, &mut got[j][..n]);
+                        }
+                        let skip = usize::from(first && count && lo > 0);
+                        let mut g = vec![0u64; b.n_out];
+                        for l in skip..n {
+                            for (gj, col) in g.iter_mut().zip(&got) {
+                                *gj = col[l];
+                            }
+                            c.check(i + l, &g);
+                        }
+                    }
+                    first = false;
+                    i += n;
+                }
+                Ok((
+                    c.run,
+                    GateActivity {
+                        toggles: sim.toggles().to_vec(),
+                        lane_cycles: 0,
+                        samples: sim.samples,
+                    },
+                ))
+            })
+            .collect();
+        let mut run = new_run();
+        let mut act = GateActivity {
+            toggles: vec![0; net.counted.len()],
+            lane_cycles: 0,
+            samples: 0,
+        };
+        for r in results {
+            let (r, a) = r?;
+            run.passed += r.passed;
+            run.failed += r.failed;
+            for m in r.mismatches {
+                if run.mismatches.len() < crate::tb::SHOWN_MISMATCHES as usize {
+                    run.mismatches.push(m);
+                }
+            }
+            for (t, x) in act.toggles.iter_mut().zip(a.toggles) {
+                *t += x;
+            }
+            act.samples += a.samples;
+        }
+        run.mismatches.sort_by_key(|m| m.row);
+        (run, act)
+    } else {
+        clocked(net, layout, rows, &b, check, count, new_run())?
+    };
+    let mut run = run;
+    run.run_secs = t.elapsed().as_secs_f64();
+    run.vectors_per_sec = rows.len() as f64 / run.run_secs.max(1e-9);
+    if run.failed > 0 || run.passed == 0 {
+        run.status = Status::Failed;
+    }
+    Ok((check.then_some(run), act))
+}
+
+fn clocked(
+    net: &Netlist,
+    layout: &Layout,
+    rows: &[Vec<u64>],
+    b: &Binding,
+    check: bool,
+    count: bool,
+    run: SimRun,
+) -> Result<(SimRun, GateActivity)> {
+    let clock = net.clock;
+    if clock.is_none() && !net.flops.is_empty() {
+        return Err(Error::new(format!(
+            "{}: flip-flops without a clock",
+            net.source
+        )));
+    }
+    let segs = segments(layout, rows, b.latency);
+    // Lane j feeds rows from warm[j] (the segment start minus the pipeline warm-up).
+    let warm: Vec<usize> = segs
+        .iter()
+        .map(|&(s, _)| match layout.timing {
+            Timing::Stream { .. } => s.saturating_sub(b.latency),
+            Timing::Cycles => s,
+        })
+        .collect();
+    let steps = segs
+        .iter()
+        .zip(&warm)
+        .map(|(&(_, e), &w)| e - w + b.due - 1)
+        .max()
+        .unwrap_or(0);
+    let mode = if count {
+        ToggleMode::Time
+    } else {
+        ToggleMode::Off
+    };
+    let mut sim = Sim::new(net, mode);
+    let mut c = Checker {
+        layout,
+        rows,
+        n_in: b.n_in,
+        n_out: b.n_out,
+        run,
+    };
+    let lanes = segs.len();
+    let mut vals = vec![0u64; lanes];
+    let mut got = vec![vec![0u64; lanes]; b.n_out];
+    let mut g = vec![0u64; b.n_out];
+    for t in 0..steps {
+        // Row fed in each lane at step t (held at the segment's last row once it ends).
+        let mut mask = [0u64; LANE_WORDS];
+        let mut active = 0;
+        for (j, (&(_, e), &w)) in segs.iter().zip(&warm).enumerate() {
+            if w + t < e {
+                mask[j / 64] |= 1 << (j % 64);
+                active += 1;
+            }
+        }
+        for (k, &p) in b.inputs.iter().enumerate() {
+            for (j, (&(_, e), &w)) in segs.iter().zip(&warm).enumerate() {
+                vals[j] = rows[(w + t).min(e - 1)][k];
+            }
+            sim.set_values(p, &vals);
+        }
+        sim.eval();
+        if count {
+            sim.count_time(&mask)?;
+        }
+        sim.clock(active);
+        if check {
+            sim.eval();
+            for (k, &p) in b.outputs.iter().enumerate() {
+                sim.values(p, &mut got[k]);
+            }
+            for (j, (&(s, e), &w)) in segs.iter().zip(&warm).enumerate() {
+                // Observation after edge t shows row w + t + 1 - due.
+                let r = (w + t + 1).checked_sub(b.due);
+                if let Some(r) = r.filter(|&r| r >= s && r < e) {
+                    for k in 0..b.n_out {
+                        g[k] = got[k][j];
+                    }
+                    c.check(r, &g);
+                }
+            }
+        }
+    }
+    let _ = clock;
+    Ok((
+        c.run,
+        GateActivity {
+            toggles: sim.toggles().to_vec(),
+            lane_cycles: sim.lane_cycles,
+            samples: sim.samples,
+        },
+    ))
+}
