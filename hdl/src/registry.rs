@@ -172,6 +172,7 @@ pub fn registry() -> Vec<&'static dyn PeRtl> {
         &crate::pe::int16fma::Int16FmaRtl,
         &crate::pe::bitmod::BitModRtl,
         &crate::pe::fp16mac::Fp16MacRtl,
+        &crate::pe::fp32acc::Fp32AccRtl,
     ]
 }
 

@@ -44,6 +44,7 @@ pub fn registry() -> Vec<&'static dyn PeModel> {
         &crate::lmul::LMulPe,
         &crate::fpmul::FpMulPe,
         &crate::fp16mac::Fp16MacPe,
+        &crate::fp32acc::Fp32AccPe,
         &crate::int16fma::Int16FmaPe,
         &crate::bitmod::BitModPe,
     ]

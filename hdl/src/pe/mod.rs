@@ -2,6 +2,7 @@
 
 pub mod bitmod;
 pub mod fp16mac;
+pub mod fp32acc;
 pub mod fpmul;
 pub mod int16fma;
 pub mod lmul;

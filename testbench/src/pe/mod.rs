@@ -4,6 +4,7 @@
 mod bitmod;
 mod float2;
 mod fp16mac;
+mod fp32acc;
 mod int16fma;
 
 use pelab_hdl::RtlConfig;
@@ -46,6 +47,7 @@ pub fn registry() -> Vec<&'static dyn PeVectors> {
         &int16fma::Int16FmaVectors,
         &bitmod::BitModVectors,
         &fp16mac::Fp16MacVectors,
+        &fp32acc::Fp32AccVectors,
     ]
 }
 
