@@ -14,7 +14,7 @@
 
 mod common;
 
-use common::Netlist;
+use common::{Netlist, LANES};
 use pelab_hdl::pe::fp16mac::simulate_core;
 use pelab_hdl::registry::{find, PeRtl, RtlConfig};
 use pelab_hdl::synth::{netlist_json, synthesize, Flow};
@@ -545,7 +545,7 @@ fn emitted_core_gate_netlist_matches_reference() {
     let mut r = ChaCha8Rng::seed_from_u64(0x6A7E);
     v.extend((0..1_000_000).map(|_| random_triple(&mut r)));
     let mut bad = Vec::new();
-    for chunk in v.chunks(64) {
+    for chunk in v.chunks(LANES) {
         let acc: Vec<u64> = chunk.iter().map(|t| t.0 as u64).collect();
         let a: Vec<u64> = chunk.iter().map(|t| t.1 as u64).collect();
         let b: Vec<u64> = chunk.iter().map(|t| t.2 as u64).collect();

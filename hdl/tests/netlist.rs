@@ -2,10 +2,12 @@
 //! models: exhaustive for the 8-bit and MX L-Mul formats, random plus edge cases for the wider
 //! ones and for the INT16 FMA core. This checks what rust-hdl's Verilog generator wrote (its
 //! width and precedence rules differ from Rust's), not only the Rust description.
+//! The netlists run on pelab's gate-level engine (`tests/common`), which these cases check in
+//! turn.
 
 mod common;
 
-use common::Netlist;
+use common::{Netlist, LANES};
 use pelab_hdl::format::{rtl_format, Overflow};
 use pelab_hdl::synth::{netlist_json, Flow};
 use pelab_hdl::{find, RtlConfig};
@@ -49,7 +51,7 @@ fn lmul_gate_netlists_match_reference() {
                     .map(|_| (rng.gen::<u64>() & f.mask(), rng.gen::<u64>() & f.mask()))
                     .collect()
             };
-            for chunk in pairs.chunks(64) {
+            for chunk in pairs.chunks(LANES) {
                 let a: Vec<u64> = chunk.iter().map(|p| p.0).collect();
                 let b: Vec<u64> = chunk.iter().map(|p| p.1).collect();
                 let y = &net.eval(&[("a", &a), ("b", &b)])["y"];

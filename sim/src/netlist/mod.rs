@@ -18,7 +18,7 @@
 
 mod engine;
 
-pub use engine::{transpose64, Sim, ToggleMode};
+pub use engine::{from_planes, lane_mask, to_planes, transpose64, Sim, ToggleMode};
 
 use crate::liberty::{Expr, Library};
 use crate::{Error, Result};
@@ -406,11 +406,19 @@ impl Netlist {
                 }
                 let n = b.net(&bits[0], &|| format!("cell {name} pin {pin}"))?;
                 pin_nets.insert(pin.clone(), n);
-                let dir = dirs
-                    .and_then(|d| d.get(pin))
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                if dir == "output" {
+                // Yosys writes no port directions for cells it has no model of, such as the
+                // library cells that `abc -liberty` and `dfflibmap` map to: the library, or
+                // the generic cell's pin names, tell then which pins drive.
+                let output = match dirs.and_then(|d| d.get(pin)).and_then(Value::as_str) {
+                    Some(dir) => dir == "output",
+                    None if Op::generic(&kind).is_some() => pin == "Y",
+                    None if generic_flop(&kind).is_some() => pin == "Q",
+                    None => b
+                        .lib
+                        .and_then(|l| l.cells.get(&kind))
+                        .is_some_and(|c| c.outputs().any(|p| p.name == *pin)),
+                };
+                if output {
                     outs.push((pin.clone(), n));
                 } else {
                     ins.push((pin.clone(), n));
@@ -651,17 +659,23 @@ impl Netlist {
             }
             for f in &mut flops {
                 // Generic flops: Q is the cell's output net. Library flops: the state net is
-                // internal, so the init of the first output pin connected to IQ is used.
-                let q_out = cells[f.cell]
-                    .outputs
-                    .first()
-                    .map(|(_, n)| *n)
-                    .unwrap_or(f.q);
-                f.init = init
-                    .get(&f.q)
-                    .or_else(|| init.get(&q_out))
-                    .copied()
-                    .unwrap_or(false);
+                // internal, so the init of an output pin whose function is the state (IQ) or
+                // its inverse (IQN, !IQ) is used.
+                let c = &cells[f.cell];
+                let from_pin = || {
+                    let lc = b.lib.and_then(|l| l.cells.get(&c.kind))?;
+                    let ff = lc.ff.as_ref()?;
+                    c.outputs.iter().find_map(|(p, n)| {
+                        let v = *init.get(n)?;
+                        match lc.pin(p)?.function.as_ref()? {
+                            Expr::Var(x) if *x == ff.iq => Some(v),
+                            Expr::Var(x) if *x == ff.iqn => Some(!v),
+                            Expr::Not(e) if **e == Expr::Var(ff.iq.clone()) => Some(!v),
+                            _ => None,
+                        }
+                    })
+                };
+                f.init = init.get(&f.q).copied().or_else(from_pin).unwrap_or(false);
             }
         }
         let nets = b.nets as usize;
@@ -690,9 +704,28 @@ impl Netlist {
                 )));
             }
         }
+        let loop_error = |k: usize| {
+            let cell = cells
+                .iter()
+                .find(|c| {
+                    c.outputs
+                        .iter()
+                        .any(|(_, n)| pending[k].instrs.iter().any(|i| i.y == *n))
+                })
+                .map(|c| format!("{} ({})", c.name, c.kind))
+                .unwrap_or_else(|| format!("net {}", pending[k].instrs[0].y));
+            Error::new(format!(
+                "{source}: combinational loop through cell {cell}; pelab simulates \
+                 loop-free logic between flip-flops"
+            ))
+        };
         let mut indeg = vec![0usize; pending.len()];
         let mut users: Vec<Vec<usize>> = vec![Vec::new(); nets];
         for (k, p) in pending.iter().enumerate() {
+            // A cell whose input pin reads its own output is a loop of one cell.
+            if p.reads.iter().any(|&r| producer[r as usize] == Some(k)) {
+                return Err(loop_error(k));
+            }
             let mut reads: Vec<u32> = p.reads.clone();
             // Library cells also read internal state through their instructions.
             for i in &p.instrs {
@@ -742,16 +775,7 @@ impl Netlist {
         }
         if done != pending.len() {
             let stuck = (0..pending.len()).find(|&k| indeg[k] > 0).unwrap_or(0);
-            let net = pending[stuck].instrs[0].y;
-            let cell = cells
-                .iter()
-                .find(|c| c.outputs.iter().any(|(_, n)| *n == net))
-                .map(|c| format!("{} ({})", c.name, c.kind))
-                .unwrap_or_else(|| format!("net {net}"));
-            return Err(Error::new(format!(
-                "{source}: combinational loop through cell {cell}; pelab simulates \
-                 loop-free logic between flip-flops"
-            )));
+            return Err(loop_error(stuck));
         }
         let depth = level.iter().copied().max().unwrap_or(0);
         // Toggle-counted nets: every output of every cell (the state net of library flops is
