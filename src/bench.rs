@@ -187,3 +187,187 @@ fn int16fma_rows(n: usize, reps: usize) -> (Vec<Row>, Vec<String>) {
     }
     (rows, notes)
 }
+
+/// Peak resident memory of this process so far, MB (Linux `VmHWM`; 0 elsewhere).
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// `pelab bench gates`: pelab's gate engine against Verilator and Icarus running the same
+/// synthesized netlist (Yosys `write_verilog -noattr` of the generic-gate netlist) on the same
+/// vectors, then the exhaustive check of lmul bf16 (all 2^32 pairs; `shards` > 1 runs only the
+/// first 1/shards of them and extrapolates).
+pub fn gates(rows: u64, icarus_rows: u64, reps: usize, shards: u64, json_out: bool) -> Result<()> {
+    use pelab_testbench::{run, vectors, CaseSet, Shard, Simulator};
+    let pe = pelab_testbench::find("lmul")?;
+    let cfg = pelab_hdl::RtlConfig::new("bf16", "saturate", 0);
+    let m = pelab_hdl::find("lmul")?.verilog(&cfg)?;
+    let rep = pelab_hdl::synth::synthesize(&m.verilog, &m.name, pelab_hdl::Flow::Generic)?;
+    let netlist_v = rep.netlist.with_file_name("netlist.v");
+    let json = std::fs::read_to_string(&rep.netlist)
+        .map_err(|e| pelab_sim::Error::new(format!("{}: {e}", rep.netlist.display())))?;
+    let net = pelab_sim::netlist::Netlist::from_yosys_json(
+        &json,
+        &m.name,
+        &rep.netlist.display().to_string(),
+        None,
+    )?;
+    let layout = pe.layout(&cfg)?;
+    let dir = std::path::PathBuf::from("out/bench/gates");
+    std::fs::create_dir_all(&dir).map_err(|e| pelab_sim::Error::new(e.to_string()))?;
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| pelab_sim::Error::new(format!("{}: {e}", dir.display())))?;
+    let limit = std::time::Duration::from_secs(3600);
+    let mut sims = Vec::new();
+    for (sim, n) in [
+        (Simulator::Verilator, rows),
+        (Simulator::Icarus, icarus_rows),
+    ] {
+        eprintln!(
+            "bench gates: {} on the gate netlist, {n} vectors...",
+            sim.name()
+        );
+        let v = vectors::generate(pe, &cfg, CaseSet::Count(n), 1, Shard::ALL)?;
+        let d = dir.join(sim.name());
+        std::fs::create_dir_all(&d).map_err(|e| pelab_sim::Error::new(e.to_string()))?;
+        std::fs::write(d.join("vectors.mem"), v.to_mem())
+            .map_err(|e| pelab_sim::Error::new(e.to_string()))?;
+        let tb = d.join("pelab_tb.v");
+        std::fs::write(
+            &tb,
+            pelab_testbench::tb::testbench(&m.name, &layout, n, "vectors.mem"),
+        )
+        .map_err(|e| pelab_sim::Error::new(e.to_string()))?;
+        let r = run::simulate(
+            sim,
+            &d,
+            &tb,
+            &[netlist_v.canonicalize().unwrap_or(netlist_v.clone())],
+            n,
+            limit,
+        )?;
+        if r.status != pelab_testbench::Status::Passed {
+            return Err(pelab_sim::Error::new(format!(
+                "{} did not pass on the gate netlist: {:?}\n{}",
+                sim.name(),
+                r.status,
+                r.log_tail
+            )));
+        }
+        // The engine on the same vectors: all threads, and one thread.
+        let all = median_secs(reps, || {
+            let (r, _) =
+                pelab_testbench::gates::run_gates(&net, &layout, &v.rows, true, false).unwrap();
+            assert_eq!(r.unwrap().failed, 0);
+        });
+        let one_pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .map_err(|e| pelab_sim::Error::new(e.to_string()))?;
+        let one = one_pool.install(|| {
+            median_secs(reps, || {
+                let (r, _) =
+                    pelab_testbench::gates::run_gates(&net, &layout, &v.rows, true, false).unwrap();
+                assert_eq!(r.unwrap().failed, 0);
+            })
+        });
+        sims.push((sim, n, r.run_secs, r.compile_secs, all, one));
+    }
+    // Exhaustive lmul bf16.
+    let total = 1u64 << 32;
+    let shard = Shard { k: 1, n: shards };
+    eprintln!(
+        "bench gates: lmul bf16 exhaustive, {} of 2^32 pairs...",
+        shard.range(total).end
+    );
+    let t = Instant::now();
+    let report = pelab_testbench::verify::verify_gates_exhaustive(
+        pe,
+        &cfg,
+        shard,
+        &dir.join("exhaustive"),
+        &|_, _| {},
+    )?;
+    let secs = t.elapsed().as_secs_f64();
+    let run = &report.runs[0];
+    let checked = run.passed + run.failed;
+    let full_secs = secs * total as f64 / checked as f64;
+    let rss = peak_rss_mb();
+    let threads = rayon::current_num_threads();
+    if json_out {
+        let v = json!({
+            "module": m.name,
+            "netlist": netlist_v,
+            "gates": net.program.len(),
+            "threads": threads,
+            "simulators": sims.iter().map(|(s, n, secs, compile, all, one)| json!({
+                "simulator": s.name(), "vectors": n, "run_secs": secs, "compile_secs": compile,
+                "vectors_per_sec": *n as f64 / secs,
+                "engine_secs": all, "engine_vectors_per_sec": *n as f64 / all,
+                "engine_1thread_secs": one,
+                "ratio": secs / all, "ratio_1thread": secs / one,
+            })).collect::<Vec<_>>(),
+            "exhaustive": json!({
+                "cases": checked, "failed": run.failed, "secs": secs,
+                "secs_all_2_32": full_secs, "peak_rss_mb": rss,
+            }),
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap());
+        return Ok(());
+    }
+    println!(
+        "pelab bench gates: {} as Yosys generic gates ({} cells), {} threads",
+        m.name,
+        net.cells.len(),
+        threads
+    );
+    println!(
+        "  {:<10} {:>9} {:>12} {:>14} {:>16} {:>8} {:>14}",
+        "simulator",
+        "vectors",
+        "sim vec/s",
+        "engine vec/s",
+        "engine 1T vec/s",
+        "ratio",
+        "ratio 1 thread"
+    );
+    for (s, n, secs, _, all, one) in &sims {
+        println!(
+            "  {:<10} {:>9} {:>12.0} {:>14.0} {:>16.0} {:>7.0}x {:>13.0}x",
+            s.name(),
+            n,
+            *n as f64 / secs,
+            *n as f64 / all,
+            *n as f64 / one,
+            secs / all,
+            secs / one
+        );
+    }
+    println!("  (simulator run time only, compile excluded; the engine compares every output like the testbench; engine times are medians of {reps})");
+    println!(
+        "  lmul bf16 exhaustive on gates: {} pairs in {:.1} s{} ({:.0} M pairs/s), {} failed, peak memory {:.0} MB",
+        checked,
+        secs,
+        if shards > 1 {
+            format!(", all 2^32 extrapolated {full_secs:.0} s")
+        } else {
+            String::new()
+        },
+        checked as f64 / secs / 1e6,
+        run.failed,
+        rss
+    );
+    println!(
+        "  targets: >= 10x Verilator, >= 1000x Icarus, 2^32 pairs <= 60 s and <= 1 GB on 2 cores"
+    );
+    Ok(())
+}

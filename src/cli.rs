@@ -102,6 +102,54 @@ enum Command {
         #[command(flatten)]
         opts: VerifyArgs,
     },
+    /// Energy per operation at gate level, with the table estimate beside it.
+    ///
+    /// Synthesizes the configuration (Yosys generic gates, or the cells of --liberty FILE),
+    /// replays a workload of operands drawn from --dist on pelab's gate simulator, counts every
+    /// cell's output toggles, and prices them: E/op = Σ toggles × E_toggle / ops + flip-flops ×
+    /// E_clock × cycles / ops + leakage × time / ops. Dot products and matrix products add the
+    /// FP32 accumulator behind lmul/fpmul (the MACs accumulate themselves; bitmod runs its own
+    /// group schedule). Every figure names its source; zero-delay simulation misses glitches.
+    Energy {
+        #[command(flatten)]
+        rtl: RtlArgs,
+        /// Technology table: generic-45nm (gate level, Nangate 45 nm figures) or horowitz-45nm
+        /// (the L-Mul paper's per-operation table alone).
+        #[arg(long, default_value = "generic-45nm")]
+        tech: String,
+        /// Price the gates with this Liberty library (plain or .gz): Yosys maps onto its cells
+        /// and every figure comes from the file.
+        #[arg(long)]
+        liberty: Option<std::path::PathBuf>,
+        /// Operand distribution: gaussian, uniform or loguniform.
+        #[arg(long, default_value = "gaussian")]
+        dist: String,
+        /// Operations to simulate (default 65536, more for long dot products).
+        #[arg(long)]
+        ops: Option<u64>,
+        /// Random seed of the operands.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// elementwise, dot:K, or matmul:MxKxN (simulated as its dot products, extrapolated).
+        #[arg(long, default_value = "elementwise")]
+        workload: String,
+        /// Clock frequency in GHz (leakage time per cycle).
+        #[arg(long, default_value_t = 1.0)]
+        freq_ghz: f64,
+        /// Wire capacitance per fan-out pin with --liberty, fF (an estimate: state yours).
+        #[arg(long, default_value_t = 0.5)]
+        wire_ff: f64,
+        /// Print JSON instead of text.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print CSV rows (one per stage and a total).
+        #[arg(long)]
+        csv: bool,
+        /// Instead of a PE: price integer adders and multipliers (8/16/32-bit) and the FP16 and
+        /// FP32 multipliers through the same flow, beside Horowitz's figures.
+        #[arg(long, conflicts_with_all = ["pe", "liberty", "workload"])]
+        anchors: bool,
+    },
     /// Benchmarks (ratios against a baseline measured in the same run).
     Bench {
         #[command(subcommand)]
@@ -197,6 +245,25 @@ struct VerifyArgs {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// The gate engine against Verilator and Icarus on the same synthesized netlist and
+    /// vectors, and the exhaustive gate-level check of lmul bf16 (2^32 pairs).
+    Gates {
+        /// Vectors for Verilator (and the engine).
+        #[arg(long, default_value_t = 1 << 20)]
+        rows: u64,
+        /// Vectors for Icarus (slow on gate netlists).
+        #[arg(long, default_value_t = 20_000)]
+        icarus_rows: u64,
+        /// Timed repetitions of the engine (median reported).
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+        /// Run only the first 1/N of the 2^32 exhaustive pairs and extrapolate.
+        #[arg(long, default_value_t = 1)]
+        shards: u64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Reference kernels: lmul and fpmul slice kernels against a plain f32 multiply loop over
     /// the same bf16 values, and the int16fma reference against the CPU's own instructions.
     Ref {
@@ -233,8 +300,50 @@ pub fn run() -> Result<()> {
         Command::Synth { rtl, target, json } => synth(&rtl, &target, json),
         Command::Vectors { rtl, set, out } => vectors(&rtl, &set, out.as_deref()),
         Command::Verify { rtl, opts } => verify(&rtl, &opts),
+        Command::Energy {
+            rtl,
+            tech,
+            liberty,
+            dist,
+            ops,
+            seed,
+            workload,
+            freq_ghz,
+            wire_ff,
+            json,
+            csv,
+            anchors,
+        } => {
+            if anchors {
+                return crate::energy::anchors(ops.unwrap_or(1 << 16), seed, json, csv);
+            }
+            let (_, cfg) = rtl_config(&rtl)?;
+            crate::energy::run(
+                rtl.pe.as_deref().unwrap_or_default(),
+                &cfg,
+                &crate::energy::EnergyOpts {
+                    tech,
+                    liberty,
+                    dist,
+                    ops,
+                    seed,
+                    workload,
+                    freq_ghz,
+                    wire_ff,
+                    json,
+                    csv,
+                },
+            )
+        }
         Command::Bench { which } => match which {
             BenchCommand::Ref { n, reps, json } => crate::bench::reference(n, reps, json),
+            BenchCommand::Gates {
+                rows,
+                icarus_rows,
+                reps,
+                shards,
+                json,
+            } => crate::bench::gates(rows, icarus_rows, reps, shards.max(1), json),
         },
     }
 }
@@ -480,9 +589,11 @@ fn simulators(list: &str) -> Result<Vec<pelab_testbench::Simulator>> {
             "none" => {}
             "icarus" => v.push(Simulator::Icarus),
             "verilator" => v.push(Simulator::Verilator),
-            other => return Err(pelab_sim::Error::new(format!(
+            other => {
+                return Err(pelab_sim::Error::new(format!(
                 "unknown simulator '{other}'; valid: rusthdl, icarus, verilator, gates, all, none"
-            ))),
+            )))
+            }
         }
     }
     v.sort_by_key(|s| s.name());
@@ -509,6 +620,41 @@ fn verify(args: &RtlArgs, o: &VerifyArgs) -> Result<()> {
     }
     let mut reports = Vec::new();
     for (rtl, pe, cfg) in jobs {
+        // The gate engine alone on an exhaustive set: streamed, no vector file, any size.
+        let streamed = sims == [pelab_testbench::Simulator::Gates]
+            && o.set.exhaustive
+            && o.vectors.is_none()
+            && o.rtl_files.is_empty()
+            && !o.formal
+            && pe.layout(&cfg)?.timing == (pelab_testbench::vectors::Timing::Stream { latency: 0 });
+        if streamed {
+            let shard = pelab_testbench::Shard::parse(&o.set.shard)?;
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} [{bar:40}] {pos}/{len} cases, {per_sec}, eta {eta}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar.set_message(format!("gates {}", rtl.module_name(&cfg)));
+            let report = pelab_testbench::verify::verify_gates_exhaustive(
+                pe,
+                &cfg,
+                shard,
+                &o.work.join(rtl.module_name(&cfg)),
+                &|done, total| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                },
+            )?;
+            bar.finish_and_clear();
+            if !o.json {
+                print_report(pe, &report);
+            }
+            reports.push(report);
+            continue;
+        }
         let v = match &o.vectors {
             Some(path) => pelab_testbench::vectors::parse(path, pe, &cfg)?,
             None => {

@@ -3,6 +3,7 @@
 
 mod bench;
 mod cli;
+mod energy;
 
 use std::process::ExitCode;
 

@@ -85,9 +85,22 @@ impl Flow {
         } else {
             "stat".to_string()
         };
+        // The liberty flow reads the cells as black boxes first, so that the JSON netlist
+        // records their port directions.
+        let cells = if self == Flow::Liberty {
+            format!("read_liberty -lib \"{lib}\"\n")
+        } else {
+            String::new()
+        };
+        // The generic netlist is also written as Verilog (gate-level simulation elsewhere).
+        let verilog = if self == Flow::Generic {
+            "write_verilog -noattr netlist.v\n"
+        } else {
+            ""
+        };
         format!(
-            "read_verilog input.v\nhierarchy -check -top {top}\n{map}\
-             tee -o stat.txt {stat}\nwrite_json netlist.json\n"
+            "{cells}read_verilog input.v\nhierarchy -check -top {top}\n{map}\
+             tee -o stat.txt {stat}\nwrite_json netlist.json\n{verilog}"
         )
     }
 }

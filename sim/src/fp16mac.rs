@@ -81,6 +81,17 @@ impl Fp16Mac {
 pub struct Fp16MacPe;
 
 impl PeModel for Fp16MacPe {
+    fn table_ops(
+        &self,
+        _format: &str,
+        _accumulate: bool,
+    ) -> Result<(Vec<(&'static str, u32)>, String)> {
+        Ok((
+            vec![("fp_mult", 16), ("fp_add", 32)],
+            "an FP16 multiply and an FP32 add per MAC".into(),
+        ))
+    }
+
     fn id(&self) -> &'static str {
         "fp16mac"
     }

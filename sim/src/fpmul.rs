@@ -286,6 +286,43 @@ pub fn float_evaluation(
 pub struct FpMulPe;
 
 impl PeModel for FpMulPe {
+    fn table_ops(
+        &self,
+        format: &str,
+        accumulate: bool,
+    ) -> Result<(Vec<(&'static str, u32)>, String)> {
+        let f = Format::parse(format)?;
+        let (bits, note) = match (f.e, f.m) {
+            (5, 10) => (16, "fp_mult 16"),
+            (8, 23) => (32, "fp_mult 32"),
+            (8, 7) => (
+                16,
+                "fp_mult 16 as a stand-in (the table has no bfloat16 multiply)",
+            ),
+            _ => {
+                return Err(crate::Error::new(format!(
+                    "horowitz-45nm has no {} multiply (its float rows are fp16 and fp32)",
+                    f.name()
+                )))
+            }
+        };
+        let mut ops = vec![("fp_mult", bits)];
+        if accumulate {
+            ops.push(("fp_add", 32));
+        }
+        Ok((
+            ops,
+            format!(
+                "{note}{}",
+                if accumulate {
+                    ", plus the FP32 accumulation"
+                } else {
+                    ""
+                }
+            ),
+        ))
+    }
+
     fn id(&self) -> &'static str {
         "fpmul"
     }

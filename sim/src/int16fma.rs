@@ -557,6 +557,17 @@ pub struct Int16FmaPe;
 const OPERANDS: [(&str, u32); 5] = [("ACC", 32), ("A0", 16), ("A1", 16), ("B0", 16), ("B1", 16)];
 
 impl PeModel for Int16FmaPe {
+    fn table_ops(
+        &self,
+        _format: &str,
+        _accumulate: bool,
+    ) -> Result<(Vec<(&'static str, u32)>, String)> {
+        Ok((
+            vec![("int_mult", 16), ("int_add", 32)],
+            "a 16-bit multiply and a 32-bit add per MAC".into(),
+        ))
+    }
+
     fn id(&self) -> &'static str {
         "int16fma"
     }

@@ -6,6 +6,7 @@
 pub mod energy;
 pub mod error;
 pub mod format;
+pub mod horowitz;
 pub mod liberty;
 pub mod pe;
 pub mod samples;

@@ -252,6 +252,33 @@ lmul_apply!(i64);
 pub struct LMulPe;
 
 impl PeModel for LMulPe {
+    fn table_ops(
+        &self,
+        format: &str,
+        accumulate: bool,
+    ) -> Result<(Vec<(&'static str, u32)>, String)> {
+        let f = Format::parse(format)?;
+        let w = f.width() - 1;
+        let bits = crate::pe::table_add_bits(w).ok_or_else(|| {
+            crate::Error::new(format!("horowitz-45nm has no integer add of {w} bits"))
+        })?;
+        let mut ops = vec![("int_add", bits)];
+        if accumulate {
+            ops.push(("fp_add", 32));
+        }
+        Ok((
+            ops,
+            format!(
+                "the {w}-bit add of the exponent and mantissa fields priced as int_add {bits}{}",
+                if accumulate {
+                    ", plus the FP32 accumulation"
+                } else {
+                    ""
+                }
+            ),
+        ))
+    }
+
     fn id(&self) -> &'static str {
         "lmul"
     }

@@ -36,6 +36,25 @@ pub trait PeModel: Sync {
     /// Evaluates one operation given the format name, the policy (None = default) and the
     /// operand tokens as typed by the user.
     fn eval(&self, format: &str, policy: Option<&str>, operands: &[String]) -> Result<Evaluation>;
+    /// The rows of Horowitz's 45 nm table (`horowitz-45nm`) that one operation of this PE in
+    /// `format` stands for (`accumulate`: inside a dot product, with its accumulation), and a
+    /// note on the mapping. An error when the table has no fair counterpart.
+    fn table_ops(
+        &self,
+        format: &str,
+        accumulate: bool,
+    ) -> Result<(Vec<(&'static str, u32)>, String)> {
+        let _ = (format, accumulate);
+        Err(crate::Error::new(format!(
+            "{} has no counterpart in horowitz-45nm",
+            self.id()
+        )))
+    }
+}
+
+/// The smallest integer-add width of Horowitz's table (8, 16, 32) holding `bits`.
+pub fn table_add_bits(bits: u32) -> Option<u32> {
+    [8, 16, 32].into_iter().find(|&b| b >= bits)
 }
 
 /// All PE reference models, in display order.

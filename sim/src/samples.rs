@@ -91,3 +91,85 @@ pub fn tie_pair<R: Rng>(f: &Format, r: &mut R) -> (u64, u64) {
     let b = ((eb as u64) << f.m) | (1 << (f.m - 1)) | if r.gen() { f.sign_bit() } else { 0 };
     (a & f.mask(), b & f.mask())
 }
+
+/// Operand distribution of an energy workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dist {
+    /// Standard normal values, N(0, 1).
+    Gaussian,
+    /// Uniform values in [-1, 1).
+    Uniform,
+    /// Random sign, magnitude 2^u with u uniform in [-8, 8).
+    LogUniform,
+}
+
+impl Dist {
+    /// Every distribution.
+    pub const ALL: [Dist; 3] = [Dist::Gaussian, Dist::Uniform, Dist::LogUniform];
+
+    /// Name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dist::Gaussian => "gaussian",
+            Dist::Uniform => "uniform",
+            Dist::LogUniform => "loguniform",
+        }
+    }
+
+    /// Parses a name; the error lists the valid ones.
+    pub fn parse(s: &str) -> crate::Result<Dist> {
+        Dist::ALL
+            .into_iter()
+            .find(|d| d.name() == s)
+            .ok_or_else(|| {
+                crate::Error::new(format!(
+                    "unknown distribution '{s}'; valid: gaussian, uniform, loguniform"
+                ))
+            })
+    }
+
+    /// One real value.
+    pub fn value<R: Rng>(self, r: &mut R) -> f64 {
+        use rand_distr::Distribution;
+        match self {
+            Dist::Gaussian => rand_distr::StandardNormal.sample(r),
+            Dist::Uniform => r.gen_range(-1.0..1.0),
+            Dist::LogUniform => {
+                let m = 2f64.powf(r.gen_range(-8.0..8.0));
+                if r.gen::<bool>() {
+                    -m
+                } else {
+                    m
+                }
+            }
+        }
+    }
+
+    /// One value rounded (to nearest even, saturating) into `f`.
+    pub fn code<R: Rng>(self, f: &Format, r: &mut R) -> u64 {
+        f.from_f64(
+            self.value(r),
+            crate::format::Rounding::NearestEven,
+            crate::format::Overflow::Saturate,
+        )
+        .expect("finite values round into every format")
+    }
+
+    /// One 16-bit integer: N(0, 1) and U(-1, 1) scaled by 2^12 (so that sums of products stay
+    /// in 32 bits for long dot products), log-uniform magnitudes 2^u with u in [0, 15).
+    pub fn int16<R: Rng>(self, r: &mut R) -> i16 {
+        let v = match self {
+            Dist::LogUniform => {
+                let m = 2f64.powf(r.gen_range(0.0..15.0));
+                if r.gen::<bool>() {
+                    -m
+                } else {
+                    m
+                }
+            }
+            d => d.value(r) * 4096.0,
+        };
+        v.round().clamp(-32768.0, 32767.0) as i16
+    }
+}

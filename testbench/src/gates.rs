@@ -16,7 +16,7 @@
 
 use crate::run::{Mismatch, SimRun, Simulator, Status};
 use crate::vectors::{Layout, Timing};
-use pelab_sim::netlist::{Netlist, Sim, ToggleMode, LANES, LANE_WORDS};
+use pelab_sim::netlist::{lane_mask, to_planes, Netlist, Sim, ToggleMode, LANES, LANE_WORDS};
 use pelab_sim::{Error, Result};
 use rayon::prelude::*;
 use std::time::Instant;
@@ -394,4 +394,138 @@ fn clocked(
             samples: sim.samples,
         },
     ))
+}
+
+/// Checks the exhaustive cases `range` of a combinational PE on `net` without writing them
+/// down: blocks of cases come from the PE's fast path ([`PeVectors::exhaustive_block`]), are
+/// replayed on the gate engine and compared with the reference, in parallel. `progress` is
+/// called with the number of cases done so far (from several threads). Peak memory stays at a
+/// few buffers per thread whatever the size of the range.
+pub fn check_exhaustive(
+    net: &Netlist,
+    pe: &dyn crate::pe::PeVectors,
+    cfg: &pelab_hdl::RtlConfig,
+    layout: &Layout,
+    range: std::ops::Range<u64>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<SimRun> {
+    let b = bind(net, layout)?;
+    if !b.comb || layout.care {
+        return Err(Error::new(
+            "streamed exhaustive checking is for combinational PEs without a CARE mask",
+        ));
+    }
+    let t = Instant::now();
+    const CHUNK: u64 = 1 << 16;
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let chunks = (range.end - range.start).div_ceil(CHUNK);
+    let results: Vec<Result<(u64, u64, Vec<Mismatch>)>> = (0..chunks)
+        .into_par_iter()
+        .map_init(
+            || {
+                (
+                    Sim::new(net, ToggleMode::Off),
+                    vec![vec![0u64; CHUNK as usize]; b.n_in],
+                    vec![vec![0u64; CHUNK as usize]; b.n_out],
+                    vec![[0u64; LANE_WORDS]; 64],
+                    vec![[0u64; LANE_WORDS]; 64],
+                )
+            },
+            |(sim, ins, exp, want, have), c| {
+                let lo = range.start + c * CHUNK;
+                let hi = (lo + CHUNK).min(range.end);
+                let n = (hi - lo) as usize;
+                for v in ins.iter_mut().chain(exp.iter_mut()) {
+                    v.resize(n, 0);
+                }
+                pe.exhaustive_block(cfg, lo, ins, exp).ok_or_else(|| {
+                    Error::new(format!(
+                        "{} has no fast exhaustive path; use vector files (--shard)",
+                        pe.id()
+                    ))
+                })??;
+                let (mut passed, mut failed) = (0u64, 0u64);
+                let mut shown = Vec::new();
+                let mut i = 0;
+                while i < n {
+                    let m = (n - i).min(LANES);
+                    for (k, &p) in b.inputs.iter().enumerate() {
+                        sim.set_values(p, &ins[k][i..i + m]);
+                    }
+                    sim.eval();
+                    // Compare bit planes: the expected values go through one transpose.
+                    let mut diff = [0u64; LANE_WORDS];
+                    for (k, &p) in b.outputs.iter().enumerate() {
+                        let w = net.outputs[p].bits.len();
+                        to_planes(&exp[k][i..i + m], &mut want[..w]);
+                        sim.planes_into(p, &mut have[..w]);
+                        for (x, y) in want[..w].iter().zip(&have[..w]) {
+                            for (d, (xx, yy)) in diff.iter_mut().zip(x.iter().zip(y)) {
+                                *d |= xx ^ yy;
+                            }
+                        }
+                    }
+                    let mask = lane_mask(m);
+                    let bad: u32 = diff
+                        .iter()
+                        .zip(&mask)
+                        .map(|(d, k)| (d & k).count_ones())
+                        .sum();
+                    passed += (m as u32 - bad) as u64;
+                    failed += bad as u64;
+                    if bad > 0 && shown.len() < crate::tb::SHOWN_MISMATCHES as usize {
+                        let mut outs = Vec::new();
+                        for &p in &b.outputs {
+                            let mut v = vec![0u64; m];
+                            sim.values(p, &mut v);
+                            outs.push(v);
+                        }
+                        for l in 0..m {
+                            if diff[l / 64] >> (l % 64) & 1 == 1
+                                && shown.len() < crate::tb::SHOWN_MISMATCHES as usize
+                            {
+                                shown.push(Mismatch {
+                                    row: lo + (i + l) as u64,
+                                    inputs: ins.iter().map(|v| v[i + l]).collect(),
+                                    expected: exp.iter().map(|v| v[i + l]).collect(),
+                                    got: outs.iter().map(|v| Some(v[l])).collect(),
+                                });
+                            }
+                        }
+                    }
+                    i += m;
+                }
+                let d = done.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+                progress(d + n as u64);
+                Ok((passed, failed, shown))
+            },
+        )
+        .collect();
+    let mut run = SimRun {
+        sim: Simulator::Gates.name().into(),
+        status: Status::Passed,
+        passed: 0,
+        failed: 0,
+        compile_secs: 0.0,
+        run_secs: 0.0,
+        vectors_per_sec: 0.0,
+        mismatches: Vec::new(),
+        log_tail: String::new(),
+    };
+    for r in results {
+        let (p, f, s) = r?;
+        run.passed += p;
+        run.failed += f;
+        for m in s {
+            if run.mismatches.len() < crate::tb::SHOWN_MISMATCHES as usize {
+                run.mismatches.push(m);
+            }
+        }
+    }
+    run.run_secs = t.elapsed().as_secs_f64();
+    run.vectors_per_sec = (range.end - range.start) as f64 / run.run_secs.max(1e-9);
+    if run.failed > 0 || run.passed == 0 {
+        run.status = Status::Failed;
+    }
+    Ok(run)
 }

@@ -81,6 +81,10 @@ pub fn verify(
     }
     std::fs::create_dir_all(work)
         .map_err(|e| Error::new(format!("cannot create {}: {e}", work.display())))?;
+    // Simulators run inside the work directory: every path handed to them is absolute.
+    let work = &work
+        .canonicalize()
+        .map_err(|e| Error::new(format!("cannot resolve {}: {e}", work.display())))?;
     let layout = pe.layout(cfg)?;
     let rtl = pelab_hdl::find(pe.id())?;
     let (module, files, source) = match dut {
@@ -190,4 +194,56 @@ fn gate_run(
     let mut run = run.expect("checked run");
     run.compile_secs = compile;
     Ok(run)
+}
+
+/// Verifies the gate netlist of pelab's emitted Verilog for `cfg` against every case of the
+/// exhaustive set (part `shard`), streamed through the gate engine without vector files (for
+/// sets far beyond what a file holds, such as the 2^32 pairs of a 16-bit format).
+pub fn verify_gates_exhaustive(
+    pe: &dyn PeVectors,
+    cfg: &RtlConfig,
+    shard: crate::vectors::Shard,
+    work: &Path,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<Report> {
+    let total = pe.exhaustive_size(cfg).ok_or_else(|| {
+        Error::new(format!(
+            "{} {} has no exhaustive set (its input space is too large)",
+            pe.id(),
+            cfg.format
+        ))
+    })?;
+    let range = shard.range(total);
+    let layout = pe.layout(cfg)?;
+    let rtl = pelab_hdl::find(pe.id())?;
+    let m = rtl.verilog(cfg)?;
+    std::fs::create_dir_all(work)
+        .map_err(|e| Error::new(format!("cannot create {}: {e}", work.display())))?;
+    let path = pelab_hdl::emit::write_module(work, &m)?;
+    let t = std::time::Instant::now();
+    let rep = pelab_hdl::synth::synthesize(&m.verilog, &m.name, pelab_hdl::Flow::Generic)?;
+    let json = std::fs::read_to_string(&rep.netlist)
+        .map_err(|e| Error::new(format!("cannot read {}: {e}", rep.netlist.display())))?;
+    let net = pelab_sim::netlist::Netlist::from_yosys_json(
+        &json,
+        &m.name,
+        &rep.netlist.display().to_string(),
+        None,
+    )?;
+    let compile = t.elapsed().as_secs_f64();
+    let n = range.end - range.start;
+    let mut run =
+        crate::gates::check_exhaustive(&net, pe, cfg, &layout, range, &|d| progress(d, n))?;
+    run.compile_secs = compile;
+    Ok(Report {
+        pe: pe.id().into(),
+        config: cfg.clone(),
+        module: m.name,
+        source: path.display().to_string(),
+        cases: n,
+        rows: n,
+        runs: vec![run],
+        work_dir: work.to_path_buf(),
+        formal: None,
+    })
 }

@@ -44,24 +44,36 @@ fn map1(a: &Word, f: impl Fn(u64) -> u64) -> Word {
 /// Transposes a 64x64 bit matrix in place: afterwards bit `i` of `a[j]` is what bit `j` of
 /// `a[i]` was.
 pub fn transpose64(a: &mut [u64; 64]) {
-    let mut j = 32usize;
-    let mut m: u64 = 0x0000_0000_FFFF_FFFF;
-    while j != 0 {
-        let mut k = 0usize;
-        while k < 64 {
-            let t = ((a[k] >> j) ^ a[k + j]) & m;
-            a[k] ^= t << j;
-            a[k + j] ^= t;
-            k = (k + j + 1) & !j;
+    #[inline(always)]
+    fn stage<const J: usize>(a: &mut [u64; 64], m: u64) {
+        // Pairs (k, k + J) for every k whose bit J is clear; the inner loop has a fixed
+        // length, so it unrolls and vectorizes.
+        for blk in (0..64).step_by(2 * J) {
+            for k in blk..blk + J {
+                let t = ((a[k] >> J) ^ a[k + J]) & m;
+                a[k] ^= t << J;
+                a[k + J] ^= t;
+            }
         }
-        j >>= 1;
-        m ^= m << j;
     }
+    stage::<32>(a, 0x0000_0000_FFFF_FFFF);
+    stage::<16>(a, 0x0000_FFFF_0000_FFFF);
+    stage::<8>(a, 0x00FF_00FF_00FF_00FF);
+    stage::<4>(a, 0x0F0F_0F0F_0F0F_0F0F);
+    stage::<2>(a, 0x3333_3333_3333_3333);
+    stage::<1>(a, 0x5555_5555_5555_5555);
 }
 
 impl<'a> Sim<'a> {
     /// A simulation with every flip-flop at its initial value and every input 0.
     pub fn new(net: &'a Netlist, mode: ToggleMode) -> Sim<'a> {
+        // The evaluator reads and writes nets without bounds checks: check every index once.
+        assert!(
+            net.program.iter().all(|i| [i.a, i.b, i.c, i.d, i.y]
+                .iter()
+                .all(|&x| (x as usize) < net.nets)),
+            "netlist program refers to a net beyond its net count"
+        );
         let mut vals = vec![[0u64; LANE_WORDS]; net.nets];
         vals[1] = [u64::MAX; LANE_WORDS];
         for f in &net.flops {
@@ -115,6 +127,13 @@ impl<'a> Sim<'a> {
             .collect()
     }
 
+    /// Copies the bit planes of output port `port` into `out` (one per bit).
+    pub fn planes_into(&self, port: usize, out: &mut [Word]) {
+        for (o, &n) in out.iter_mut().zip(&self.net.outputs[port].bits) {
+            *o = self.vals[n as usize];
+        }
+    }
+
     /// The value of output port `port` (at most 64 bits) in the first `out.len()` lanes.
     pub fn values(&self, port: usize, out: &mut [u64]) {
         from_planes(&self.planes(port), out);
@@ -129,17 +148,14 @@ impl<'a> Sim<'a> {
     }
 
     fn run_program(&mut self) {
-        let v = &mut self.vals;
-        let n = v.len();
+        let v = self.vals.as_mut_slice();
+        // SAFETY (for the unchecked reads and writes below): `Sim::new` checked every operand
+        // and result index of the program against the number of nets, `vals` has one word per
+        // net, and the netlist cannot change while `self` borrows it.
+        let get = |v: &[Word], k: u32| -> Word { unsafe { *v.get_unchecked(k as usize) } };
         for i in &self.net.program {
-            // Every index was checked against the net count when the program was built.
-            debug_assert!(
-                (i.a as usize) < n && (i.b as usize) < n && (i.c as usize) < n,
-                "operand out of range"
-            );
-            debug_assert!((i.d as usize) < n && (i.y as usize) < n);
-            let a = v[i.a as usize];
-            let b = v[i.b as usize];
+            let a = get(v, i.a);
+            let b = get(v, i.b);
             let mut y = [0u64; LANE_WORDS];
             match i.op {
                 Op::Buf => y = a,
@@ -153,30 +169,31 @@ impl<'a> Sim<'a> {
                 Op::AndNot => (0..LANE_WORDS).for_each(|k| y[k] = a[k] & !b[k]),
                 Op::OrNot => (0..LANE_WORDS).for_each(|k| y[k] = a[k] | !b[k]),
                 Op::Mux | Op::NMux => {
-                    let s = v[i.c as usize];
+                    let s = get(v, i.c);
                     (0..LANE_WORDS).for_each(|k| y[k] = (a[k] & !s[k]) | (b[k] & s[k]));
                     if i.op == Op::NMux {
                         y = map1(&y, |x| !x);
                     }
                 }
                 Op::Aoi3 => {
-                    let c = v[i.c as usize];
+                    let c = get(v, i.c);
                     (0..LANE_WORDS).for_each(|k| y[k] = !((a[k] & b[k]) | c[k]));
                 }
                 Op::Oai3 => {
-                    let c = v[i.c as usize];
+                    let c = get(v, i.c);
                     (0..LANE_WORDS).for_each(|k| y[k] = !((a[k] | b[k]) & c[k]));
                 }
                 Op::Aoi4 => {
-                    let (c, d) = (v[i.c as usize], v[i.d as usize]);
+                    let (c, d) = (get(v, i.c), get(v, i.d));
                     (0..LANE_WORDS).for_each(|k| y[k] = !((a[k] & b[k]) | (c[k] & d[k])));
                 }
                 Op::Oai4 => {
-                    let (c, d) = (v[i.c as usize], v[i.d as usize]);
+                    let (c, d) = (get(v, i.c), get(v, i.d));
                     (0..LANE_WORDS).for_each(|k| y[k] = !((a[k] | b[k]) & (c[k] | d[k])));
                 }
             }
-            v[i.y as usize] = y;
+            // SAFETY: see above.
+            unsafe { *v.get_unchecked_mut(i.y as usize) = y };
         }
     }
 
@@ -346,7 +363,19 @@ pub fn lane_mask(n: usize) -> Word {
     m
 }
 
+/// Bit `b` (< 6) of the lane index within a word, in every lane.
+const LANE_BITS: [u64; 6] = [
+    0xAAAA_AAAA_AAAA_AAAA,
+    0xCCCC_CCCC_CCCC_CCCC,
+    0xF0F0_F0F0_F0F0_F0F0,
+    0xFF00_FF00_FF00_FF00,
+    0xFFFF_0000_FFFF_0000,
+    0xFFFF_FFFF_0000_0000,
+];
+
 /// Transposes per-lane values (at most [`LANES`]) into bit planes (`planes.len()` bits).
+/// Words of 64 lanes that hold one value, or a count `base, base + 1, ...` with `base` a
+/// multiple of 64 (exhaustive enumeration), are filled without a transpose.
 pub fn to_planes(values: &[u64], planes: &mut [Word]) {
     for w in 0..LANE_WORDS {
         let lo = w * 64;
@@ -355,6 +384,32 @@ pub fn to_planes(values: &[u64], planes: &mut [Word]) {
                 p[w] = 0;
             }
             continue;
+        }
+        if lo + 64 <= values.len() {
+            let v = &values[lo..lo + 64];
+            let base = v[0];
+            if v.iter().all(|&x| x == base) {
+                for (b, p) in planes.iter_mut().enumerate() {
+                    p[w] = if b < 64 && base >> b & 1 == 1 {
+                        u64::MAX
+                    } else {
+                        0
+                    };
+                }
+                continue;
+            }
+            if base.is_multiple_of(64) && v.iter().enumerate().all(|(l, &x)| x == base + l as u64) {
+                for (b, p) in planes.iter_mut().enumerate() {
+                    p[w] = if b < 6 {
+                        LANE_BITS[b]
+                    } else if b < 64 && base >> b & 1 == 1 {
+                        u64::MAX
+                    } else {
+                        0
+                    };
+                }
+                continue;
+            }
         }
         let mut m = [0u64; 64];
         let hi = values.len().min(lo + 64);
@@ -419,6 +474,25 @@ mod tests {
         let mut back = vec![0u64; 200];
         from_planes(&planes, &mut back);
         assert_eq!(back, vals);
+    }
+
+    #[test]
+    fn structured_words_fill_like_a_transpose() {
+        let cases: Vec<Vec<u64>> = vec![
+            (0..LANES as u64).map(|i| 0x1_2340 + i).collect(),
+            vec![0xBEEF; LANES],
+            (0..LANES as u64).map(|i| 64 * 7 + i).collect(),
+            (0..LANES as u64).map(|i| 3 + i).collect(),
+        ];
+        for vals in cases {
+            let mut planes = vec![[0u64; LANE_WORDS]; 20];
+            to_planes(&vals, &mut planes);
+            for (i, v) in vals.iter().enumerate() {
+                for (b, p) in planes.iter().enumerate() {
+                    assert_eq!(p[i / 64] >> (i % 64) & 1, v >> b & 1, "lane {i} bit {b}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -26,7 +26,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
 /// Words per lane group: a simulation step evaluates `64 * LANE_WORDS` vectors.
-pub const LANE_WORDS: usize = 4;
+pub const LANE_WORDS: usize = 8;
 /// Vectors evaluated together.
 pub const LANES: usize = 64 * LANE_WORDS;
 /// One net's value in every lane (lane `i` is bit `i % 64` of word `i / 64`).

@@ -22,7 +22,7 @@
 //! cycles, a type select that changes within a group, a group of more than 128 weights) are
 //! refused with an error.
 
-use super::{Case, Field, Layout, PeVectors, Timing};
+use super::{Case, Dist, Field, Layout, PeVectors, Shape, Stage, Timing, Workload};
 use pelab_hdl::RtlConfig;
 use pelab_sim::bitmod::datapath::EXP_BITS;
 use pelab_sim::bitmod::datatype::by_pe_select;
@@ -226,6 +226,8 @@ struct Stream<'r> {
     rng: &'r mut ChaCha8Rng,
     rows: Vec<Vec<u64>>,
     last_handoff: Option<usize>,
+    /// Idle and reset rows hold zeros instead of random inputs (energy workloads).
+    quiet: bool,
 }
 
 impl<'r> Stream<'r> {
@@ -235,6 +237,19 @@ impl<'r> Stream<'r> {
             rng,
             rows: Vec::new(),
             last_handoff: None,
+            quiet: false,
+        };
+        s.reset();
+        s
+    }
+
+    /// A stream whose idle and reset rows hold zeros, as a quiet bus would.
+    fn quiet(rng: &'r mut ChaCha8Rng) -> Stream<'r> {
+        let mut s = Stream {
+            rng,
+            rows: Vec::new(),
+            last_handoff: None,
+            quiet: true,
         };
         s.reset();
         s
@@ -242,6 +257,9 @@ impl<'r> Stream<'r> {
 
     /// Random inputs with `in_valid = 0` (and `reset = 0`).
     fn idle_row(&mut self) -> Vec<u64> {
+        if self.quiet {
+            return vec![0; 5 + 2 * LANES];
+        }
         let r = &mut *self.rng;
         let mut row = vec![
             0,
@@ -266,7 +284,11 @@ impl<'r> Stream<'r> {
     fn reset(&mut self) {
         let mut row = self.idle_row();
         row[RESET] = 1;
-        row[VALID] = self.rng.gen_range(0..2);
+        row[VALID] = if self.quiet {
+            0
+        } else {
+            self.rng.gen_range(0..2)
+        };
         self.rows.push(row);
         self.last_handoff = None;
     }
@@ -484,6 +506,61 @@ fn max_group(sel: u8, positive: bool) -> Group {
 impl PeVectors for BitModVectors {
     fn id(&self) -> &'static str {
         "bitmod"
+    }
+    /// `ops` MACs (rounded up to whole groups of 128): weights drawn from `dist`, quantized
+    /// per group of 128 with the BitMoD 4-bit candidate set (`bitmod4`, least-MSE type per
+    /// group, 8-bit integer group scales), against FP16 activations drawn from `dist`; groups
+    /// back to back after a reset, zeros on idle cycles, until the last result. The PE does
+    /// dot products by construction (one result per group); `shape` does not change it.
+    fn workload(
+        &self,
+        cfg: &RtlConfig,
+        dist: Dist,
+        _shape: Shape,
+        ops: u64,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Workload> {
+        check_config(cfg)?;
+        let groups = ops.div_ceil(MAX_GROUP as u64).max(1) as usize;
+        let set = pelab_sim::bitmod::candidate_set("bitmod4")
+            .ok_or_else(|| Error::new("the bitmod4 candidate set is missing"))?;
+        let weights: Vec<f32> = (0..groups * MAX_GROUP)
+            .map(|_| dist.value(rng) as f32)
+            .collect();
+        let ch = pelab_sim::bitmod::quantize_channel(&weights, MAX_GROUP, set, pe().scale_bits)?;
+        let h = pelab_sim::format::Format::FP16;
+        let acts: Vec<Vec<u16>> = (0..groups)
+            .map(|_| (0..MAX_GROUP).map(|_| dist.code(&h, rng) as u16).collect())
+            .collect();
+        let mut s = Stream::quiet(rng);
+        for (g, q) in ch.groups.iter().enumerate() {
+            let sel = q.datatype.pe_select.ok_or_else(|| {
+                Error::new(format!(
+                    "datatype {} has no PE type select",
+                    q.datatype.name
+                ))
+            })?;
+            let grp = Group {
+                sel,
+                scale: u8::try_from(ch.int_scales[g])
+                    .map_err(|_| Error::new("a group scale does not fit the PE's 8 bits"))?,
+                codes: q.codes.clone(),
+                acts: acts[g].clone(),
+            };
+            s.push(&grp, 0.0, None);
+        }
+        let rows = s.finish(0);
+        Ok(Workload {
+            stages: vec![Stage {
+                pe: "bitmod",
+                cfg: cfg.clone(),
+                layout: self.layout(cfg)?,
+                rows,
+                role: "PE (4 lanes, bit-serial)".into(),
+            }],
+            ops: (groups * MAX_GROUP) as u64,
+            op_name: "MAC",
+        })
     }
     fn layout(&self, cfg: &RtlConfig) -> Result<Layout> {
         check_config(cfg)?;

@@ -1,6 +1,8 @@
 //! Vectors of the two-operand float PEs (`lmul`, `fpmul`): `A B Y`, one operation per row.
 
-use super::{Case, Field, Layout, PeVectors, Timing};
+use super::{
+    accumulator_rows, Case, Dist, Field, Layout, PeVectors, Shape, Stage, Timing, Workload,
+};
 use pelab_hdl::RtlConfig;
 use pelab_sim::format::{Format, Overflow, Rounding};
 use pelab_sim::samples::{random_pair, special_codes, tie_pair};
@@ -12,17 +14,20 @@ use rand_chacha::ChaCha8Rng;
 pub struct Float2 {
     id: &'static str,
     op: fn(&Format, u64, u64, Overflow) -> u64,
+    slice: fn(&Format, Overflow, &[u64], &[u64], &mut [u64]),
 }
 
 /// L-Mul.
 pub static LMUL: Float2 = Float2 {
     id: "lmul",
     op: pelab_sim::lmul::lmul,
+    slice: pelab_sim::lmul::lmul_slice::<u64>,
 };
 /// The exact multiply (round to nearest even, the RTL's only mode).
 pub static FPMUL: Float2 = Float2 {
     id: "fpmul",
     op: |f, a, b, o| pelab_sim::fpmul::fpmul(f, a, b, Rounding::NearestEven, o),
+    slice: pelab_sim::fpmul::fpmul_slice::<u64>,
 };
 
 fn parse(cfg: &RtlConfig) -> Result<(Format, Overflow)> {
@@ -32,6 +37,77 @@ fn parse(cfg: &RtlConfig) -> Result<(Format, Overflow)> {
 impl PeVectors for Float2 {
     fn id(&self) -> &'static str {
         self.id
+    }
+    /// Element-wise: `ops` products of operands drawn from `dist`. Dot products: the same
+    /// multiplies, each product converted exactly to FP32 and summed by the `fp32acc`
+    /// accumulator, cleared at the start of every dot product.
+    fn workload(
+        &self,
+        cfg: &RtlConfig,
+        dist: Dist,
+        shape: Shape,
+        ops: u64,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Workload> {
+        let (f, pol) = parse(cfg)?;
+        let mut rows = Vec::with_capacity(ops as usize);
+        let mut prods = Vec::new();
+        for _ in 0..ops {
+            let (a, b) = (dist.code(&f, rng), dist.code(&f, rng));
+            if matches!(shape, Shape::Dot { .. }) {
+                let p = f.to_f64((self.op)(&f, a, b, pol));
+                prods.push((p as f32).to_bits() as u64);
+            }
+            rows.push(vec![a, b]);
+        }
+        let mut stages = vec![Stage {
+            pe: self.id,
+            cfg: cfg.clone(),
+            layout: self.layout(cfg)?,
+            rows,
+            role: "multiplier".into(),
+        }];
+        if let Shape::Dot { k } = shape {
+            let acc = super::find("fp32acc")?;
+            let acc_cfg = RtlConfig::new("fp32", "ieee", 0);
+            let layout = acc.layout(&acc_cfg)?;
+            let rows = accumulator_rows(&layout, &[("x", prods)], k);
+            stages.push(Stage {
+                pe: acc.id(),
+                cfg: acc_cfg,
+                layout,
+                rows,
+                role: "fp32 accumulator".into(),
+            });
+        }
+        Ok(Workload {
+            stages,
+            ops,
+            op_name: "multiply",
+        })
+    }
+    /// Case `i` is `a = i >> w`, `b = i mod 2^w`; the expected products come from the
+    /// reference's slice kernel.
+    fn exhaustive_block(
+        &self,
+        cfg: &RtlConfig,
+        start: u64,
+        inputs: &mut [Vec<u64>],
+        expected: &mut [Vec<u64>],
+    ) -> Option<Result<()>> {
+        Some((|| {
+            let (f, pol) = parse(cfg)?;
+            let w = f.width();
+            let n = inputs[0].len();
+            let (a, rest) = inputs.split_at_mut(1);
+            for (j, (x, y)) in a[0].iter_mut().zip(rest[0].iter_mut()).enumerate() {
+                let i = start + j as u64;
+                *x = i >> w;
+                *y = i & ((1 << w) - 1);
+            }
+            (self.slice)(&f, pol, &a[0][..n], &rest[0][..n], &mut expected[0][..n]);
+            Ok(())
+        })())
     }
     fn layout(&self, cfg: &RtlConfig) -> Result<Layout> {
         let (f, _) = parse(cfg)?;

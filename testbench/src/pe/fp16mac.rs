@@ -15,7 +15,9 @@
 //! each special FP16 code `a`, one case that applies every special code `b`, each time after
 //! a clear and the cycles that reach the state.
 
-use super::{Case, Field, Layout, PeVectors, Timing};
+use super::{
+    accumulator_rows, Case, Dist, Field, Layout, PeVectors, Shape, Stage, Timing, Workload,
+};
 use pelab_hdl::RtlConfig;
 use pelab_sim::format::{Format, Overflow, Rounding};
 use pelab_sim::fp16mac::{Fp16Mac, MacInputs};
@@ -224,6 +226,36 @@ fn tie_pair(acc: u32, r: &mut ChaCha8Rng) -> Option<(u16, u16)> {
 impl PeVectors for Fp16MacVectors {
     fn id(&self) -> &'static str {
         "fp16mac"
+    }
+    /// `ops` MACs of FP16 operands drawn from `dist`: a reset cycle, then dot products of `k`
+    /// terms each starting with `clear` (element-wise: one running sum).
+    fn workload(
+        &self,
+        cfg: &RtlConfig,
+        dist: Dist,
+        shape: Shape,
+        ops: u64,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Workload> {
+        let layout = self.layout(cfg)?;
+        let a: Vec<u64> = (0..ops).map(|_| dist.code(&H, rng)).collect();
+        let b: Vec<u64> = (0..ops).map(|_| dist.code(&H, rng)).collect();
+        let k = match shape {
+            Shape::Dot { k } => k,
+            Shape::Elementwise => 0,
+        };
+        let rows = accumulator_rows(&layout, &[("a", a), ("b", b)], k);
+        Ok(Workload {
+            stages: vec![Stage {
+                pe: "fp16mac",
+                cfg: cfg.clone(),
+                layout,
+                rows,
+                role: "MAC".into(),
+            }],
+            ops,
+            op_name: "MAC",
+        })
     }
     fn layout(&self, cfg: &RtlConfig) -> Result<Layout> {
         check(cfg)?;

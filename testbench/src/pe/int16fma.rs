@@ -2,7 +2,10 @@
 //! and the streaming MAC (`RESET CLEAR EN A0 A1 B0 B1 ACC`, one clock cycle per row; a case is
 //! one accumulation: a reset or clear cycle, then up to 64 cycles with `en` mostly high).
 
-use super::{Case, Field, Layout, PeVectors, Timing};
+use super::{
+    accumulator_rows, input_row, Case, Dist, Field, Layout, PeVectors, Shape, Stage, Timing,
+    Workload,
+};
 use pelab_hdl::RtlConfig;
 use pelab_sim::int16fma::{MacInputs, Mode, StreamingMac};
 use pelab_sim::{Error, Result};
@@ -52,6 +55,80 @@ fn operand(r: &mut ChaCha8Rng) -> i16 {
 impl PeVectors for Int16FmaVectors {
     fn id(&self) -> &'static str {
         "int16fma"
+    }
+    /// `ops` MACs (two per row: one VPDPWSSD lane) of 16-bit operands drawn from `dist`.
+    /// The MAC: a reset cycle, then dot products of `k` terms (`k / 2` rows) each starting
+    /// with `clear` (element-wise: one running sum). The core: the accumulator input is the
+    /// previous row's result, back to 0 at the start of every dot product.
+    fn workload(
+        &self,
+        cfg: &RtlConfig,
+        dist: Dist,
+        shape: Shape,
+        ops: u64,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Workload> {
+        let mode = Mode::from_policy(&cfg.policy)?;
+        let layout = self.layout(cfg)?;
+        let n = ops.div_ceil(2);
+        let k_rows = match shape {
+            Shape::Dot { k } => k.div_ceil(2),
+            Shape::Elementwise => 0,
+        };
+        let ops4: Vec<[i16; 4]> = (0..n).map(|_| [0; 4].map(|_| dist.int16(rng))).collect();
+        let rows = if is_mac(cfg)? {
+            let col = |k: usize| ops4.iter().map(|o| h16(o[k])).collect::<Vec<u64>>();
+            accumulator_rows(
+                &layout,
+                &[
+                    ("a0", col(0)),
+                    ("a1", col(1)),
+                    ("b0", col(2)),
+                    ("b1", col(3)),
+                ],
+                k_rows,
+            )
+        } else {
+            let mut acc = 0i32;
+            ops4.iter()
+                .enumerate()
+                .map(|(i, o)| {
+                    if k_rows > 0 && (i as u64).is_multiple_of(k_rows) {
+                        acc = 0;
+                    }
+                    let row = input_row(
+                        &layout,
+                        &[
+                            ("acc", acc as u32 as u64),
+                            ("a0", h16(o[0])),
+                            ("a1", h16(o[1])),
+                            ("b0", h16(o[2])),
+                            ("b1", h16(o[3])),
+                        ],
+                    );
+                    acc = match mode {
+                        Mode::Wrap => {
+                            pelab_sim::int16fma::vpdpwssd(acc, [o[0], o[1]], [o[2], o[3]])
+                        }
+                        Mode::Saturate => {
+                            pelab_sim::int16fma::vpdpwssds(acc, [o[0], o[1]], [o[2], o[3]])
+                        }
+                    };
+                    row
+                })
+                .collect()
+        };
+        Ok(Workload {
+            stages: vec![Stage {
+                pe: "int16fma",
+                cfg: cfg.clone(),
+                layout,
+                rows,
+                role: if is_mac(cfg)? { "MAC" } else { "VPDPWSSD lane" }.into(),
+            }],
+            ops: 2 * n,
+            op_name: "MAC",
+        })
     }
     fn layout(&self, cfg: &RtlConfig) -> Result<Layout> {
         Mode::from_policy(&cfg.policy)?;
