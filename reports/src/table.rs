@@ -1,0 +1,129 @@
+//! A result table: named columns, rows of values, and the provenance of its numbers; written
+//! as CSV or JSON, atomically.
+
+use pelab_sim::{Error, Result};
+use serde::Serialize;
+use serde_json::Value;
+use std::path::Path;
+
+/// A table of results.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Table {
+    /// Short name (also the CSV file stem).
+    pub name: String,
+    /// What the table shows, one line.
+    pub title: String,
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Rows (one value per column: numbers, strings, booleans or null).
+    pub rows: Vec<Vec<Value>>,
+    /// Where the numbers come from (estimator, library, distribution, samples, seed...).
+    pub provenance: Vec<String>,
+}
+
+impl Table {
+    /// An empty table.
+    pub fn new(name: &str, title: &str, columns: &[&str]) -> Table {
+        Table {
+            name: name.into(),
+            title: title.into(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows: Vec::new(),
+            provenance: Vec::new(),
+        }
+    }
+
+    /// Appends a row; its length must match the columns.
+    pub fn push(&mut self, row: Vec<Value>) -> Result<()> {
+        if row.len() != self.columns.len() {
+            return Err(Error::new(format!(
+                "table {}: a row of {} values for {} columns",
+                self.name,
+                row.len(),
+                self.columns.len()
+            )));
+        }
+        self.rows.push(row);
+        Ok(())
+    }
+
+    /// Index of a column.
+    pub fn col(&self, name: &str) -> Result<usize> {
+        self.columns
+            .iter()
+            .position(|c| c == name)
+            .ok_or_else(|| Error::new(format!("table {} has no column {name}", self.name)))
+    }
+
+    /// The table as CSV (header line, then one line per row; strings quoted when needed).
+    pub fn to_csv(&self) -> String {
+        let cell = |v: &Value| -> String {
+            match v {
+                Value::Null => String::new(),
+                Value::String(s) => {
+                    if s.contains([',', '"', '\n']) {
+                        format!("\"{}\"", s.replace('"', "\"\""))
+                    } else {
+                        s.clone()
+                    }
+                }
+                other => other.to_string(),
+            }
+        };
+        let mut out = self.columns.join(",");
+        out.push('\n');
+        for r in &self.rows {
+            let cells: Vec<String> = r.iter().map(cell).collect();
+            out.push_str(&cells.join(","));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The table as JSON (rows as objects keyed by column).
+    pub fn to_json(&self) -> Value {
+        let rows: Vec<Value> = self
+            .rows
+            .iter()
+            .map(|r| {
+                Value::Object(
+                    self.columns
+                        .iter()
+                        .cloned()
+                        .zip(r.iter().cloned())
+                        .collect(),
+                )
+            })
+            .collect();
+        serde_json::json!({
+            "name": self.name,
+            "title": self.title,
+            "columns": self.columns,
+            "rows": rows,
+            "provenance": self.provenance,
+        })
+    }
+
+    /// Writes `<dir>/<name>.csv` atomically.
+    pub fn write_csv(&self, dir: &Path) -> Result<std::path::PathBuf> {
+        let p = dir.join(format!("{}.csv", self.name));
+        pelab_hdl::emit::write_atomic(&p, &self.to_csv())?;
+        Ok(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn csv_quotes_and_checks_widths() {
+        let mut t = Table::new("t", "test", &["a", "b"]);
+        t.push(vec![json!(1.5), json!("x,y")]).unwrap();
+        t.push(vec![Value::Null, json!("q\"")]).unwrap();
+        assert!(t.push(vec![json!(1)]).is_err());
+        assert_eq!(t.to_csv(), "a,b\n1.5,\"x,y\"\n,q\"\n");
+        assert_eq!(t.to_json()["rows"][0]["b"], "x,y");
+    }
+}
