@@ -55,29 +55,22 @@ impl Table {
             .ok_or_else(|| Error::new(format!("table {} has no column {name}", self.name)))
     }
 
-    /// The table as CSV (header line, then one line per row; strings quoted when needed).
+    /// The table as CSV (RFC 4180, header line first; null cells empty).
     pub fn to_csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
         let cell = |v: &Value| -> String {
             match v {
                 Value::Null => String::new(),
-                Value::String(s) => {
-                    if s.contains([',', '"', '\n']) {
-                        format!("\"{}\"", s.replace('"', "\"\""))
-                    } else {
-                        s.clone()
-                    }
-                }
+                Value::String(s) => s.clone(),
                 other => other.to_string(),
             }
         };
-        let mut out = self.columns.join(",");
-        out.push('\n');
+        // Writing to memory cannot fail.
+        w.write_record(&self.columns).expect("in-memory CSV");
         for r in &self.rows {
-            let cells: Vec<String> = r.iter().map(cell).collect();
-            out.push_str(&cells.join(","));
-            out.push('\n');
+            w.write_record(r.iter().map(cell)).expect("in-memory CSV");
         }
-        out
+        String::from_utf8(w.into_inner().expect("in-memory CSV")).expect("UTF-8 CSV")
     }
 
     /// The table as JSON (rows as objects keyed by column).
@@ -123,7 +116,13 @@ mod tests {
         t.push(vec![json!(1.5), json!("x,y")]).unwrap();
         t.push(vec![Value::Null, json!("q\"")]).unwrap();
         assert!(t.push(vec![json!(1)]).is_err());
-        assert_eq!(t.to_csv(), "a,b\n1.5,\"x,y\"\n,q\"\n");
+        let csv = t.to_csv();
+        let mut r = csv::Reader::from_reader(csv.as_bytes());
+        let rows: Vec<Vec<String>> = r
+            .records()
+            .map(|x| x.unwrap().iter().map(String::from).collect())
+            .collect();
+        assert_eq!(rows, vec![vec!["1.5", "x,y"], vec!["", "q\""]]);
         assert_eq!(t.to_json()["rows"][0]["b"], "x,y");
     }
 }
