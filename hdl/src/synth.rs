@@ -202,6 +202,12 @@ fn is_io(t: &str) -> bool {
 /// Longest combinational path of the top module of a Yosys JSON netlist, in cells: paths start
 /// and end at ports or flip-flops (cells that [`is_ff`] recognizes), every other cell counts 1.
 pub fn longest_path(json: &str, top: &str) -> Result<u64> {
+    longest_path_by(json, top, &is_ff)
+}
+
+/// [`longest_path`] with the sequential cells given by `is_seq` (library flip-flops and
+/// latches in the liberty flow).
+fn longest_path_by(json: &str, top: &str, is_seq: &dyn Fn(&str) -> bool) -> Result<u64> {
     let v: serde_json::Value = serde_json::from_str(json)
         .map_err(|e| Error::new(format!("Yosys JSON netlist does not parse: {e}")))?;
     let cells = v["modules"][top]["cells"]
@@ -211,7 +217,7 @@ pub fn longest_path(json: &str, top: &str) -> Result<u64> {
     let mut comb: Vec<(Vec<u64>, Vec<u64>)> = Vec::new();
     for (name, cell) in cells {
         let t = cell["type"].as_str().unwrap_or("?");
-        if is_ff(t) {
+        if is_seq(t) {
             continue;
         }
         let dirs = cell["port_directions"].as_object().ok_or_else(|| {
@@ -362,7 +368,19 @@ fn run_cached(
         ffs,
         carry,
         dsps,
-        longest_path: longest_path(&json, top)?,
+        longest_path: match liberty {
+            None => longest_path(&json, top)?,
+            Some((lib, _)) => {
+                let lib = pelab_sim::liberty::read(lib)?;
+                let seq: std::collections::HashSet<&str> = lib
+                    .cells
+                    .values()
+                    .filter(|c| c.ff.is_some() || c.latch)
+                    .map(|c| c.name.as_str())
+                    .collect();
+                longest_path_by(&json, top, &|t: &str| is_ff(t) || seq.contains(t))?
+            }
+        },
         netlist: entry.join("netlist.json"),
         cells,
     };

@@ -95,7 +95,12 @@ fn bind(net: &Netlist, layout: &Layout) -> Result<Binding> {
 }
 
 /// Segments (start, end) of the rows, one per lane.
-fn segments(layout: &Layout, rows: &[Vec<u64>], latency: usize) -> Vec<(usize, usize)> {
+fn segments(
+    layout: &Layout,
+    rows: &[Vec<u64>],
+    latency: usize,
+    min_len: usize,
+) -> Vec<(usize, usize)> {
     let n = rows.len();
     if n == 0 {
         return Vec::new();
@@ -113,7 +118,7 @@ fn segments(layout: &Layout, rows: &[Vec<u64>], latency: usize) -> Vec<(usize, u
                 .collect();
             // Up to LANES starts, spread evenly over the rows.
             let mut picked = vec![0usize];
-            let step = n.div_ceil(LANES);
+            let step = n.div_ceil(LANES).max(min_len);
             for &c in &cand {
                 if c >= picked.last().unwrap() + step && picked.len() < LANES {
                     picked.push(c);
@@ -315,12 +320,23 @@ fn clocked(
             net.source
         )));
     }
-    let segs = segments(layout, rows, b.latency);
-    // Lane j feeds rows from warm[j] (the segment start minus the pipeline warm-up).
+    // Counting toggles, a cycle-by-cycle stream is cut into segments of at least
+    // COUNT_SEGMENT rows: a segment starts from the power-up state rather than the state the
+    // previous rows left, which may misplace at most one transition per net per segment.
+    const COUNT_SEGMENT: usize = 4096;
+    let segs = segments(
+        layout,
+        rows,
+        b.latency,
+        if count { COUNT_SEGMENT } else { 1 },
+    );
+    // Lane j feeds rows from warm[j]: a pipeline is filled by its `latency` rows before the
+    // segment, plus one more when counting, so that the sample the first counted transition
+    // starts from already holds the true pipeline state.
     let warm: Vec<usize> = segs
         .iter()
         .map(|&(s, _)| match layout.timing {
-            Timing::Stream { .. } => s.saturating_sub(b.latency),
+            Timing::Stream { .. } => s.saturating_sub(b.latency + usize::from(count)),
             Timing::Cycles => s,
         })
         .collect();
@@ -349,10 +365,12 @@ fn clocked(
     let mut g = vec![0u64; b.n_out];
     for t in 0..steps {
         // Row fed in each lane at step t (held at the segment's last row once it ends).
+        // Lanes on one of their own rows (not warming up, not past their end): only these
+        // count toggles and clock cycles.
         let mut mask = [0u64; LANE_WORDS];
         let mut active = 0;
-        for (j, (&(_, e), &w)) in segs.iter().zip(&warm).enumerate() {
-            if w + t < e {
+        for (j, (&(s, e), &w)) in segs.iter().zip(&warm).enumerate() {
+            if w + t >= s && w + t < e {
                 mask[j / 64] |= 1 << (j % 64);
                 active += 1;
             }
