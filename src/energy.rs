@@ -129,11 +129,13 @@ pub fn run(pe_id: &str, cfg: &pelab_hdl::RtlConfig, o: &EnergyOpts) -> Result<()
         freq_ghz: o.freq_ghz,
         wire_ff: o.wire_ff,
     };
-    eprintln!(
-        "pelab energy: {pe_id} {} {}: synthesizing and simulating {} operations...",
+    let spin = spinner(format!(
+        "{pe_id} {} {}: synthesizing and simulating {} operations",
         cfg.format, cfg.policy, req.ops
-    );
-    let m = measure(pe, cfg, &req, lib.as_ref())?;
+    ));
+    let m = measure(pe, cfg, &req, lib.as_ref());
+    spin.finish_and_clear();
+    let m = m?;
     if o.json {
         let mut v = serde_json::to_value(&m).map_err(|e| Error::new(e.to_string()))?;
         v["workload"] = serde_json::json!(o.workload);
@@ -351,12 +353,22 @@ fn csv_rows(m: &Measurement, workload: &str) -> Result<String> {
     String::from_utf8(w).map_err(|e| Error::new(e.to_string()))
 }
 
+/// A spinner on stderr (hidden when stderr is not a terminal).
+fn spinner(msg: String) -> indicatif::ProgressBar {
+    let s = indicatif::ProgressBar::new_spinner();
+    s.set_message(msg);
+    s.enable_steady_tick(std::time::Duration::from_millis(120));
+    s
+}
+
 /// `pelab energy --anchors`.
 pub fn anchors(ops: u64, seed: u64, json: bool, csv: bool) -> Result<()> {
-    eprintln!(
-        "pelab energy --anchors: synthesizing and simulating 8 circuits, {ops} operations each..."
-    );
-    let rows = pelab_testbench::energy::anchors(ops, seed)?;
+    let spin = spinner(format!(
+        "anchors: synthesizing and simulating 8 circuits, {ops} operations each"
+    ));
+    let rows = pelab_testbench::energy::anchors(ops, seed);
+    spin.finish_and_clear();
+    let rows = rows?;
     if json {
         let v = serde_json::json!({
             "tech": "generic-45nm", "ops": ops, "seed": seed, "anchors": rows,
