@@ -150,6 +150,36 @@ enum Command {
         #[arg(long, conflicts_with_all = ["pe", "liberty", "workload"])]
         anchors: bool,
     },
+    /// Accuracy studies of the reference models against exact arithmetic, as tables.
+    ///
+    /// Values come from --dist (a distribution or a .npy file); each table lists its
+    /// provenance (source, samples, seed, reference model, conversions). docs/accuracy.md
+    /// defines every column.
+    Accuracy {
+        #[arg(
+            value_name = "STUDY",
+            help = format!("The study: {}", pelab_reports::accuracy::STUDIES.join(", "))
+        )]
+        study: String,
+        /// Value source: gaussian, uniform, loguniform, student-t:NU or file:PATH.npy.
+        #[arg(long, default_value = "gaussian")]
+        dist: String,
+        /// Values the study draws (default: the study's own, see docs/accuracy.md).
+        #[arg(long)]
+        samples: Option<usize>,
+        /// Random seed of the values.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print a JSON array of the tables.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print the tables as CSV, each after a `# name` line.
+        #[arg(long)]
+        csv: bool,
+        /// Also write one CSV file per table into this directory.
+        #[arg(long, short)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Benchmarks (ratios against a baseline measured in the same run).
     Bench {
         #[command(subcommand)]
@@ -334,6 +364,39 @@ pub fn run() -> Result<()> {
                     csv,
                 },
             )
+        }
+        Command::Accuracy {
+            study,
+            dist,
+            samples,
+            seed,
+            json,
+            csv,
+            out,
+        } => {
+            use pelab_reports::accuracy as acc;
+            let samples = match samples {
+                Some(n) => n,
+                None => acc::default_samples(&study)?,
+            };
+            let opts = acc::Opts {
+                source: acc::Source::parse(&dist)?,
+                samples,
+                seed,
+            };
+            let tables = acc::study(&study, &opts)?;
+            if let Some(dir) = &out {
+                for t in &tables {
+                    eprintln!("wrote {}", t.write_csv(dir)?.display());
+                }
+            }
+            let style = match (json, csv) {
+                (true, _) => acc::Style::Json,
+                (_, true) => acc::Style::Csv,
+                _ => acc::Style::Text,
+            };
+            print!("{}", acc::render(&tables, style));
+            Ok(())
         }
         Command::Bench { which } => match which {
             BenchCommand::Ref { n, reps, json } => crate::bench::reference(n, reps, json),

@@ -122,3 +122,81 @@ fn bad_input_is_named() {
     ]);
     assert!(e.contains("activation"), "{e}");
 }
+
+#[test]
+fn accuracy_lmul_json_has_its_tables() {
+    let out = ok(&["accuracy", "lmul", "--samples", "20000", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let tables = v.as_array().unwrap();
+    let names: Vec<&str> = tables.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["lmul_elementwise", "lmul_dot"]);
+    let elem = &tables[0];
+    let rows = elem["rows"].as_array().unwrap();
+    // L-Mul and the exact multiply in e8m1..e8m7, two conversions each, plus e4m3 and e5m2.
+    assert_eq!(rows.len(), 7 * 2 * 2 + 2);
+    for r in rows {
+        let n = ["samples", "excluded_zero", "excluded_nonfinite"]
+            .iter()
+            .map(|c| r[c].as_u64().unwrap())
+            .sum::<u64>();
+        assert_eq!(n, 20000, "{r}");
+        assert!(r["mean_abs_rel_err"].as_f64().unwrap() <= r["max_abs_rel_err"].as_f64().unwrap());
+    }
+    assert_eq!(tables[1]["rows"].as_array().unwrap().len(), rows.len() * 3);
+    let prov = elem["provenance"].as_array().unwrap();
+    assert!(prov
+        .iter()
+        .any(|p| p.as_str().unwrap().contains("20000 pairs")));
+    assert!(prov
+        .iter()
+        .any(|p| p.as_str().unwrap().starts_with("seed: 1")));
+}
+
+#[test]
+fn accuracy_text_csv_and_out_dir() {
+    let text = ok(&["accuracy", "dfp", "--samples", "8192", "--seed", "3"]);
+    assert!(text.starts_with("dfp_quant_error: "), "{text}");
+    assert!(text.contains("\ndfp_overflow: ") && text.contains("  # seed: 3"));
+    let dir = std::env::temp_dir().join(format!("pelab-cli-accuracy-{}", std::process::id()));
+    let d = dir.to_str().unwrap();
+    let csv = ok(&[
+        "accuracy",
+        "bitmod",
+        "--dist",
+        "uniform",
+        "--samples",
+        "512",
+        "--csv",
+        "-o",
+        d,
+    ]);
+    assert!(csv.starts_with("# bitmod_mse\nset,bits,"), "{csv}");
+    assert!(csv.contains("\n\n# bitmod_type_share\nset,datatype,"));
+    for name in ["bitmod_mse", "bitmod_type_share"] {
+        let f = std::fs::read_to_string(dir.join(format!("{name}.csv"))).unwrap();
+        assert!(
+            csv.contains(&f),
+            "{name}.csv differs from the printed table"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn accuracy_bad_names_list_the_choices() {
+    let e = err(&["accuracy", "lmulx"]);
+    assert!(
+        e.contains("lmulx") && e.contains("lmul, bitmod, dfp"),
+        "{e}"
+    );
+    let e = err(&["accuracy", "lmul", "--dist", "normal"]);
+    assert!(
+        e.contains("normal") && e.contains("gaussian, uniform, loguniform, student-t:NU"),
+        "{e}"
+    );
+    let e = err(&["accuracy", "bitmod", "--dist", "file:/nonexistent/w.npy"]);
+    assert!(e.contains("/nonexistent/w.npy"), "{e}");
+    let e = err(&["accuracy", "lmul", "--samples", "0"]);
+    assert!(e.contains("at least 1"), "{e}");
+    assert!(ok(&["accuracy", "--help"]).contains("lmul, bitmod, dfp"));
+}
