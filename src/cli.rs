@@ -17,6 +17,28 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The main job: every PE emitted, verified, synthesized and measured, the studies run, and
+    /// each paper's claim set beside pelab's measurement.
+    ///
+    /// Writes DIR/summary.md (claims table, verification matrix, synthesis, energy with both
+    /// estimators, accuracy tables, run time), one CSV per table, PNG and SVG plots, and the
+    /// Verilog of every configuration (DIR/verilog). Every file is written under a temporary
+    /// name and renamed. --quick verifies and synthesizes a subset with fewer vectors,
+    /// operations and samples (about a minute); the default run takes several minutes.
+    Report {
+        /// Output directory (created; checked for writing before any work).
+        #[arg(long, short, default_value = "out/report")]
+        out: std::path::PathBuf,
+        /// The quick run: a subset of configurations, fewer vectors, operations and samples.
+        #[arg(long)]
+        quick: bool,
+        /// Seed of the vectors, the energy operands and the study samples.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the PEs, formats and policies pelab knows.
     List {
         /// Print JSON instead of text.
@@ -313,6 +335,12 @@ enum BenchCommand {
 pub fn run() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Report {
+            out,
+            quick,
+            seed,
+            json,
+        } => crate::report::run(&out, quick, seed, json),
         Command::List { json } => list(json),
         Command::Eval {
             pe,

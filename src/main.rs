@@ -4,6 +4,7 @@
 mod bench;
 mod cli;
 mod energy;
+mod report;
 
 use std::process::ExitCode;
 

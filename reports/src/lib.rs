@@ -5,6 +5,8 @@
 //! (pelab-hdl) and the vectors, simulators and energy measurement (pelab-testbench).
 
 pub mod accuracy;
+pub mod plots;
+pub mod report;
 pub mod table;
 
 pub use table::Table;

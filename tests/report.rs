@@ -1,0 +1,245 @@
+//! `pelab report` end to end: the quick run writes every file it lists (CSVs that parse, PNG
+//! and SVG plots, summary.md whose every claim has a pelab number), and an output directory
+//! that cannot be written is an error before any work.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+fn tmp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("pelab-test-report-{}-{name}", std::process::id()))
+}
+
+/// Cells of a Markdown table row (`\|` is a pipe inside a cell).
+fn md_cells(line: &str) -> Vec<String> {
+    let inner = line.trim().trim_start_matches('|').trim_end_matches('|');
+    let mut cells = vec![String::new()];
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'|') => {
+                cells.last_mut().unwrap().push('|');
+                chars.next();
+            }
+            '|' => cells.push(String::new()),
+            c => cells.last_mut().unwrap().push(c),
+        }
+    }
+    cells.into_iter().map(|c| c.trim().to_string()).collect()
+}
+
+/// The rows of the first Markdown table after the heading `heading`.
+fn md_table(text: &str, heading: &str) -> Vec<Vec<String>> {
+    let start = text
+        .find(heading)
+        .unwrap_or_else(|| panic!("summary.md has no '{heading}'"));
+    text[start..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .map(md_cells)
+        .collect()
+}
+
+fn check_csv(path: &Path) {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let width = r.headers().expect("a header line").len();
+    assert!(width > 0, "{}: empty header", path.display());
+    let mut rows = 0;
+    for rec in r.records() {
+        let rec = rec.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(
+            rec.len(),
+            width,
+            "{}: a row of another width",
+            path.display()
+        );
+        rows += 1;
+    }
+    assert!(rows >= 1, "{}: no row", path.display());
+}
+
+#[test]
+fn quick_report_writes_every_file() {
+    let out = tmp("quick");
+    let _ = std::fs::remove_dir_all(&out);
+    let t = Instant::now();
+    let o = Command::new(env!("CARGO_BIN_EXE_pelab"))
+        .args(["report", "--quick", "--json", "--out"])
+        .arg(&out)
+        .output()
+        .expect("run pelab");
+    let secs = t.elapsed().as_secs_f64();
+    // Written past the test harness's capture, so that every run shows it.
+    let _ = writeln!(
+        std::io::stderr(),
+        "pelab report --quick took {secs:.1} s (target: at most 120 s)"
+    );
+    assert!(
+        o.status.success(),
+        "pelab report --quick failed:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON summary");
+
+    // Every file the summary lists exists and is not empty; the expected ones are there.
+    let files: Vec<String> = summary["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect();
+    for f in &files {
+        let p = out.join(f);
+        let len = std::fs::metadata(&p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .len();
+        assert!(len > 0, "{} is empty", p.display());
+    }
+    let mut expected = vec!["summary.md".to_string(), "summary.json".to_string()];
+    for t in [
+        "claims",
+        "verification",
+        "synthesis",
+        "energy",
+        "energy_lmul_saving",
+        "lmul_elementwise",
+        "lmul_dot",
+        "bitmod_mse",
+        "bitmod_type_share",
+        "dfp_quant_error",
+        "dfp_overflow",
+    ] {
+        expected.push(format!("{t}.csv"));
+    }
+    for p in [
+        "lmul_error",
+        "energy",
+        "bitmod_mse",
+        "dfp_overflow",
+        "synthesis",
+    ] {
+        expected.push(format!("{p}.png"));
+        expected.push(format!("{p}.svg"));
+    }
+    for e in &expected {
+        assert!(files.contains(e), "{e} not written (files: {files:?})");
+    }
+
+    // Every CSV parses, with a header and at least one row; plots have the right magic.
+    let mut csvs = 0;
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let p = entry.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        assert!(
+            !name.starts_with('.'),
+            "a temporary file is left in the output: {name}"
+        );
+        match p.extension().and_then(|e| e.to_str()) {
+            Some("csv") => {
+                check_csv(&p);
+                csvs += 1;
+            }
+            Some("png") => {
+                let b = std::fs::read(&p).unwrap();
+                assert!(b.starts_with(b"\x89PNG\r\n\x1a\n"), "{name} is not a PNG");
+                assert!(b.len() > 10_000, "{name} is suspiciously small");
+            }
+            Some("svg") => {
+                let s = std::fs::read_to_string(&p).unwrap();
+                assert!(s.starts_with("<svg"), "{name} is not an SVG");
+                assert!(s.contains("<text"), "{name} has no text");
+            }
+            _ => {}
+        }
+    }
+    assert!(csvs >= 11, "only {csvs} CSV files");
+
+    // The Verilog of every configuration.
+    let verilog = std::fs::read_dir(out.join("verilog"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "v")
+        })
+        .count();
+    assert_eq!(
+        verilog as u64,
+        summary["modules_emitted"].as_u64().unwrap(),
+        "one Verilog file per configuration"
+    );
+
+    // Verification: something ran, nothing failed, missing simulators are named.
+    assert!(summary["configurations_verified"].as_u64().unwrap() >= 6);
+    assert!(summary["failures"].as_array().unwrap().is_empty());
+    assert!(summary["simulator_runs"]["passed"].as_u64().unwrap() >= 6);
+
+    // summary.md: every claim row has a pelab number, and as many rows as claims.
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    let rows = md_table(&md, "## Claims and measurements");
+    assert_eq!(
+        rows[0],
+        ["claim", "paper says", "pelab measures", "source", "verdict"]
+    );
+    let claims = &rows[2..];
+    assert_eq!(
+        claims.len(),
+        summary["claims"].as_array().unwrap().len(),
+        "one row per claim"
+    );
+    assert!(claims.len() >= 10, "only {} claims", claims.len());
+    for r in claims {
+        assert_eq!(r.len(), 5, "claim row {r:?}");
+        assert!(
+            r[2].chars().any(|c| c.is_ascii_digit()),
+            "claim '{}' has no pelab number: {}",
+            r[0],
+            r[2]
+        );
+        assert!(!r[3].is_empty() && !r[4].is_empty(), "claim {r:?}");
+    }
+    for section in [
+        "## Verification",
+        "## Synthesis",
+        "## Energy",
+        "## Accuracy studies",
+        "## Run",
+    ] {
+        assert!(md.contains(section), "summary.md has no {section}");
+    }
+    assert!(
+        md.contains("zero-delay"),
+        "summary.md states the zero-delay caveat"
+    );
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn unwritable_output_directory_fails_before_any_work() {
+    let file = tmp("file");
+    std::fs::write(&file, "a regular file").unwrap();
+    let out = file.join("report");
+    let t = Instant::now();
+    let o = Command::new(env!("CARGO_BIN_EXE_pelab"))
+        .args(["report", "--quick", "--out"])
+        .arg(&out)
+        .output()
+        .expect("run pelab");
+    std::fs::remove_file(&file).unwrap();
+    assert!(!o.status.success(), "an unwritable --out must fail");
+    assert!(o.stdout.is_empty(), "nothing on stdout on error");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&out.display().to_string()) && err.contains("cannot be written"),
+        "the error names the directory: {err}"
+    );
+    assert!(
+        !err.contains("emit") && !err.contains("verify"),
+        "work started before the check: {err}"
+    );
+    assert!(t.elapsed().as_secs_f64() < 10.0);
+}
