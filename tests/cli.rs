@@ -34,7 +34,8 @@ fn err(args: &[&str]) -> String {
 #[test]
 fn list_names_every_pe_and_format() {
     let out = ok(&["list"]);
-    for id in ["lmul", "fpmul", "fp16mac", "int16fma", "bitmod"] {
+    let ids = ["lmul", "fpmul", "fp16mac", "fp32acc", "int16fma", "bitmod"];
+    for id in ids {
         assert!(out.contains(id), "{id} missing from list");
     }
     for f in [
@@ -43,7 +44,7 @@ fn list_names_every_pe_and_format() {
         assert!(out.contains(f), "{f} missing from list");
     }
     let v: serde_json::Value = serde_json::from_str(&ok(&["list", "--json"])).unwrap();
-    assert_eq!(v["pes"].as_array().unwrap().len(), 5);
+    assert_eq!(v["pes"].as_array().unwrap().len(), ids.len());
     assert_eq!(v["pes"][0]["default_policy"], "saturate");
 }
 
