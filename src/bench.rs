@@ -210,16 +210,8 @@ pub fn gates(rows: u64, icarus_rows: u64, reps: usize, shards: u64, json_out: bo
     let pe = pelab_testbench::find("lmul")?;
     let cfg = pelab_hdl::RtlConfig::new("bf16", "saturate", 0);
     let m = pelab_hdl::find("lmul")?.verilog(&cfg)?;
-    let rep = pelab_hdl::synth::synthesize(&m.verilog, &m.name, pelab_hdl::Flow::Generic)?;
-    let netlist_v = rep.netlist.with_file_name("netlist.v");
-    let json = std::fs::read_to_string(&rep.netlist)
-        .map_err(|e| pelab_sim::Error::new(format!("{}: {e}", rep.netlist.display())))?;
-    let net = pelab_sim::netlist::Netlist::from_yosys_json(
-        &json,
-        &m.name,
-        &rep.netlist.display().to_string(),
-        None,
-    )?;
+    let (net, json_path) = pelab_testbench::gates::synthesized_netlist(&m.verilog, &m.name, None)?;
+    let netlist_v = json_path.with_file_name("netlist.v");
     let layout = pe.layout(&cfg)?;
     let dir = std::path::PathBuf::from("out/bench/gates");
     std::fs::create_dir_all(&dir).map_err(|e| pelab_sim::Error::new(e.to_string()))?;

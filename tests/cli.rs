@@ -1,35 +1,9 @@
 //! The command line as a user drives it: outputs, JSON, and errors (non-zero exit, nothing on
 //! stdout, a message that names the problem).
 
-use std::process::{Command, Output};
+mod common;
 
-fn pelab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pelab"))
-        .args(args)
-        .output()
-        .expect("run pelab")
-}
-
-fn ok(args: &[&str]) -> String {
-    let o = pelab(args);
-    assert!(
-        o.status.success(),
-        "pelab {args:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
-/// Runs a failing command; returns stderr after checking the exit code and empty stdout.
-fn err(args: &[&str]) -> String {
-    let o = pelab(args);
-    assert!(!o.status.success(), "pelab {args:?} should fail");
-    assert!(
-        o.stdout.is_empty(),
-        "pelab {args:?} printed to stdout on error"
-    );
-    String::from_utf8(o.stderr).unwrap()
-}
+use common::{err, ok};
 
 #[test]
 fn list_names_every_pe_and_format() {

@@ -1,34 +1,9 @@
 //! `pelab energy` as a user drives it: text, JSON and CSV outputs, workloads, the table
 //! estimator, liberty mode, and an error naming the problem for every bad input.
 
-use std::process::{Command, Output};
+mod common;
 
-fn pelab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pelab"))
-        .args(args)
-        .output()
-        .expect("run pelab")
-}
-
-fn ok(args: &[&str]) -> String {
-    let o = pelab(args);
-    assert!(
-        o.status.success(),
-        "pelab {args:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
-fn err(args: &[&str]) -> String {
-    let o = pelab(args);
-    assert!(!o.status.success(), "pelab {args:?} should fail");
-    assert!(
-        o.stdout.is_empty(),
-        "pelab {args:?} printed to stdout on error"
-    );
-    String::from_utf8(o.stderr).unwrap()
-}
+use common::{err, ok};
 
 fn fixture() -> String {
     format!(

@@ -2,7 +2,7 @@
 //! gate netlist of every stage (pelab's gate engine, toggles counted), priced by a technology
 //! (`generic-45nm` or a Liberty library), with the `horowitz-45nm` table estimate beside it.
 
-use crate::gates::run_gates;
+use crate::gates::{run_gates, synthesized_netlist};
 use crate::pe::{Dist, PeVectors, Shape};
 use pelab_hdl::RtlConfig;
 use pelab_sim::energy::{energy, Activity, Energy, Generic45, LibertyTech, Technology};
@@ -118,16 +118,18 @@ pub fn netlist_of(
 ) -> Result<(Netlist, PathBuf, String)> {
     let rtl = pelab_hdl::find(pe)?;
     let m = rtl.verilog(cfg)?;
-    let rep = match tech {
-        Tech::Generic45 => {
-            pelab_hdl::synth::synthesize(&m.verilog, &m.name, pelab_hdl::Flow::Generic)?
+    let liberty = match (tech, lib) {
+        (Tech::Generic45, _) => None,
+        (Tech::Liberty(p), Some(lib)) => Some((p.as_path(), lib)),
+        (Tech::Liberty(p), None) => {
+            return Err(Error::new(format!(
+                "liberty {} was not read before synthesizing onto it",
+                p.display()
+            )))
         }
-        Tech::Liberty(p) => pelab_hdl::synth::synthesize_liberty(&m.verilog, &m.name, p)?,
     };
-    let json = std::fs::read_to_string(&rep.netlist)
-        .map_err(|e| Error::new(format!("cannot read {}: {e}", rep.netlist.display())))?;
-    let net = Netlist::from_yosys_json(&json, &m.name, &rep.netlist.display().to_string(), lib)?;
-    Ok((net, rep.netlist, m.name))
+    let (net, path) = synthesized_netlist(&m.verilog, &m.name, liberty)?;
+    Ok((net, path, m.name))
 }
 
 /// Reads a Liberty library for [`Tech::Liberty`].
@@ -331,11 +333,7 @@ pub fn anchors(ops: u64, seed: u64) -> Result<Vec<Anchor>> {
                 n - 1,
                 ow - 1
             );
-            let rep = pelab_hdl::synth::synthesize(&v, &name, pelab_hdl::Flow::Generic)?;
-            let json = std::fs::read_to_string(&rep.netlist)
-                .map_err(|e| Error::new(format!("{}: {e}", rep.netlist.display())))?;
-            let net =
-                Netlist::from_yosys_json(&json, &name, &rep.netlist.display().to_string(), None)?;
+            let (net, _) = synthesized_netlist(&v, &name, None)?;
             let layout = Layout {
                 fields: vec![
                     Field::input("a", n),

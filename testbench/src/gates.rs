@@ -21,6 +21,45 @@ use pelab_sim::{Error, Result};
 use rayon::prelude::*;
 use std::time::Instant;
 
+/// Synthesizes `verilog` (top `module`) to Yosys generic gates, or onto the cells of
+/// `liberty` (through the synthesis cache), and loads the netlist into the gate engine;
+/// returns it with the path of its JSON file. `lib` is the parsed `liberty`, needed to
+/// evaluate its cells.
+pub fn synthesized_netlist(
+    verilog: &str,
+    module: &str,
+    liberty: Option<(&std::path::Path, &pelab_sim::liberty::Library)>,
+) -> Result<(Netlist, std::path::PathBuf)> {
+    let rep = match liberty {
+        None => pelab_hdl::synth::synthesize(verilog, module, pelab_hdl::Flow::Generic)?,
+        Some((path, _)) => pelab_hdl::synth::synthesize_liberty(verilog, module, path)?,
+    };
+    let json = std::fs::read_to_string(&rep.netlist)
+        .map_err(|e| Error::new(format!("cannot read {}: {e}", rep.netlist.display())))?;
+    let net = Netlist::from_yosys_json(
+        &json,
+        module,
+        &rep.netlist.display().to_string(),
+        liberty.map(|l| l.1),
+    )?;
+    Ok((net, rep.netlist))
+}
+
+/// A gates run with nothing counted yet.
+fn empty_run() -> SimRun {
+    SimRun {
+        sim: Simulator::Gates.name().into(),
+        status: Status::Passed,
+        passed: 0,
+        failed: 0,
+        compile_secs: 0.0,
+        run_secs: 0.0,
+        vectors_per_sec: 0.0,
+        mismatches: Vec::new(),
+        log_tail: String::new(),
+    }
+}
+
 /// Switching activity of a gate-level run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GateActivity {
@@ -194,17 +233,7 @@ pub fn run_gates(
         )));
     }
     let t = Instant::now();
-    let new_run = || SimRun {
-        sim: Simulator::Gates.name().into(),
-        status: Status::Passed,
-        passed: 0,
-        failed: 0,
-        compile_secs: 0.0,
-        run_secs: 0.0,
-        vectors_per_sec: 0.0,
-        mismatches: Vec::new(),
-        log_tail: String::new(),
-    };
+    let new_run = empty_run;
     let (run, act) = if b.comb {
         // Parts of whole lane groups, one per thread-sized chunk.
         let part = (LANES * 256).max(rows.len().div_ceil(rayon::current_num_threads() * 4));
@@ -519,17 +548,7 @@ pub fn check_exhaustive(
             },
         )
         .collect();
-    let mut run = SimRun {
-        sim: Simulator::Gates.name().into(),
-        status: Status::Passed,
-        passed: 0,
-        failed: 0,
-        compile_secs: 0.0,
-        run_secs: 0.0,
-        vectors_per_sec: 0.0,
-        mismatches: Vec::new(),
-        log_tail: String::new(),
-    };
+    let mut run = empty_run();
     for r in results {
         let (p, f, s) = r?;
         run.passed += p;

@@ -180,15 +180,7 @@ fn gate_run(
         );
         text.push('\n');
     }
-    let rep = pelab_hdl::synth::synthesize(&text, module, pelab_hdl::Flow::Generic)?;
-    let json = std::fs::read_to_string(&rep.netlist)
-        .map_err(|e| Error::new(format!("cannot read {}: {e}", rep.netlist.display())))?;
-    let net = pelab_sim::netlist::Netlist::from_yosys_json(
-        &json,
-        module,
-        &rep.netlist.display().to_string(),
-        None,
-    )?;
+    let (net, _) = crate::gates::synthesized_netlist(&text, module, None)?;
     let compile = t.elapsed().as_secs_f64();
     let (run, _) = crate::gates::run_gates(&net, layout, rows, true, false)?;
     let mut run = run.expect("checked run");
@@ -221,15 +213,7 @@ pub fn verify_gates_exhaustive(
         .map_err(|e| Error::new(format!("cannot create {}: {e}", work.display())))?;
     let path = pelab_hdl::emit::write_module(work, &m)?;
     let t = std::time::Instant::now();
-    let rep = pelab_hdl::synth::synthesize(&m.verilog, &m.name, pelab_hdl::Flow::Generic)?;
-    let json = std::fs::read_to_string(&rep.netlist)
-        .map_err(|e| Error::new(format!("cannot read {}: {e}", rep.netlist.display())))?;
-    let net = pelab_sim::netlist::Netlist::from_yosys_json(
-        &json,
-        &m.name,
-        &rep.netlist.display().to_string(),
-        None,
-    )?;
+    let (net, _) = crate::gates::synthesized_netlist(&m.verilog, &m.name, None)?;
     let compile = t.elapsed().as_secs_f64();
     let n = range.end - range.start;
     let mut run =
