@@ -207,9 +207,10 @@ pub fn peak_rss_mb() -> f64 {
 /// first 1/shards of them and extrapolates).
 pub fn gates(rows: u64, icarus_rows: u64, reps: usize, shards: u64, json_out: bool) -> Result<()> {
     use pelab_testbench::{run, vectors, CaseSet, Shard, Simulator};
-    let pe = pelab_testbench::find("lmul")?;
+    let joined = pelab_testbench::pe("lmul")?;
+    let pe = joined.vectors;
     let cfg = pelab_hdl::RtlConfig::new("bf16", "saturate", 0);
-    let m = pelab_hdl::find("lmul")?.verilog(&cfg)?;
+    let m = joined.rtl.verilog(&cfg)?;
     let (net, json_path) = pelab_testbench::gates::synthesized_netlist(&m.verilog, &m.name, None)?;
     let netlist_v = json_path.with_file_name("netlist.v");
     let layout = pe.layout(&cfg)?;
@@ -283,7 +284,7 @@ pub fn gates(rows: u64, icarus_rows: u64, reps: usize, shards: u64, json_out: bo
     );
     let t = Instant::now();
     let report = pelab_testbench::verify::verify_gates_exhaustive(
-        pe,
+        joined,
         &cfg,
         shard,
         &dir.join("exhaustive"),

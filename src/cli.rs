@@ -375,9 +375,9 @@ pub fn run() -> Result<()> {
             if anchors {
                 return crate::energy::anchors(ops.unwrap_or(1 << 16), seed, json, csv);
             }
-            let (_, cfg) = rtl_config(&rtl)?;
+            let (pe, cfg) = rtl_config(&rtl)?;
             crate::energy::run(
-                rtl.pe.as_deref().unwrap_or_default(),
+                pe,
                 &cfg,
                 &crate::energy::EnergyOpts {
                     tech,
@@ -528,13 +528,14 @@ fn eval(
 }
 
 /// Resolves the RTL configuration the arguments name; errors list what is valid.
-fn rtl_config(args: &RtlArgs) -> Result<(&'static dyn pelab_hdl::PeRtl, pelab_hdl::RtlConfig)> {
+fn rtl_config(args: &RtlArgs) -> Result<(pelab_testbench::Pe, pelab_hdl::RtlConfig)> {
     let Some(id) = args.pe.as_deref() else {
         return Err(pelab_sim::Error::new(
             "name a PE (see `pelab list`), or use --all",
         ));
     };
-    let pe = pelab_hdl::find(id)?;
+    let joined = pelab_testbench::pe(id)?;
+    let pe = joined.rtl;
     let all = pe.configs();
     let mut formats: Vec<&str> = all.iter().map(|c| c.format.as_str()).collect();
     formats.dedup();
@@ -570,8 +571,8 @@ fn rtl_config(args: &RtlArgs) -> Result<(&'static dyn pelab_hdl::PeRtl, pelab_hd
             .unwrap_or_default(),
     };
     let cfg = pelab_hdl::RtlConfig::new(&format, &policy, args.pipeline).with_variant(&variant);
-    pelab_hdl::registry::validate(pe, &cfg)?;
-    Ok((pe, cfg))
+    pelab_hdl::rtl::validate(pe, &cfg)?;
+    Ok((joined, cfg))
 }
 
 fn emit(args: &RtlArgs, all: bool, out: &std::path::Path, json: bool) -> Result<()> {
@@ -583,7 +584,8 @@ fn emit(args: &RtlArgs, all: bool, out: &std::path::Path, json: bool) -> Result<
             }
         }
     } else {
-        jobs.push(rtl_config(args)?);
+        let (pe, cfg) = rtl_config(args)?;
+        jobs.push((pe.rtl, cfg));
     }
     let mut written = Vec::new();
     for (pe, cfg) in jobs {
@@ -611,7 +613,7 @@ fn emit(args: &RtlArgs, all: bool, out: &std::path::Path, json: bool) -> Result<
 fn synth(args: &RtlArgs, target: &str, json: bool) -> Result<()> {
     let flow = pelab_hdl::Flow::parse(target)?;
     let (pe, cfg) = rtl_config(args)?;
-    let m = pe.verilog(&cfg)?;
+    let m = pe.rtl.verilog(&cfg)?;
     let r = pelab_hdl::synth::synthesize(&m.verilog, &m.name, flow)?;
     if json {
         println!(
@@ -643,8 +645,8 @@ fn synth(args: &RtlArgs, target: &str, json: bool) -> Result<()> {
 }
 
 fn vectors(args: &RtlArgs, set: &SetArgs, out: Option<&std::path::Path>) -> Result<()> {
-    let (_, cfg) = rtl_config(args)?;
-    let pe = pelab_testbench::find(args.pe.as_deref().unwrap_or_default())?;
+    let (joined, cfg) = rtl_config(args)?;
+    let pe = joined.vectors;
     let shard = pelab_testbench::Shard::parse(&set.shard)?;
     let v = pelab_testbench::vectors::generate(pe, &cfg, set.set(10_000), set.seed, shard)?;
     match out {
@@ -697,20 +699,18 @@ fn verify(args: &RtlArgs, o: &VerifyArgs) -> Result<()> {
     let limit = std::time::Duration::from_secs(o.timeout);
     let mut jobs = Vec::new();
     if o.all {
-        for rtl in pelab_hdl::registry() {
-            let Ok(pe) = pelab_testbench::find(rtl.id()) else {
-                continue;
-            };
-            for cfg in rtl.configs().into_iter().filter(|c| c.pipeline == 0) {
-                jobs.push((rtl, pe, cfg));
+        for joined in pelab_testbench::pes() {
+            for cfg in joined.rtl.configs().into_iter().filter(|c| c.pipeline == 0) {
+                jobs.push((joined, cfg));
             }
         }
     } else {
-        let (rtl, cfg) = rtl_config(args)?;
-        jobs.push((rtl, pelab_testbench::find(rtl.id())?, cfg));
+        let (joined, cfg) = rtl_config(args)?;
+        jobs.push((joined, cfg));
     }
     let mut reports = Vec::new();
-    for (rtl, pe, cfg) in jobs {
+    for (joined, cfg) in jobs {
+        let (rtl, pe) = (joined.rtl, joined.vectors);
         // The gate engine alone on an exhaustive set: streamed, no vector file, any size.
         let streamed = sims == [pelab_testbench::Simulator::Gates]
             && o.set.exhaustive
@@ -730,7 +730,7 @@ fn verify(args: &RtlArgs, o: &VerifyArgs) -> Result<()> {
             );
             bar.set_message(format!("gates {}", rtl.module_name(&cfg)));
             let report = pelab_testbench::verify::verify_gates_exhaustive(
-                pe,
+                joined,
                 &cfg,
                 shard,
                 &o.work.join(rtl.module_name(&cfg)),

@@ -3,7 +3,7 @@
 
 use pelab_sim::{Error, Result};
 use pelab_testbench::energy::{measure, read_library, Measurement, Request, Tech};
-use pelab_testbench::pe::{Dist, Shape};
+use pelab_testbench::codec::{Dist, Shape};
 use std::io::Write as _;
 
 /// A parsed `--workload`.
@@ -86,8 +86,8 @@ pub struct EnergyOpts {
 }
 
 /// Runs `pelab energy` for one configuration.
-pub fn run(pe_id: &str, cfg: &pelab_hdl::RtlConfig, o: &EnergyOpts) -> Result<()> {
-    let pe = pelab_testbench::find(pe_id)?;
+pub fn run(pe: pelab_testbench::Pe, cfg: &pelab_hdl::RtlConfig, o: &EnergyOpts) -> Result<()> {
+    let pe_id = pe.id();
     let dist = Dist::parse(&o.dist)?;
     let wl = WorkloadArg::parse(&o.workload)?;
     let table_only = match o.tech.as_str() {
@@ -106,7 +106,7 @@ pub fn run(pe_id: &str, cfg: &pelab_hdl::RtlConfig, o: &EnergyOpts) -> Result<()
         ));
     }
     if table_only {
-        return table_only_run(pe_id, cfg, wl, o);
+        return table_only_run(pe, cfg, wl, o);
     }
     let default_ops = match wl {
         WorkloadArg::Elementwise => 65_536,
@@ -156,12 +156,12 @@ pub fn run(pe_id: &str, cfg: &pelab_hdl::RtlConfig, o: &EnergyOpts) -> Result<()
 }
 
 fn table_only_run(
-    pe_id: &str,
+    pe: pelab_testbench::Pe,
     cfg: &pelab_hdl::RtlConfig,
     wl: WorkloadArg,
     o: &EnergyOpts,
 ) -> Result<()> {
-    let model = pelab_sim::pe::find(pe_id)?;
+    let (model, pe_id) = (pe.model, pe.id());
     let (ops, note) = model.table_ops(&cfg.format, matches!(wl.shape(), Shape::Dot { .. }))?;
     let est = pelab_sim::horowitz::estimate(&ops)?;
     if o.json {

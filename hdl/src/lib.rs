@@ -2,21 +2,22 @@
 //! (one self-describing Verilog-2001 file per configuration), the lint gate (Verilator, Yosys)
 //! and Yosys synthesis flows (generic gates, iCE40, Xilinx) with their reports and netlists.
 //!
-//! Entry points: [`registry::registry`] / [`registry::find`] list the PEs ([`registry::PeRtl`]),
+//! Entry points: [`pe::registry`] / [`pe::find`] list the PEs ([`rtl::PeRtl`]),
 //! `PeRtl::verilog` emits a configuration, [`emit::write_module`] writes it, [`tools::lint`]
 //! checks it and [`synth::synthesize`] / [`synth::netlist_json`] synthesize it.
 
 pub mod emit;
 pub mod format;
 pub mod pe;
-pub mod registry;
+pub mod rtl;
 pub mod sim;
 pub mod synth;
 pub mod tools;
 
 pub use emit::{Port, PortDir, RtlModule};
 pub use pelab_sim::error::{Error, Result};
-pub use registry::{find, registry, PeRtl, RtlConfig};
+pub use pe::{find, registry};
+pub use rtl::{PeRtl, RtlConfig};
 pub use synth::{Flow, SynthReport};
 
 /// A width-exact constant for a block (emitted as a `localparam`).

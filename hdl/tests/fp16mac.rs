@@ -16,7 +16,7 @@ mod common;
 
 use common::{Netlist, LANES};
 use pelab_hdl::pe::fp16mac::simulate_core;
-use pelab_hdl::registry::{find, PeRtl, RtlConfig};
+use pelab_hdl::{find, PeRtl, RtlConfig};
 use pelab_hdl::synth::{netlist_json, synthesize, Flow};
 use pelab_hdl::tools::lint;
 use pelab_sim::format::{Format, Overflow, Rounding};

@@ -6,7 +6,7 @@
 use pelab_hdl::emit::write_module;
 use pelab_hdl::format::{rtl_format, Format, Overflow};
 use pelab_hdl::pe::fpmul::{FpMul0, FpMul1, FpMul2, FpMulParams};
-use pelab_hdl::registry::{find, RtlConfig};
+use pelab_hdl::{find, RtlConfig};
 use pelab_hdl::sim::{settle, tick};
 use pelab_hdl::tools::require_tool;
 use pelab_hdl::with_fpmul_widths;

@@ -1,7 +1,7 @@
 //! The lint gate on every configuration of every PE: Verilator -Wall and the Yosys check.
 
 use pelab_hdl::emit::write_module;
-use pelab_hdl::registry::registry;
+use pelab_hdl::registry;
 use pelab_hdl::tools::{lint_verilator, lint_yosys};
 
 #[test]

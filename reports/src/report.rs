@@ -14,7 +14,7 @@ use crate::Table;
 use pelab_hdl::{Flow, PeRtl, RtlConfig, SynthReport};
 use pelab_sim::{Error, Result};
 use pelab_testbench::energy::{Measurement, Request, Tech};
-use pelab_testbench::pe::{Dist, Shape};
+use pelab_testbench::codec::{Dist, Shape};
 use pelab_testbench::vectors::Timing;
 use pelab_testbench::{CaseSet, PeVectors, Shard, Simulator, Status};
 use serde::Serialize;
@@ -522,9 +522,7 @@ fn verify_all(
 ) -> Result<Vec<Verified>> {
     let mut jobs: Vec<(&Module, &'static dyn PeVectors, u64)> = Vec::new();
     for m in modules {
-        let Ok(pe) = pelab_testbench::find(m.pe.id()) else {
-            continue;
-        };
+        let pe = pelab_testbench::pe(m.pe.id())?.vectors;
         if o.quick && !quick_set(m.pe).contains(&m.cfg) {
             continue;
         }
@@ -919,9 +917,6 @@ const FP16MAC: &str = "fp16mac";
 fn measure_all(o: &ReportOpts, progress: &dyn Progress) -> Result<Vec<Energy>> {
     let mut jobs = Vec::new();
     for rtl in pelab_hdl::registry() {
-        if pelab_testbench::find(rtl.id()).is_err() {
-            continue;
-        }
         for cfg in first_per_format(rtl) {
             jobs.push(EnergyJob {
                 pe: rtl.id(),
@@ -945,7 +940,7 @@ fn measure_all(o: &ReportOpts, progress: &dyn Progress) -> Result<Vec<Energy>> {
     }
     progress.stage("energy", jobs.len() as u64);
     let r = parallel(&jobs, |j| {
-        let m = pelab_testbench::find(j.pe).and_then(|pe| {
+        let m = pelab_testbench::pe(j.pe).and_then(|pe| {
             pelab_testbench::energy::measure(
                 pe,
                 &j.cfg,

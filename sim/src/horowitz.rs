@@ -1,7 +1,7 @@
 //! `horowitz-45nm`: the table estimator of the L-Mul paper — energy per arithmetic operation
 //! from M. Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014
 //! (45 nm, about 0.9 V), kept in `sim/data/horowitz45.csv`. An operation of a PE is priced as a
-//! list of table rows ([`crate::pe::PeModel::table_ops`]); a row the table lacks is an error.
+//! list of table rows ([`crate::model::PeModel::table_ops`]); a row the table lacks is an error.
 //! This estimator is printed beside the gate-level figure, never in its place.
 
 use crate::{Error, Result};

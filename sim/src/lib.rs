@@ -8,15 +8,11 @@ pub mod error;
 pub mod format;
 pub mod horowitz;
 pub mod liberty;
+pub mod model;
+pub mod netlist;
 pub mod pe;
 pub mod samples;
 
-pub mod bitmod;
-pub mod fp16mac;
-pub mod fp32acc;
-pub mod fpmul;
-pub mod int16fma;
-pub mod lmul;
-pub mod netlist;
+pub use pe::{bitmod, fp16mac, fp32acc, fpmul, int16fma, lmul};
 
 pub use error::{Error, Result};

@@ -8,7 +8,7 @@ use pelab_sim::bitmod::{
     candidate_set, compute_cycles, decompose, exact_group_sum, integer_scales, quantize_channel,
     quantize_group, quantize_with, reconstruct, BitModPe, PeConfig, Term, ALL_DATATYPES, ALL_SETS,
 };
-use pelab_sim::pe::PeModel;
+use pelab_sim::model::PeModel;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

@@ -994,13 +994,13 @@ fn dfp_dot_close_to_exact_without_overflow() {
 
 // ---------- the registry entry ----------
 
-fn eval(policy: Option<&str>, ops: &[&str]) -> pelab_sim::Result<pelab_sim::pe::Evaluation> {
+fn eval(policy: Option<&str>, ops: &[&str]) -> pelab_sim::Result<pelab_sim::model::Evaluation> {
     let pe = pelab_sim::pe::find("int16fma").unwrap();
     let ops: Vec<String> = ops.iter().map(|s| s.to_string()).collect();
     pe.eval("int16", policy, &ops)
 }
 
-fn detail<'a>(e: &'a pelab_sim::pe::Evaluation, key: &str) -> &'a str {
+fn detail<'a>(e: &'a pelab_sim::model::Evaluation, key: &str) -> &'a str {
     e.details
         .iter()
         .find(|(k, _)| k == key)

@@ -3,7 +3,7 @@
 //! (`generic-45nm` or a Liberty library), with the `horowitz-45nm` table estimate beside it.
 
 use crate::gates::{run_gates, synthesized_netlist};
-use crate::pe::{Dist, PeVectors, Shape};
+use crate::codec::{Dist, Shape};
 use pelab_hdl::RtlConfig;
 use pelab_sim::energy::{energy, Activity, Energy, Generic45, LibertyTech, Technology};
 use pelab_sim::liberty::Library;
@@ -109,14 +109,14 @@ pub struct Measurement {
     pub caveat: String,
 }
 
-/// The netlist of `cfg` of PE `pe` under `tech` (synthesized through the cache) and its path.
+/// The netlist of `cfg` of the PE whose RTL is `rtl` under `tech` (synthesized through the
+/// cache) and its path.
 pub fn netlist_of(
-    pe: &str,
+    rtl: &dyn pelab_hdl::PeRtl,
     cfg: &RtlConfig,
     tech: &Tech,
     lib: Option<&Library>,
 ) -> Result<(Netlist, PathBuf, String)> {
-    let rtl = pelab_hdl::find(pe)?;
     let m = rtl.verilog(cfg)?;
     let liberty = match (tech, lib) {
         (Tech::Generic45, _) => None,
@@ -139,7 +139,7 @@ pub fn read_library(path: &Path) -> Result<Library> {
 
 /// Measures the energy per operation of `cfg` of PE `pe`.
 pub fn measure(
-    pe: &dyn PeVectors,
+    pe: crate::pe::Pe,
     cfg: &RtlConfig,
     req: &Request,
     lib: Option<&Library>,
@@ -175,10 +175,10 @@ pub fn measure(
         }
     };
     let mut rng = ChaCha8Rng::seed_from_u64(req.seed);
-    let w = pe.workload(cfg, req.dist, req.shape, req.ops, &mut rng)?;
+    let w = pe.vectors.workload(cfg, req.dist, req.shape, req.ops, &mut rng)?;
     let mut stages = Vec::new();
     for s in &w.stages {
-        let (net, path, module) = netlist_of(s.pe, &s.cfg, &req.tech, lib)?;
+        let (net, path, module) = netlist_of(s.rtl, &s.cfg, &req.tech, lib)?;
         let (_, act) = run_gates(&net, &s.layout, &s.rows, false, true)?;
         let e = energy(
             &net,
@@ -192,7 +192,7 @@ pub fn measure(
             req.freq_ghz,
         )?;
         stages.push(StageEnergy {
-            pe: s.pe.to_string(),
+            pe: s.rtl.id().to_string(),
             module,
             role: s.role.clone(),
             rows: s.rows.len() as u64,
@@ -201,7 +201,7 @@ pub fn measure(
         });
     }
     let sum = |f: fn(&Energy) -> f64| stages.iter().map(|s| f(&s.energy)).sum::<f64>();
-    let model = pelab_sim::pe::find(pe.id())?;
+    let model = pe.model;
     let accumulate = matches!(req.shape, Shape::Dot { .. });
     let horowitz = match model
         .table_ops(&cfg.format, accumulate)
@@ -360,9 +360,9 @@ pub fn anchors(ops: u64, seed: u64) -> Result<Vec<Anchor>> {
     }
     for (fmt, bits) in [("fp16", 16u32), ("fp32", 32)] {
         let cfg = RtlConfig::new(fmt, "ieee", 0);
-        let pe = crate::find("fpmul")?;
-        let (net, _, module) = netlist_of("fpmul", &cfg, &Tech::Generic45, None)?;
-        let w = pe.workload(&cfg, Dist::Gaussian, Shape::Elementwise, ops, &mut rng)?;
+        let pe = crate::pe::pe("fpmul")?;
+        let (net, _, module) = netlist_of(pe.rtl, &cfg, &Tech::Generic45, None)?;
+        let w = pe.vectors.workload(&cfg, Dist::Gaussian, Shape::Elementwise, ops, &mut rng)?;
         let s = &w.stages[0];
         price(
             "fp_mult",

@@ -450,7 +450,7 @@ fn clocked(
 /// few buffers per thread whatever the size of the range.
 pub fn check_exhaustive(
     net: &Netlist,
-    pe: &dyn crate::pe::PeVectors,
+    pe: &dyn crate::codec::PeVectors,
     cfg: &pelab_hdl::RtlConfig,
     layout: &Layout,
     range: std::ops::Range<u64>,

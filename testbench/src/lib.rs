@@ -2,6 +2,7 @@
 //! testbenches, the Icarus and Verilator runners, and the verification flow that ties them
 //! together over the *emitted* Verilog (or a user's own RTL).
 
+pub mod codec;
 pub mod energy;
 pub mod formal;
 pub mod gates;
@@ -12,6 +13,7 @@ pub mod tb;
 pub mod vectors;
 pub mod verify;
 
-pub use pe::{find, registry, PeVectors};
+pub use codec::PeVectors;
+pub use pe::{pe, pes, Pe};
 pub use run::{SimRun, Simulator, Status};
 pub use vectors::{CaseSet, Layout, Shard, VectorSet};

@@ -6,7 +6,7 @@
 //! companion (`.mem`) holds each row as one hex word (fields concatenated, first field in the
 //! most significant bits), ready for `$readmemh`.
 
-use crate::pe::PeVectors;
+use crate::codec::PeVectors;
 use pelab_hdl::RtlConfig;
 use pelab_sim::{Error, Result};
 use rand::SeedableRng;

@@ -1,7 +1,6 @@
 //! The verification flow: vectors (generated or read), the DUT (pelab's emitted Verilog or the
 //! user's RTL), a testbench, and one run per simulator.
 
-use crate::pe::PeVectors;
 use crate::ports::read_ports;
 use crate::run::{simulate, SimRun, Simulator};
 use crate::tb::{check_ports, testbench, DutPort};
@@ -71,7 +70,8 @@ pub fn verify(
     work: &Path,
     limit: Duration,
 ) -> Result<Report> {
-    let pe: &dyn PeVectors = crate::pe::find(&vectors.pe)?;
+    let joined = crate::pe::pe(&vectors.pe)?;
+    let (pe, rtl) = (joined.vectors, joined.rtl);
     let cfg = &vectors.config;
     if formal && !matches!(dut, Dut::Emitted) {
         return Err(Error::new(
@@ -86,7 +86,6 @@ pub fn verify(
         .canonicalize()
         .map_err(|e| Error::new(format!("cannot resolve {}: {e}", work.display())))?;
     let layout = pe.layout(cfg)?;
-    let rtl = pelab_hdl::find(pe.id())?;
     let (module, files, source) = match dut {
         Dut::Emitted => {
             let m = rtl.verilog(cfg)?;
@@ -192,12 +191,13 @@ fn gate_run(
 /// exhaustive set (part `shard`), streamed through the gate engine without vector files (for
 /// sets far beyond what a file holds, such as the 2^32 pairs of a 16-bit format).
 pub fn verify_gates_exhaustive(
-    pe: &dyn PeVectors,
+    joined: crate::pe::Pe,
     cfg: &RtlConfig,
     shard: crate::vectors::Shard,
     work: &Path,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<Report> {
+    let (pe, rtl) = (joined.vectors, joined.rtl);
     let total = pe.exhaustive_size(cfg).ok_or_else(|| {
         Error::new(format!(
             "{} {} has no exhaustive set (its input space is too large)",
@@ -207,7 +207,6 @@ pub fn verify_gates_exhaustive(
     })?;
     let range = shard.range(total);
     let layout = pe.layout(cfg)?;
-    let rtl = pelab_hdl::find(pe.id())?;
     let m = rtl.verilog(cfg)?;
     std::fs::create_dir_all(work)
         .map_err(|e| Error::new(format!("cannot create {}: {e}", work.display())))?;

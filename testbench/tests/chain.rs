@@ -6,9 +6,14 @@ use pelab_hdl::RtlConfig;
 use pelab_testbench::formal::prove;
 use pelab_testbench::vectors::{generate, parse};
 use pelab_testbench::verify::{verify, Dut, Report};
-use pelab_testbench::{find, CaseSet, Shard, Simulator, Status};
+use pelab_testbench::{CaseSet, Shard, Simulator, Status};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// The vector codec of PE `id` (through the join).
+fn find(id: &str) -> pelab_sim::Result<&'static dyn pelab_testbench::PeVectors> {
+    pelab_testbench::pe(id).map(|p| p.vectors)
+}
 
 const SIMS: [Simulator; 2] = [Simulator::Icarus, Simulator::Verilator];
 const LIMIT: Duration = Duration::from_secs(1200);

@@ -7,7 +7,7 @@ use pelab_sim::energy::{energy, Activity, Generic45};
 use pelab_sim::netlist::Netlist;
 use pelab_testbench::energy::{measure, read_library, Request, Tech};
 use pelab_testbench::gates::{check_exhaustive, run_gates};
-use pelab_testbench::pe::{Dist, Shape};
+use pelab_testbench::codec::{Dist, Shape};
 use pelab_testbench::vectors::{Field, Layout, Timing};
 use std::path::PathBuf;
 
@@ -167,10 +167,8 @@ fn request(ops: u64, shape: Shape) -> Request {
 #[test]
 fn every_configuration_has_an_energy_per_operation() {
     let mut n = 0;
-    for rtl in pelab_hdl::registry() {
-        let Ok(pe) = pelab_testbench::find(rtl.id()) else {
-            continue;
-        };
+    for pe in pelab_testbench::pes() {
+        let rtl = pe.rtl;
         for cfg in rtl.configs() {
             let m = match measure(pe, &cfg, &request(2048, Shape::Elementwise), None) {
                 Ok(m) => m,
@@ -201,8 +199,8 @@ fn every_configuration_has_an_energy_per_operation() {
 #[test]
 fn lmul_costs_less_than_the_exact_multiply_in_every_format() {
     for f in ["e4m3", "e5m2", "bf16", "fp16", "fp32"] {
-        let l = pelab_testbench::find("lmul").unwrap();
-        let p = pelab_testbench::find("fpmul").unwrap();
+        let l = pelab_testbench::pe("lmul").unwrap();
+        let p = pelab_testbench::pe("fpmul").unwrap();
         let el = measure(
             l,
             &RtlConfig::new(f, "ieee", 0),
@@ -252,7 +250,7 @@ fn liberty_mode_prices_sky130_cells_from_the_file() {
         ("fpmul", RtlConfig::new("bf16", "ieee", 0)),
         ("fp16mac", RtlConfig::new("fp16", "ieee", 0)),
     ] {
-        let m = measure(pelab_testbench::find(pe).unwrap(), &cfg, &req, Some(&lib)).unwrap();
+        let m = measure(pelab_testbench::pe(pe).unwrap(), &cfg, &req, Some(&lib)).unwrap();
         println!("{pe} {}: {:.4} pJ on sky130", cfg.format, m.total_pj);
         assert!(m.tech.starts_with("liberty:sky130"), "{}", m.tech);
         let cells = &m.stages[0].energy.cells;
@@ -328,7 +326,7 @@ fn a_missing_liberty_figure_is_an_error_naming_the_cell() {
     let dir = std::env::temp_dir().join(format!("pelab-energy-tiny-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = RtlConfig::new("e4m3", "saturate", 0);
-    let pe = pelab_testbench::find("lmul").unwrap();
+    let pe = pelab_testbench::pe("lmul").unwrap();
     for drop in ["", "power", "leakage"] {
         let path = dir.join(format!("tiny-{drop}.lib"));
         std::fs::write(&path, tiny_lib(drop)).unwrap();
@@ -363,9 +361,10 @@ fn a_missing_liberty_figure_is_an_error_naming_the_cell() {
 
 #[test]
 fn streamed_exhaustive_check_counts_every_failure() {
-    let pe = pelab_testbench::find("lmul").unwrap();
+    let joined = pelab_testbench::pe("lmul").unwrap();
+    let pe = joined.vectors;
     let cfg = RtlConfig::new("e4m3", "saturate", 0);
-    let m = pelab_hdl::find("lmul").unwrap().verilog(&cfg).unwrap();
+    let m = joined.rtl.verilog(&cfg).unwrap();
     let json =
         pelab_hdl::synth::netlist_json(&m.verilog, &m.name, pelab_hdl::Flow::Generic).unwrap();
     let layout = pe.layout(&cfg).unwrap();

@@ -7,9 +7,14 @@ use pelab_hdl::{PortDir, RtlConfig};
 use pelab_testbench::run::simulate_rusthdl;
 use pelab_testbench::vectors::{generate, VectorSet};
 use pelab_testbench::verify::{verify, Dut, Report};
-use pelab_testbench::{find, CaseSet, Shard, Simulator, Status};
+use pelab_testbench::{CaseSet, Shard, Simulator, Status};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+/// The vector codec of PE `id` (through the join).
+fn find(id: &str) -> pelab_sim::Result<&'static dyn pelab_testbench::PeVectors> {
+    pelab_testbench::pe(id).map(|p| p.vectors)
+}
 
 const LIMIT: Duration = Duration::from_secs(1200);
 

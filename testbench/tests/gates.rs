@@ -9,10 +9,10 @@ use pelab_hdl::synth::{netlist_json, Flow};
 use pelab_hdl::RtlConfig;
 use pelab_sim::netlist::Netlist;
 use pelab_testbench::gates::run_gates;
-use pelab_testbench::pe::PeVectors;
+use pelab_testbench::PeVectors;
 use pelab_testbench::vectors::{generate, Timing, VectorSet};
 use pelab_testbench::verify::{verify, Dut};
-use pelab_testbench::{find, registry, CaseSet, Shard, SimRun, Simulator, Status};
+use pelab_testbench::{pes, CaseSet, Shard, SimRun, Simulator, Status};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -64,10 +64,9 @@ fn gates_run(v: &VectorSet, name: &str) -> SimRun {
 fn every_registered_configuration_passes_on_gates() {
     let t = Instant::now();
     let mut jobs: Vec<(&'static dyn PeVectors, RtlConfig)> = Vec::new();
-    for pe in registry() {
-        let rtl = pelab_hdl::find(pe.id()).unwrap_or_else(|e| panic!("{e}"));
-        for c in rtl.configs() {
-            jobs.push((pe, c));
+    for pe in pes() {
+        for c in pe.rtl.configs() {
+            jobs.push((pe.vectors, c));
         }
     }
     let results: Vec<(String, String, u64, SimRun, f64)> = jobs
@@ -105,7 +104,7 @@ fn every_registered_configuration_passes_on_gates() {
     println!(
         "{} configurations of {} PEs pass on gates in {:.1?}",
         results.len(),
-        registry().len(),
+        pes().len(),
         t.elapsed()
     );
 }
@@ -141,7 +140,7 @@ fn corruption_cases() -> Vec<(&'static str, RtlConfig, Timing)> {
 fn one_corrupted_expected_bit_is_exactly_one_failure() {
     let t = Instant::now();
     for (pe, c, timing) in corruption_cases() {
-        let p = find(pe).unwrap();
+        let p = pelab_testbench::pe(pe).unwrap().vectors;
         let v = vectors(p, &c, 77);
         assert_eq!(v.layout.timing, timing, "{}", label(pe, &c));
         let n_in = v.layout.inputs().count();
@@ -250,9 +249,9 @@ fn with_inverted_output(json: &str, top: &str, port: &str) -> String {
 #[test]
 fn an_extra_inverter_on_an_output_fails_every_compared_row() {
     for (pe, c, _) in corruption_cases() {
-        let p = find(pe).unwrap();
-        let v = vectors(p, &c, 5);
-        let m = pelab_hdl::find(pe).unwrap().verilog(&c).unwrap();
+        let joined = pelab_testbench::pe(pe).unwrap();
+        let v = vectors(joined.vectors, &c, 5);
+        let m = joined.rtl.verilog(&c).unwrap();
         let json = netlist_json(&m.verilog, &m.name, Flow::Generic).unwrap();
         let n_in = v.layout.inputs().count();
         let n_out = v.layout.n_outputs();

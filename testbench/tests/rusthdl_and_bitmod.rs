@@ -8,7 +8,7 @@ use pelab_hdl::{PortDir, RtlConfig};
 use pelab_testbench::run::simulate_rusthdl;
 use pelab_testbench::vectors::{generate, VectorSet};
 use pelab_testbench::verify::{verify, Dut, Report};
-use pelab_testbench::{find, CaseSet, Shard, Simulator, Status};
+use pelab_testbench::{CaseSet, Shard, Simulator, Status};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -31,9 +31,9 @@ fn bitmod_cfg() -> RtlConfig {
 /// Generates `set` for `c` and checks that rust-hdl's simulation of the block passes every
 /// row; returns the vectors.
 fn rusthdl_passes(pe: &str, c: &RtlConfig, set: CaseSet) -> VectorSet {
-    let v = find(pe).unwrap();
-    let vec = generate(v, c, set, 1, Shard::ALL).unwrap();
-    let rtl = pelab_hdl::find(pe).unwrap();
+    let joined = pelab_testbench::pe(pe).unwrap();
+    let vec = generate(joined.vectors, c, set, 1, Shard::ALL).unwrap();
+    let rtl = joined.rtl;
     let r = simulate_rusthdl(rtl, c, &vec.layout, &vec.rows).unwrap();
     eprintln!(
         "{pe} {} {} p{} {}: rusthdl {:?}, {} rows, {:.0} vectors/s",
@@ -133,8 +133,9 @@ fn groups_per_type(v: &VectorSet) -> [usize; 8] {
 #[test]
 fn bitmod_layout_is_the_emitted_module() {
     let c = bitmod_cfg();
-    let layout = find("bitmod").unwrap().layout(&c).unwrap();
-    let m = pelab_hdl::find("bitmod").unwrap().verilog(&c).unwrap();
+    let bitmod = pelab_testbench::pe("bitmod").unwrap();
+    let layout = bitmod.vectors.layout(&c).unwrap();
+    let m = bitmod.rtl.verilog(&c).unwrap();
     let ports: Vec<(String, u32, bool)> = m
         .ports
         .iter()
@@ -158,7 +159,7 @@ fn bitmod_layout_is_the_emitted_module() {
 #[test]
 fn bitmod_codec_matches_the_documented_example() {
     let c = bitmod_cfg();
-    let v = find("bitmod").unwrap();
+    let v = pelab_testbench::pe("bitmod").unwrap().vectors;
     let beat = |valid: u64| {
         vec![
             0, valid, 1, 4, 3, 0x4000, 0x3C00, 0xBC00, 0x3555, 8, 1, 2, 3,
@@ -213,8 +214,9 @@ fn bitmod_codec_matches_the_documented_example() {
 #[test]
 fn bitmod_rusthdl_corner_and_random_streams() {
     let t = Instant::now();
-    let corners = find("bitmod")
+    let corners = pelab_testbench::pe("bitmod")
         .unwrap()
+        .vectors
         .corner_cases(&bitmod_cfg())
         .unwrap()
         .len() as u64;
@@ -232,7 +234,7 @@ fn bitmod_rusthdl_corner_and_random_streams() {
 /// Verifies the emitted Verilog of bitmod on `sims`; every run must pass every row.
 fn bitmod_chain(name: &str, set: CaseSet, seed: u64, sims: &[Simulator]) -> (VectorSet, Report) {
     let c = bitmod_cfg();
-    let v = find("bitmod").unwrap();
+    let v = pelab_testbench::pe("bitmod").unwrap().vectors;
     let vec = generate(v, &c, set, seed, Shard::ALL).unwrap();
     let dir = work(name);
     let r = verify(&vec, &Dut::Emitted, sims, false, &dir, LIMIT).unwrap();
@@ -289,7 +291,7 @@ fn bitmod_icarus_100_groups() {
 #[test]
 fn bitmod_a_corrupted_expected_bit_is_one_failure_on_every_simulator() {
     let c = bitmod_cfg();
-    let v = find("bitmod").unwrap();
+    let v = pelab_testbench::pe("bitmod").unwrap().vectors;
     let mut vec = generate(v, &c, CaseSet::Count(40), 3, Shard::ALL).unwrap();
     let (out_valid, out_man, care) = (
         col(&vec, "out_valid"),

@@ -31,7 +31,7 @@
 //! a 1-bit constant, not `x + x`, so FPGA flows do not map it to a carry chain.
 
 use crate::emit::{emit_block, ModuleSpec, Port, PortDir, RtlModule};
-use crate::registry::{validate, PeRtl, RtlConfig};
+use crate::rtl::{validate, PeRtl, RtlConfig};
 use crate::sim::{check_rows, tick};
 use crate::Result;
 use rust_hdl::prelude::*;

@@ -48,7 +48,7 @@
 
 use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
 use crate::pe::fpmul::{FpExpSum, FpLeadNorm, FpSigMul};
-use crate::registry::{policy_tag, validate, PeRtl, RtlConfig};
+use crate::rtl::{policy_tag, validate, PeRtl, RtlConfig};
 use crate::sim::{check_rows, settle, tick};
 use crate::Result;
 use rust_hdl::prelude::*;

@@ -32,7 +32,7 @@
 use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
 use crate::k;
 use crate::pe::fp16mac::Fp16MacAdd;
-use crate::registry::{policy_tag, validate, PeRtl, RtlConfig};
+use crate::rtl::{policy_tag, validate, PeRtl, RtlConfig};
 use crate::sim::{check_rows, settle, tick};
 use crate::Result;
 use rust_hdl::prelude::*;

@@ -43,7 +43,7 @@ use crate::format::{
     describe, inf_code, nan_masks, overflow_result, rtl_format, Format, Kind, Overflow,
 };
 use crate::k;
-use crate::registry::{float_configs, float_module_name, validate, PeRtl, RtlConfig};
+use crate::rtl::{float_configs, float_module_name, validate, PeRtl, RtlConfig};
 use crate::sim::{check_rows, stream_ab};
 use crate::{Error, Result};
 use rust_hdl::prelude::*;

@@ -11,7 +11,7 @@
 //!   `pelab_sim::int16fma::StreamingMac`).
 
 use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
-use crate::registry::{policy_tag, validate, PeRtl, RtlConfig};
+use crate::rtl::{policy_tag, validate, PeRtl, RtlConfig};
 use crate::sim::{check_rows, settle, tick};
 use crate::{Error, Result};
 use rust_hdl::prelude::*;

@@ -22,7 +22,7 @@
 //! cycles, a type select that changes within a group, a group of more than 128 weights) are
 //! refused with an error.
 
-use super::{Case, Dist, Field, Layout, PeVectors, Shape, Stage, Timing, Workload};
+use crate::codec::{Case, Dist, Field, Layout, PeVectors, Shape, Stage, Timing, Workload};
 use pelab_hdl::RtlConfig;
 use pelab_sim::bitmod::datapath::EXP_BITS;
 use pelab_sim::bitmod::datatype::by_pe_select;
@@ -60,8 +60,7 @@ fn pe() -> PeConfig {
 }
 
 fn check_config(cfg: &RtlConfig) -> Result<()> {
-    let rtl = pelab_hdl::find("bitmod")?;
-    pelab_hdl::registry::validate(rtl, cfg)
+    pelab_hdl::rtl::validate(&pelab_hdl::pe::bitmod::BitModRtl, cfg)
 }
 
 /// The datatype of a type select.
@@ -552,7 +551,7 @@ impl PeVectors for BitModVectors {
         let rows = s.finish(0);
         Ok(Workload {
             stages: vec![Stage {
-                pe: "bitmod",
+                rtl: &pelab_hdl::pe::bitmod::BitModRtl,
                 cfg: cfg.clone(),
                 layout: self.layout(cfg)?,
                 rows,

@@ -1,6 +1,6 @@
 //! Vectors of the two-operand float PEs (`lmul`, `fpmul`): `A B Y`, one operation per row.
 
-use super::{
+use crate::codec::{
     accumulator_rows, Case, Dist, Field, Layout, PeVectors, Shape, Stage, Timing, Workload,
 };
 use pelab_hdl::RtlConfig;
@@ -13,6 +13,7 @@ use rand_chacha::ChaCha8Rng;
 /// A two-operand float PE: its id and its reference function.
 pub struct Float2 {
     id: &'static str,
+    rtl: &'static dyn pelab_hdl::PeRtl,
     op: fn(&Format, u64, u64, Overflow) -> u64,
     slice: fn(&Format, Overflow, &[u64], &[u64], &mut [u64]),
 }
@@ -20,12 +21,14 @@ pub struct Float2 {
 /// L-Mul.
 pub static LMUL: Float2 = Float2 {
     id: "lmul",
+    rtl: &pelab_hdl::pe::lmul::LMulRtl,
     op: pelab_sim::lmul::lmul,
     slice: pelab_sim::lmul::lmul_slice::<u64>,
 };
 /// The exact multiply (round to nearest even, the RTL's only mode).
 pub static FPMUL: Float2 = Float2 {
     id: "fpmul",
+    rtl: &pelab_hdl::pe::fpmul::FpMulRtl,
     op: |f, a, b, o| pelab_sim::fpmul::fpmul(f, a, b, Rounding::NearestEven, o),
     slice: pelab_sim::fpmul::fpmul_slice::<u64>,
 };
@@ -61,19 +64,19 @@ impl PeVectors for Float2 {
             rows.push(vec![a, b]);
         }
         let mut stages = vec![Stage {
-            pe: self.id,
+            rtl: self.rtl,
             cfg: cfg.clone(),
             layout: self.layout(cfg)?,
             rows,
             role: "multiplier".into(),
         }];
         if let Shape::Dot { k } = shape {
-            let acc = super::find("fp32acc")?;
+            let acc = &super::fp32acc::Fp32AccVectors;
             let acc_cfg = RtlConfig::new("fp32", "ieee", 0);
             let layout = acc.layout(&acc_cfg)?;
             let rows = accumulator_rows(&layout, &[("x", prods)], k);
             stages.push(Stage {
-                pe: acc.id(),
+                rtl: &pelab_hdl::pe::fp32acc::Fp32AccRtl,
                 cfg: acc_cfg,
                 layout,
                 rows,

@@ -15,7 +15,7 @@
 //! each special FP16 code `a`, one case that applies every special code `b`, each time after
 //! a clear and the cycles that reach the state.
 
-use super::{
+use crate::codec::{
     accumulator_rows, Case, Dist, Field, Layout, PeVectors, Shape, Stage, Timing, Workload,
 };
 use pelab_hdl::RtlConfig;
@@ -247,7 +247,7 @@ impl PeVectors for Fp16MacVectors {
         let rows = accumulator_rows(&layout, &[("a", a), ("b", b)], k);
         Ok(Workload {
             stages: vec![Stage {
-                pe: "fp16mac",
+                rtl: &pelab_hdl::pe::fp16mac::Fp16MacRtl,
                 cfg: cfg.clone(),
                 layout,
                 rows,

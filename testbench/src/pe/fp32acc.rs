@@ -17,7 +17,7 @@
 //! each special code `a`, one case that loads `a` after a clear (+0 + `a` is `a`) and adds each
 //! special code `b`.
 
-use super::{Case, Field, Layout, PeVectors, Timing};
+use crate::codec::{Case, Field, Layout, PeVectors, Timing};
 use pelab_hdl::RtlConfig;
 use pelab_sim::format::Format;
 use pelab_sim::fp32acc::{AccInputs, Fp32Acc};

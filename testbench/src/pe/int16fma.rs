@@ -2,7 +2,7 @@
 //! and the streaming MAC (`RESET CLEAR EN A0 A1 B0 B1 ACC`, one clock cycle per row; a case is
 //! one accumulation: a reset or clear cycle, then up to 64 cycles with `en` mostly high).
 
-use super::{
+use crate::codec::{
     accumulator_rows, input_row, Case, Dist, Field, Layout, PeVectors, Shape, Stage, Timing,
     Workload,
 };
@@ -120,7 +120,7 @@ impl PeVectors for Int16FmaVectors {
         };
         Ok(Workload {
             stages: vec![Stage {
-                pe: "int16fma",
+                rtl: &pelab_hdl::pe::int16fma::Int16FmaRtl,
                 cfg: cfg.clone(),
                 layout,
                 rows,

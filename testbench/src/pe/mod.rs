@@ -1,5 +1,10 @@
-//! The vector codec of every PE: columns, case spaces and expected results from the reference
-//! models. Each PE implements [`PeVectors`] once; callers go through [`registry`] / [`find`].
+//! The golden-vector codec of every processing element, one module per PE, their list, and
+//! the join of a PE's three faces: its reference model (sim), its RTL (hdl) and its vector
+//! codec (here). Callers get a [`Pe`] once, from [`pes`] or [`pe`], and use its fields; no
+//! other place looks a PE up by id across layers.
+//!
+//! Adding a PE: one new module per layer (`sim/src/pe/`, `hdl/src/pe/`, `testbench/src/pe/`)
+//! and one line in each layer's `registry()`.
 
 mod bitmod;
 mod float2;
@@ -7,140 +12,10 @@ mod fp16mac;
 mod fp32acc;
 mod int16fma;
 
-use pelab_hdl::RtlConfig;
+use crate::codec::PeVectors;
+use pelab_hdl::PeRtl;
+use pelab_sim::model::PeModel;
 use pelab_sim::{Error, Result};
-use rand_chacha::ChaCha8Rng;
-
-pub use crate::vectors::{Field, Layout, Timing};
-
-/// A case: its rows of input values (one row per operation or per clock cycle).
-pub type Case = Vec<Vec<u64>>;
-
-/// The golden-vector side of one PE.
-pub trait PeVectors: Sync {
-    /// PE id (the same as the reference model's and the RTL's).
-    fn id(&self) -> &'static str;
-    /// Columns and timing of `cfg`'s vectors.
-    fn layout(&self, cfg: &RtlConfig) -> Result<Layout>;
-    /// Number of cases in the exhaustive set, or `None` when the space is not enumerable.
-    fn exhaustive_size(&self, cfg: &RtlConfig) -> Option<u64>;
-    /// Case `i` of the exhaustive set.
-    fn exhaustive_case(&self, cfg: &RtlConfig, i: u64) -> Case;
-    /// The corner cases (in the spirit of TestFloat level 1), in a fixed order.
-    fn corner_cases(&self, cfg: &RtlConfig) -> Result<Vec<Case>>;
-    /// One seeded random case.
-    fn random_case(&self, cfg: &RtlConfig, rng: &mut ChaCha8Rng) -> Result<Case>;
-    /// Expected outputs of a case's rows from the reference model, each with its `CARE` mask
-    /// (ignored when the layout has none).
-    fn expected(&self, cfg: &RtlConfig, case: &[Vec<u64>]) -> Result<Vec<(Vec<u64>, u64)>>;
-    /// Human-readable value of an output field (for mismatch reports).
-    fn describe_output(&self, _cfg: &RtlConfig, _field: &str, v: u64) -> String {
-        format!("{v}")
-    }
-    /// A fast path for very large exhaustive sets: fills `inputs[k][j]` (input field `k`) and
-    /// `expected[k][j]` (output field `k`) for cases `start..start + n` (`n` = the vectors'
-    /// length), one row per case. `None` when the PE has none.
-    fn exhaustive_block(
-        &self,
-        cfg: &RtlConfig,
-        start: u64,
-        inputs: &mut [Vec<u64>],
-        expected: &mut [Vec<u64>],
-    ) -> Option<Result<()>> {
-        let _ = (cfg, start, inputs, expected);
-        None
-    }
-    /// The input rows of an energy workload of `ops` operations (multiplies or MACs) with
-    /// operands drawn from `dist`, stage by stage (the PE, then e.g. the accumulator behind
-    /// it).
-    fn workload(
-        &self,
-        cfg: &RtlConfig,
-        dist: Dist,
-        shape: Shape,
-        ops: u64,
-        rng: &mut ChaCha8Rng,
-    ) -> Result<Workload> {
-        let _ = (cfg, dist, shape, ops, rng);
-        Err(Error::new(format!(
-            "PE '{}' has no energy workload",
-            self.id()
-        )))
-    }
-}
-
-pub use pelab_sim::samples::Dist;
-
-/// The shape of an energy workload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Shape {
-    /// Independent operations, one after another.
-    Elementwise,
-    /// Dot products of length `k` (a matrix product is `M·N` of them).
-    Dot {
-        /// Length of each dot product.
-        k: u64,
-    },
-}
-
-/// One piece of hardware a workload runs through, with its input rows.
-#[derive(Debug, Clone)]
-pub struct Stage {
-    /// PE id of the hardware.
-    pub pe: &'static str,
-    /// Its configuration.
-    pub cfg: RtlConfig,
-    /// Its vector layout (the rows hold its input columns).
-    pub layout: Layout,
-    /// Input rows.
-    pub rows: Vec<Vec<u64>>,
-    /// What it does in the workload (`multiplier`, `fp32 accumulator`, `MAC`, ...).
-    pub role: String,
-}
-
-/// An energy workload: its stages and the operations they perform together.
-#[derive(Debug, Clone)]
-pub struct Workload {
-    /// Stages, in data-flow order.
-    pub stages: Vec<Stage>,
-    /// Operations performed (multiplies, or MACs).
-    pub ops: u64,
-    /// What one operation is (`multiply`, `MAC`).
-    pub op_name: &'static str,
-}
-
-/// A row of `layout`'s input columns from `(name, value)` pairs (other columns 0).
-pub fn input_row(layout: &Layout, values: &[(&str, u64)]) -> Vec<u64> {
-    layout
-        .inputs()
-        .map(|f| {
-            values
-                .iter()
-                .find(|(n, _)| *n == f.name)
-                .map_or(0, |(_, v)| *v)
-        })
-        .collect()
-}
-
-/// Rows of a streaming accumulator (`reset`, `clear`, `en` and data ports): a reset cycle,
-/// then each dot product of `k` terms (`k` = 0: one running sum) after a `clear` cycle of its
-/// own (pelab's MACs drop the operands of a cycle that clears, so the clear costs a cycle).
-pub fn accumulator_rows(layout: &Layout, data: &[(&str, Vec<u64>)], k: u64) -> Vec<Vec<u64>> {
-    let n = data.first().map_or(0, |d| d.1.len());
-    let mut rows = vec![input_row(layout, &[("reset", 1)])];
-    for i in 0..n {
-        if k > 0 && (i as u64).is_multiple_of(k) && i > 0 {
-            rows.push(input_row(layout, &[("clear", 1)]));
-        }
-        let mut v: Vec<(&str, u64)> = vec![("en", 1)];
-        for (name, vals) in data {
-            v.push((name, vals[i]));
-        }
-        rows.push(input_row(layout, &v));
-    }
-    rows
-}
 
 /// Every PE with golden vectors, in display order.
 pub fn registry() -> Vec<&'static dyn PeVectors> {
@@ -154,14 +29,95 @@ pub fn registry() -> Vec<&'static dyn PeVectors> {
     ]
 }
 
-/// Finds a PE's vector codec; the error lists the PEs that have one.
-pub fn find(id: &str) -> Result<&'static dyn PeVectors> {
-    let all = registry();
+/// One processing element seen through all three layers.
+#[derive(Clone, Copy)]
+pub struct Pe {
+    /// The bit-accurate reference model.
+    pub model: &'static dyn PeModel,
+    /// The RTL (rust-hdl blocks, Verilog emission).
+    pub rtl: &'static dyn PeRtl,
+    /// The golden-vector codec and energy workloads.
+    pub vectors: &'static dyn PeVectors,
+}
+
+impl Pe {
+    /// The PE id (the same in every layer).
+    pub fn id(&self) -> &'static str {
+        self.model.id()
+    }
+}
+
+impl std::fmt::Debug for Pe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Pe({})", self.id())
+    }
+}
+
+/// Every PE, joined across the three layers, in display order.
+///
+/// The three lists must hold the same ids in the same order; a mismatch is a programming error
+/// caught by the tests, and panics here with the three lists.
+pub fn pes() -> Vec<Pe> {
+    let (models, rtls, vectors) = (
+        pelab_sim::pe::registry(),
+        pelab_hdl::registry(),
+        registry(),
+    );
+    let ids = |v: Vec<&'static str>| v.join(", ");
+    let same = models.len() == rtls.len()
+        && models.len() == vectors.len()
+        && models
+            .iter()
+            .zip(&rtls)
+            .zip(&vectors)
+            .all(|((m, r), v)| m.id() == r.id() && m.id() == v.id());
+    assert!(
+        same,
+        "the PE lists disagree: sim [{}], hdl [{}], testbench [{}]",
+        ids(models.iter().map(|p| p.id()).collect()),
+        ids(rtls.iter().map(|p| p.id()).collect()),
+        ids(vectors.iter().map(|p| p.id()).collect())
+    );
+    models
+        .into_iter()
+        .zip(rtls)
+        .zip(vectors)
+        .map(|((model, rtl), vectors)| Pe { model, rtl, vectors })
+        .collect()
+}
+
+/// The PE `id`, joined across the three layers; the error lists the valid ids.
+pub fn pe(id: &str) -> Result<Pe> {
+    let all = pes();
     all.iter().copied().find(|p| p.id() == id).ok_or_else(|| {
         let ids: Vec<_> = all.iter().map(|p| p.id()).collect();
-        Error::new(format!(
-            "no golden vectors for PE '{id}'; PEs with vectors: {}",
-            ids.join(", ")
-        ))
+        Error::new(format!("unknown PE '{id}'; valid PEs: {}", ids.join(", ")))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_three_lists_hold_the_same_ids_in_the_same_order() {
+        let models: Vec<_> = pelab_sim::pe::registry().iter().map(|p| p.id()).collect();
+        let rtls: Vec<_> = pelab_hdl::registry().iter().map(|p| p.id()).collect();
+        let vectors: Vec<_> = registry().iter().map(|p| p.id()).collect();
+        assert!(!models.is_empty());
+        assert_eq!(models, rtls, "sim and hdl lists differ");
+        assert_eq!(models, vectors, "sim and testbench lists differ");
+        let mut unique = models.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), models.len(), "duplicate ids: {models:?}");
+        let joined: Vec<_> = pes().iter().map(|p| p.id()).collect();
+        assert_eq!(joined, models);
+        for p in pes() {
+            assert_eq!((p.rtl.id(), p.vectors.id()), (p.id(), p.id()));
+            assert_eq!(pe(p.id()).unwrap().id(), p.id());
+        }
+        let e = pe("nope").unwrap_err().0;
+        assert!(e.contains("unknown PE 'nope'") && e.contains("lmul"), "{e}");
+    }
 }

@@ -7,7 +7,7 @@
 
 use crate::error::{Error, Result};
 use crate::format::{Class, Format, Kind, Overflow, Rounding};
-use crate::pe::{hex, parse_hex, pick_policy, Evaluation, PeModel};
+use crate::model::{hex, parse_hex, pick_policy, Evaluation, PeModel};
 use rayon::prelude::*;
 
 /// Integer types that carry format codes in slices.

@@ -1,5 +1,6 @@
-//! The registry of PE RTL: every PE implements [`PeRtl`] once, and callers (the CLI, the
-//! testbench layer) discover PEs and configurations through [`registry`] and [`find`].
+//! The RTL face of a processing element: the [`PeRtl`] trait every PE implements once, its
+//! configurations ([`RtlConfig`]) and the naming and validation helpers the PEs share. The list
+//! of PEs is [`crate::pe::registry`].
 
 use crate::emit::RtlModule;
 use crate::{Error, Result};
@@ -162,28 +163,4 @@ pub fn validate(pe: &dyn PeRtl, cfg: &RtlConfig) -> Result<()> {
         ));
     }
     Err(Error::new(msg))
-}
-
-/// Every PE that has RTL, in display order.
-pub fn registry() -> Vec<&'static dyn PeRtl> {
-    vec![
-        &crate::pe::lmul::LMulRtl,
-        &crate::pe::fpmul::FpMulRtl,
-        &crate::pe::int16fma::Int16FmaRtl,
-        &crate::pe::bitmod::BitModRtl,
-        &crate::pe::fp16mac::Fp16MacRtl,
-        &crate::pe::fp32acc::Fp32AccRtl,
-    ]
-}
-
-/// Finds a PE's RTL by id; the error lists the PEs that have RTL.
-pub fn find(id: &str) -> Result<&'static dyn PeRtl> {
-    let all = registry();
-    all.iter().copied().find(|p| p.id() == id).ok_or_else(|| {
-        let ids: Vec<_> = all.iter().map(|p| p.id()).collect();
-        Error::new(format!(
-            "no RTL for PE '{id}'; PEs with RTL: {}",
-            ids.join(", ")
-        ))
-    })
 }

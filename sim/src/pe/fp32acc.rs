@@ -10,7 +10,7 @@
 
 use crate::error::{Error, Result};
 use crate::format::{Class, Format, Overflow, Rounding};
-use crate::pe::{hex, parse_hex, pick_policy, Evaluation, PeModel};
+use crate::model::{hex, parse_hex, pick_policy, Evaluation, PeModel};
 
 const F: Format = Format::FP32;
 
@@ -410,8 +410,9 @@ mod tests {
     }
 
     #[test]
-    fn fp32acc_registered_and_evaluated() {
-        let pe = crate::pe::find("fp32acc").unwrap();
+    fn fp32acc_evaluated() {
+        use crate::model::PeModel;
+        let pe = Fp32AccPe;
         let ops = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let e = pe
             .eval("fp32", None, &ops(&["3F800000", "40000000"]))

@@ -11,7 +11,7 @@
 use crate::error::{Error, Result};
 use crate::format::{Class, Format, Kind, Overflow};
 use crate::fpmul::{float_config, float_evaluation, float_operands, Code};
-use crate::pe::{hex, Evaluation, PeModel};
+use crate::model::{hex, Evaluation, PeModel};
 use rayon::prelude::*;
 
 /// The offset exponent `l(M)` of the paper: `M` for `M <= 3`, 3 for `M = 4`, 4 for `M > 4`.
@@ -259,7 +259,7 @@ impl PeModel for LMulPe {
     ) -> Result<(Vec<(&'static str, u32)>, String)> {
         let f = Format::parse(format)?;
         let w = f.width() - 1;
-        let bits = crate::pe::table_add_bits(w).ok_or_else(|| {
+        let bits = crate::model::table_add_bits(w).ok_or_else(|| {
             crate::Error::new(format!("horowitz-45nm has no integer add of {w} bits"))
         })?;
         let mut ops = vec![("int_add", bits)];

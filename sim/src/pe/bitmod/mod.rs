@@ -29,7 +29,7 @@ pub use terms::{decompose, reconstruct, Term};
 
 use crate::bail;
 use crate::error::Result;
-use crate::pe::{hex, parse_hex, pick_policy, Evaluation, PeModel};
+use crate::model::{hex, parse_hex, pick_policy, Evaluation, PeModel};
 
 /// The bitmod PE in the registry.
 pub struct BitModPe;

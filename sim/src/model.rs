@@ -1,7 +1,6 @@
-//! The registry of processing-element reference models.
-//!
-//! Every PE implements [`PeModel`] once; the CLI and later layers discover PEs through
-//! [`registry`] and never name a PE themselves.
+//! The reference-model face of a processing element: the [`PeModel`] trait every PE
+//! implements once, and the operand helpers the models share. The list of PEs is
+//! [`crate::pe::registry`].
 
 use crate::error::{Error, Result};
 use serde::Serialize;
@@ -55,30 +54,6 @@ pub trait PeModel: Sync {
 /// The smallest integer-add width of Horowitz's table (8, 16, 32) holding `bits`.
 pub fn table_add_bits(bits: u32) -> Option<u32> {
     [8, 16, 32].into_iter().find(|&b| b >= bits)
-}
-
-/// All PE reference models, in display order.
-pub fn registry() -> Vec<&'static dyn PeModel> {
-    vec![
-        &crate::lmul::LMulPe,
-        &crate::fpmul::FpMulPe,
-        &crate::fp16mac::Fp16MacPe,
-        &crate::fp32acc::Fp32AccPe,
-        &crate::int16fma::Int16FmaPe,
-        &crate::bitmod::BitModPe,
-    ]
-}
-
-/// Finds a PE by id; the error lists the valid ids.
-pub fn find(id: &str) -> Result<&'static dyn PeModel> {
-    let all = registry();
-    all.iter().copied().find(|p| p.id() == id).ok_or_else(|| {
-        let names: Vec<_> = all.iter().map(|p| p.id()).collect();
-        Error::new(format!(
-            "unknown PE '{id}'; valid PEs: {}",
-            names.join(", ")
-        ))
-    })
 }
 
 /// Picks the policy: `None` gives the default (first), an unknown one is an error listing the

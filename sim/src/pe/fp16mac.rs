@@ -7,7 +7,7 @@
 
 use crate::error::{Error, Result};
 use crate::format::{Class, Format, Overflow, Rounding};
-use crate::pe::{hex, parse_hex, Evaluation, PeModel};
+use crate::model::{hex, parse_hex, Evaluation, PeModel};
 
 /// One multiply-accumulate: `acc + a·b` with `a`, `b` FP16 codes and `acc`, result FP32 codes.
 pub fn fp16mac(acc: u32, a: u16, b: u16) -> u32 {
@@ -113,7 +113,7 @@ impl PeModel for Fp16MacPe {
                 "fp16mac takes format fp16 (FP16 operands, FP32 accumulator), not '{format}'"
             )));
         }
-        crate::pe::pick_policy(self, policy)?;
+        crate::model::pick_policy(self, policy)?;
         if operands.len() != 3 {
             return Err(Error::new(format!(
                 "expected three operands: {}; got {}",

@@ -6,7 +6,7 @@
 //! Semantics are stated in `docs/int16fma.md`.
 
 use crate::error::{Error, Result};
-use crate::pe::{hex, parse_hex, pick_policy, Evaluation, PeModel};
+use crate::model::{hex, parse_hex, pick_policy, Evaluation, PeModel};
 
 /// How the INT32 accumulator treats a sum outside [-2^31, 2^31-1].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

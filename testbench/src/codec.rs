@@ -1,0 +1,139 @@
+//! The golden-vector face of a processing element: the [`PeVectors`] trait every PE implements
+//! once (columns, case spaces, expected results from the reference model, energy workloads),
+//! and the workload types and row helpers the PEs share. The list of PEs is
+//! [`crate::pe::registry`]; the joined PE is [`crate::pe::Pe`].
+
+use pelab_hdl::RtlConfig;
+use pelab_sim::{Error, Result};
+use rand_chacha::ChaCha8Rng;
+
+pub use crate::vectors::{Field, Layout, Timing};
+
+/// A case: its rows of input values (one row per operation or per clock cycle).
+pub type Case = Vec<Vec<u64>>;
+
+/// The golden-vector side of one PE.
+pub trait PeVectors: Sync {
+    /// PE id (the same as the reference model's and the RTL's).
+    fn id(&self) -> &'static str;
+    /// Columns and timing of `cfg`'s vectors.
+    fn layout(&self, cfg: &RtlConfig) -> Result<Layout>;
+    /// Number of cases in the exhaustive set, or `None` when the space is not enumerable.
+    fn exhaustive_size(&self, cfg: &RtlConfig) -> Option<u64>;
+    /// Case `i` of the exhaustive set.
+    fn exhaustive_case(&self, cfg: &RtlConfig, i: u64) -> Case;
+    /// The corner cases (in the spirit of TestFloat level 1), in a fixed order.
+    fn corner_cases(&self, cfg: &RtlConfig) -> Result<Vec<Case>>;
+    /// One seeded random case.
+    fn random_case(&self, cfg: &RtlConfig, rng: &mut ChaCha8Rng) -> Result<Case>;
+    /// Expected outputs of a case's rows from the reference model, each with its `CARE` mask
+    /// (ignored when the layout has none).
+    fn expected(&self, cfg: &RtlConfig, case: &[Vec<u64>]) -> Result<Vec<(Vec<u64>, u64)>>;
+    /// Human-readable value of an output field (for mismatch reports).
+    fn describe_output(&self, _cfg: &RtlConfig, _field: &str, v: u64) -> String {
+        format!("{v}")
+    }
+    /// A fast path for very large exhaustive sets: fills `inputs[k][j]` (input field `k`) and
+    /// `expected[k][j]` (output field `k`) for cases `start..start + n` (`n` = the vectors'
+    /// length), one row per case. `None` when the PE has none.
+    fn exhaustive_block(
+        &self,
+        cfg: &RtlConfig,
+        start: u64,
+        inputs: &mut [Vec<u64>],
+        expected: &mut [Vec<u64>],
+    ) -> Option<Result<()>> {
+        let _ = (cfg, start, inputs, expected);
+        None
+    }
+    /// The input rows of an energy workload of `ops` operations (multiplies or MACs) with
+    /// operands drawn from `dist`, stage by stage (the PE, then e.g. the accumulator behind
+    /// it).
+    fn workload(
+        &self,
+        cfg: &RtlConfig,
+        dist: Dist,
+        shape: Shape,
+        ops: u64,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Workload> {
+        let _ = (cfg, dist, shape, ops, rng);
+        Err(Error::new(format!(
+            "PE '{}' has no energy workload",
+            self.id()
+        )))
+    }
+}
+
+pub use pelab_sim::samples::Dist;
+
+/// The shape of an energy workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Shape {
+    /// Independent operations, one after another.
+    Elementwise,
+    /// Dot products of length `k` (a matrix product is `M·N` of them).
+    Dot {
+        /// Length of each dot product.
+        k: u64,
+    },
+}
+
+/// One piece of hardware a workload runs through, with its input rows.
+#[derive(Clone)]
+pub struct Stage {
+    /// The hardware's RTL.
+    pub rtl: &'static dyn pelab_hdl::PeRtl,
+    /// Its configuration.
+    pub cfg: RtlConfig,
+    /// Its vector layout (the rows hold its input columns).
+    pub layout: Layout,
+    /// Input rows.
+    pub rows: Vec<Vec<u64>>,
+    /// What it does in the workload (`multiplier`, `fp32 accumulator`, `MAC`, ...).
+    pub role: String,
+}
+
+/// An energy workload: its stages and the operations they perform together.
+#[derive(Clone)]
+pub struct Workload {
+    /// Stages, in data-flow order.
+    pub stages: Vec<Stage>,
+    /// Operations performed (multiplies, or MACs).
+    pub ops: u64,
+    /// What one operation is (`multiply`, `MAC`).
+    pub op_name: &'static str,
+}
+
+/// A row of `layout`'s input columns from `(name, value)` pairs (other columns 0).
+pub fn input_row(layout: &Layout, values: &[(&str, u64)]) -> Vec<u64> {
+    layout
+        .inputs()
+        .map(|f| {
+            values
+                .iter()
+                .find(|(n, _)| *n == f.name)
+                .map_or(0, |(_, v)| *v)
+        })
+        .collect()
+}
+
+/// Rows of a streaming accumulator (`reset`, `clear`, `en` and data ports): a reset cycle,
+/// then each dot product of `k` terms (`k` = 0: one running sum) after a `clear` cycle of its
+/// own (pelab's MACs drop the operands of a cycle that clears, so the clear costs a cycle).
+pub fn accumulator_rows(layout: &Layout, data: &[(&str, Vec<u64>)], k: u64) -> Vec<Vec<u64>> {
+    let n = data.first().map_or(0, |d| d.1.len());
+    let mut rows = vec![input_row(layout, &[("reset", 1)])];
+    for i in 0..n {
+        if k > 0 && (i as u64).is_multiple_of(k) && i > 0 {
+            rows.push(input_row(layout, &[("clear", 1)]));
+        }
+        let mut v: Vec<(&str, u64)> = vec![("en", 1)];
+        for (name, vals) in data {
+            v.push((name, vals[i]));
+        }
+        rows.push(input_row(layout, &v));
+    }
+    rows
+}
