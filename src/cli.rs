@@ -754,16 +754,7 @@ fn verify(args: &RtlArgs, o: &VerifyArgs) -> Result<()> {
                 let cases = if sims.is_empty() {
                     pelab_testbench::CaseSet::Count(0)
                 } else if o.all && !o.set.exhaustive && o.set.count.is_none() {
-                    // Cycle-by-cycle PEs: a case is a whole transaction of many rows.
-                    let cycles = matches!(
-                        pe.layout(&cfg)?.timing,
-                        pelab_testbench::vectors::Timing::Cycles
-                    );
-                    match pe.exhaustive_size(&cfg) {
-                        Some(n) if n <= 1 << 16 => pelab_testbench::CaseSet::Exhaustive,
-                        _ if cycles => pelab_testbench::CaseSet::Count(1_000),
-                        _ => pelab_testbench::CaseSet::Count(20_000),
-                    }
+                    pelab_testbench::vectors::DefaultSets::FULL.choose(pe, &cfg)?
                 } else {
                     o.set.set(10_000)
                 };

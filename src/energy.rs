@@ -2,8 +2,8 @@
 //! estimate beside it, as text, JSON or CSV.
 
 use pelab_sim::{Error, Result};
-use pelab_testbench::energy::{measure, read_library, Measurement, Request, Tech};
 use pelab_testbench::codec::{Dist, Shape};
+use pelab_testbench::energy::{measure, read_library, Measurement, Request, Tech};
 use std::io::Write as _;
 
 /// A parsed `--workload`.

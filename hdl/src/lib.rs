@@ -15,8 +15,8 @@ pub mod synth;
 pub mod tools;
 
 pub use emit::{Port, PortDir, RtlModule};
-pub use pelab_sim::error::{Error, Result};
 pub use pe::{find, registry};
+pub use pelab_sim::error::{Error, Result};
 pub use rtl::{PeRtl, RtlConfig};
 pub use synth::{Flow, SynthReport};
 

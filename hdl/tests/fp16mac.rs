@@ -16,9 +16,9 @@ mod common;
 
 use common::{Netlist, LANES};
 use pelab_hdl::pe::fp16mac::simulate_core;
-use pelab_hdl::{find, PeRtl, RtlConfig};
 use pelab_hdl::synth::{netlist_json, synthesize, Flow};
 use pelab_hdl::tools::lint;
+use pelab_hdl::{find, PeRtl, RtlConfig};
 use pelab_sim::format::{Format, Overflow, Rounding};
 use pelab_sim::fp16mac::{fp16mac, Fp16Mac, MacInputs};
 use pelab_sim::samples::{random_pair, special_codes};

@@ -11,9 +11,9 @@
 //! - the emitted module: name, header, ports, lint, synthesized size.
 
 use pelab_hdl::pe::fp32acc::simulate_core;
-use pelab_hdl::{find, PeRtl, RtlConfig};
 use pelab_hdl::synth::{synthesize, Flow};
 use pelab_hdl::tools::lint;
+use pelab_hdl::{find, PeRtl, RtlConfig};
 use pelab_sim::fp32acc::{AccInputs, Fp32Acc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -6,10 +6,10 @@
 use pelab_hdl::emit::write_module;
 use pelab_hdl::format::{rtl_format, Format, Overflow};
 use pelab_hdl::pe::fpmul::{FpMul0, FpMul1, FpMul2, FpMulParams};
-use pelab_hdl::{find, RtlConfig};
 use pelab_hdl::sim::{settle, tick};
 use pelab_hdl::tools::require_tool;
 use pelab_hdl::with_fpmul_widths;
+use pelab_hdl::{find, RtlConfig};
 use pelab_sim::format::Rounding;
 use pelab_sim::fpmul::fpmul;
 use pelab_sim::samples::{random_pair, special_codes, tie_pair};

@@ -13,9 +13,9 @@ use crate::plots::{short, BarSeries, Bars, Figure, Line, Lines, Panel};
 use crate::Table;
 use pelab_hdl::{Flow, PeRtl, RtlConfig, SynthReport};
 use pelab_sim::{Error, Result};
-use pelab_testbench::energy::{Measurement, Request, Tech};
 use pelab_testbench::codec::{Dist, Shape};
-use pelab_testbench::vectors::Timing;
+use pelab_testbench::energy::{Measurement, Request, Tech};
+use pelab_testbench::vectors::{DefaultSets, Timing};
 use pelab_testbench::{CaseSet, PeVectors, Shard, Simulator, Status};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -498,13 +498,17 @@ const VERILATOR_BUDGET: &str = "time budget: Verilator builds C++ for every modu
      each); the default run gives it every pipeline-0 configuration, and the pipelined ones run \
      in the other simulators";
 
+/// The vector-set policy of a run.
+fn default_sets(quick: bool) -> DefaultSets {
+    if quick {
+        DefaultSets::QUICK
+    } else {
+        DefaultSets::FULL
+    }
+}
+
 fn case_set(pe: &dyn PeVectors, cfg: &RtlConfig, quick: bool) -> Result<CaseSet> {
-    let cycles = matches!(pe.layout(cfg)?.timing, Timing::Cycles);
-    Ok(match pe.exhaustive_size(cfg) {
-        Some(n) if n <= 1 << 16 => CaseSet::Exhaustive,
-        _ if cycles => CaseSet::Count(if quick { 50 } else { 1000 }),
-        _ => CaseSet::Count(if quick { 2000 } else { 20_000 }),
-    })
+    default_sets(quick).choose(pe, cfg)
 }
 
 fn set_name(s: CaseSet) -> String {
@@ -2131,12 +2135,9 @@ fn markdown(o: &ReportOpts, sum: &Summary, x: &Sections) -> Result<String> {
         "Every configuration's emitted Verilog against golden vectors from the reference models \
          (seed {}), in each simulator: rusthdl (rust-hdl's simulation of the block, no Verilog), \
          icarus, verilator, and gates (pelab's simulation of the Yosys generic-gate netlist, the \
-         netlist the energy figures come from). Vector sets: exhaustive where the input space \
-         has at most 2^16 cases, else {} cases ({} transactions for the cycle-by-cycle PEs), \
-         corner cases first.\n\n",
+         netlist the energy figures come from). Vector sets: {}, corner cases first.\n\n",
         o.seed,
-        if o.quick { 2000 } else { 20_000 },
-        if o.quick { 50 } else { 1000 }
+        default_sets(o.quick).describe()
     ));
     if o.quick {
         s.push_str(&format!(

@@ -2,8 +2,8 @@
 //! gate netlist of every stage (pelab's gate engine, toggles counted), priced by a technology
 //! (`generic-45nm` or a Liberty library), with the `horowitz-45nm` table estimate beside it.
 
-use crate::gates::{run_gates, synthesized_netlist};
 use crate::codec::{Dist, Shape};
+use crate::gates::{run_gates, synthesized_netlist};
 use pelab_hdl::RtlConfig;
 use pelab_sim::energy::{energy, Activity, Energy, Generic45, LibertyTech, Technology};
 use pelab_sim::liberty::Library;
@@ -175,7 +175,9 @@ pub fn measure(
         }
     };
     let mut rng = ChaCha8Rng::seed_from_u64(req.seed);
-    let w = pe.vectors.workload(cfg, req.dist, req.shape, req.ops, &mut rng)?;
+    let w = pe
+        .vectors
+        .workload(cfg, req.dist, req.shape, req.ops, &mut rng)?;
     let mut stages = Vec::new();
     for s in &w.stages {
         let (net, path, module) = netlist_of(s.rtl, &s.cfg, &req.tech, lib)?;
@@ -362,7 +364,9 @@ pub fn anchors(ops: u64, seed: u64) -> Result<Vec<Anchor>> {
         let cfg = RtlConfig::new(fmt, "ieee", 0);
         let pe = crate::pe::pe("fpmul")?;
         let (net, _, module) = netlist_of(pe.rtl, &cfg, &Tech::Generic45, None)?;
-        let w = pe.vectors.workload(&cfg, Dist::Gaussian, Shape::Elementwise, ops, &mut rng)?;
+        let w = pe
+            .vectors
+            .workload(&cfg, Dist::Gaussian, Shape::Elementwise, ops, &mut rng)?;
         let s = &w.stages[0];
         price(
             "fp_mult",

@@ -164,6 +164,60 @@ impl Shard {
     }
 }
 
+/// The vector-set policy of a whole-library verification run (`pelab verify --all`,
+/// `pelab report`): every case where the input space is small, else a fixed count of cases
+/// (whole transactions for the cycle-by-cycle PEs). Callers print [`DefaultSets::describe`]
+/// instead of restating the numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DefaultSets {
+    /// Exhaustive where the input space has at most this many cases.
+    pub exhaustive_max: u64,
+    /// Otherwise this many cases for PEs that stream one operation per row.
+    pub stream_cases: u64,
+    /// Otherwise this many transactions for the cycle-by-cycle PEs.
+    pub cycle_cases: u64,
+}
+
+impl DefaultSets {
+    /// The full run's sets.
+    pub const FULL: DefaultSets = DefaultSets {
+        exhaustive_max: 1 << 16,
+        stream_cases: 20_000,
+        cycle_cases: 1_000,
+    };
+    /// The quick report's sets.
+    pub const QUICK: DefaultSets = DefaultSets {
+        exhaustive_max: 1 << 16,
+        stream_cases: 2_000,
+        cycle_cases: 50,
+    };
+
+    /// The set for `cfg` of `pe` under this policy.
+    pub fn choose(&self, pe: &dyn PeVectors, cfg: &RtlConfig) -> Result<CaseSet> {
+        let cycles = matches!(pe.layout(cfg)?.timing, Timing::Cycles);
+        Ok(match pe.exhaustive_size(cfg) {
+            Some(n) if n <= self.exhaustive_max => CaseSet::Exhaustive,
+            _ if cycles => CaseSet::Count(self.cycle_cases),
+            _ => CaseSet::Count(self.stream_cases),
+        })
+    }
+
+    /// The policy in words, e.g. "exhaustive where the input space has at most 2^16 cases,
+    /// else 20000 cases (1000 transactions for the cycle-by-cycle PEs)".
+    pub fn describe(&self) -> String {
+        let max = if self.exhaustive_max.is_power_of_two() {
+            format!("2^{}", self.exhaustive_max.trailing_zeros())
+        } else {
+            self.exhaustive_max.to_string()
+        };
+        format!(
+            "exhaustive where the input space has at most {max} cases, else {} cases ({} \
+             transactions for the cycle-by-cycle PEs)",
+            self.stream_cases, self.cycle_cases
+        )
+    }
+}
+
 /// A set of golden vectors with its header.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VectorSet {

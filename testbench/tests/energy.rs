@@ -5,9 +5,9 @@
 use pelab_hdl::RtlConfig;
 use pelab_sim::energy::{energy, Activity, Generic45};
 use pelab_sim::netlist::Netlist;
+use pelab_testbench::codec::{Dist, Shape};
 use pelab_testbench::energy::{measure, read_library, Request, Tech};
 use pelab_testbench::gates::{check_exhaustive, run_gates};
-use pelab_testbench::codec::{Dist, Shape};
 use pelab_testbench::vectors::{Field, Layout, Timing};
 use std::path::PathBuf;
 

@@ -58,11 +58,7 @@ impl std::fmt::Debug for Pe {
 /// The three lists must hold the same ids in the same order; a mismatch is a programming error
 /// caught by the tests, and panics here with the three lists.
 pub fn pes() -> Vec<Pe> {
-    let (models, rtls, vectors) = (
-        pelab_sim::pe::registry(),
-        pelab_hdl::registry(),
-        registry(),
-    );
+    let (models, rtls, vectors) = (pelab_sim::pe::registry(), pelab_hdl::registry(), registry());
     let ids = |v: Vec<&'static str>| v.join(", ");
     let same = models.len() == rtls.len()
         && models.len() == vectors.len()
@@ -82,7 +78,11 @@ pub fn pes() -> Vec<Pe> {
         .into_iter()
         .zip(rtls)
         .zip(vectors)
-        .map(|((model, rtl), vectors)| Pe { model, rtl, vectors })
+        .map(|((model, rtl), vectors)| Pe {
+            model,
+            rtl,
+            vectors,
+        })
         .collect()
 }
 
