@@ -7,7 +7,7 @@ use pelab_hdl::RtlConfig;
 use pelab_sim::{Error, Result};
 use rand_chacha::ChaCha8Rng;
 
-pub use crate::vectors::{Field, Layout, Timing};
+pub use crate::layout::{Field, Layout, Timing};
 
 /// A case: its rows of input values (one row per operation or per clock cycle).
 pub type Case = Vec<Vec<u64>>;

@@ -6,6 +6,7 @@ pub mod codec;
 pub mod energy;
 pub mod formal;
 pub mod gates;
+pub mod layout;
 pub mod pe;
 pub mod ports;
 pub mod run;
