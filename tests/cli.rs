@@ -175,3 +175,37 @@ fn accuracy_bad_names_list_the_choices() {
     assert!(e.contains("at least 1"), "{e}");
     assert!(ok(&["accuracy", "--help"]).contains("lmul, bitmod, dfp"));
 }
+
+/// A reader that stops early (`pelab list | head -1`) ends pelab quietly: exit 0 or death by
+/// SIGPIPE, never a "failed printing to stdout" panic.
+#[cfg(unix)]
+#[test]
+fn closed_stdout_ends_quietly() {
+    use std::io::BufRead;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    for args in [
+        &["list"][..],
+        &["vectors", "lmul", "--format", "e4m3", "--exhaustive"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pelab"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run pelab");
+        let mut first = String::new();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        out.read_line(&mut first).unwrap();
+        assert!(!first.is_empty(), "pelab {args:?} printed nothing");
+        drop(out);
+        let o = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!stderr.contains("panicked"), "pelab {args:?}:\n{stderr}");
+        assert!(
+            o.status.success() || o.status.signal() == Some(libc::SIGPIPE),
+            "pelab {args:?} ended with {:?}:\n{stderr}",
+            o.status
+        );
+    }
+}

@@ -105,6 +105,106 @@ impl Table {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Cells, lookups and Markdown, shared by the report's stages and studies.
+
+/// A finite number as JSON, else null.
+pub(crate) fn fnum(v: f64) -> Value {
+    if v.is_finite() {
+        serde_json::json!(v)
+    } else {
+        Value::Null
+    }
+}
+
+/// A cell as text (strings bare, null empty).
+pub(crate) fn cell_str(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        o => o.to_string(),
+    }
+}
+
+/// Rows of `t` whose columns equal the given texts.
+pub(crate) fn rows<'a>(t: &'a Table, want: &[(&str, &str)]) -> Result<Vec<&'a [Value]>> {
+    let idx = want
+        .iter()
+        .map(|(c, v)| Ok((t.col(c)?, *v)))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(t.rows
+        .iter()
+        .filter(|r| idx.iter().all(|(i, v)| cell_str(&r[*i]) == *v))
+        .map(|r| r.as_slice())
+        .collect())
+}
+
+/// Column `col` of the first row matching `want`, as a number.
+pub(crate) fn one(t: &Table, want: &[(&str, &str)], col: &str) -> Result<Option<f64>> {
+    let c = t.col(col)?;
+    Ok(rows(t, want)?.first().and_then(|r| r[c].as_f64()))
+}
+
+/// The distinct whole numbers of column `col`, ascending.
+pub(crate) fn distinct_u64(t: &Table, col: usize) -> Vec<u64> {
+    let mut v: Vec<u64> = t.rows.iter().filter_map(|r| r[col].as_u64()).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// A fraction as a percentage with 3 significant digits.
+pub(crate) fn pct(x: f64) -> String {
+    format!("{}%", crate::plots::short(x * 100.0))
+}
+
+/// [`pct`], or "no figure".
+pub(crate) fn opt_pct(x: Option<f64>) -> String {
+    x.map_or("no figure".into(), pct)
+}
+
+/// A number with 3 significant digits, or a dash.
+pub(crate) fn opt_short(v: Option<f64>) -> String {
+    v.map_or("—".into(), crate::plots::short)
+}
+
+/// The text with its first letter in upper case.
+pub(crate) fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// A Markdown table cell: pipes escaped, no line breaks.
+pub(crate) fn md(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// A Markdown table row.
+pub(crate) fn md_row(cells: &[String]) -> String {
+    let c: Vec<String> = cells.iter().map(|c| md(c)).collect();
+    format!("| {} |\n", c.join(" | "))
+}
+
+/// A Markdown table header with its rule.
+pub(crate) fn md_head(cols: &[&str]) -> String {
+    let mut s = format!("| {} |\n", cols.join(" | "));
+    s.push_str(&format!("|{}\n", "---|".repeat(cols.len())));
+    s
+}
+
+/// A table's provenance as a Markdown list, then its CSV file.
+pub(crate) fn provenance_md(t: &Table) -> String {
+    let mut s = String::from("\n");
+    for p in &t.provenance {
+        s.push_str(&format!("- {}\n", p));
+    }
+    s.push_str(&format!("\nData: `{}.csv`.\n\n", t.name));
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +224,7 @@ mod tests {
             .collect();
         assert_eq!(rows, vec![vec!["1.5", "x,y"], vec!["", "q\""]]);
         assert_eq!(t.to_json()["rows"][0]["b"], "x,y");
+        assert_eq!(md("a | b\nc"), "a \\| b c");
+        assert_eq!(pct(0.9534), "95.3%");
     }
 }

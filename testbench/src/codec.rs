@@ -80,6 +80,74 @@ pub enum Shape {
     },
 }
 
+/// An energy workload as the command line names it: `elementwise`, `dot:K` or
+/// `matmul:MxKxN` (a matrix product is simulated as its dot products and extrapolated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkloadSpec {
+    /// Element-wise operations.
+    Elementwise,
+    /// Dot products of length k.
+    Dot(u64),
+    /// A matrix product M x K x N (M·N dot products of length K).
+    Matmul(u64, u64, u64),
+}
+
+impl WorkloadSpec {
+    /// Operations simulated by default for element-wise work (and the floor for dot products).
+    pub const DEFAULT_OPS: u64 = 1 << 16;
+
+    /// Parses `elementwise`, `dot:K` or `matmul:MxKxN`.
+    pub fn parse(s: &str) -> Result<WorkloadSpec> {
+        let bad = || {
+            Error::new(format!(
+                "bad --workload '{s}'; expected elementwise, dot:K or matmul:MxKxN (positive \
+                 integers, e.g. dot:4096 or matmul:64x4096x64)"
+            ))
+        };
+        let num = |t: &str| t.parse::<u64>().ok().filter(|&n| n > 0).ok_or_else(bad);
+        if s == "elementwise" {
+            return Ok(WorkloadSpec::Elementwise);
+        }
+        if let Some(k) = s.strip_prefix("dot:") {
+            return Ok(WorkloadSpec::Dot(num(k)?));
+        }
+        if let Some(d) = s.strip_prefix("matmul:") {
+            let v: Vec<&str> = d.split('x').collect();
+            if v.len() != 3 {
+                return Err(bad());
+            }
+            return Ok(WorkloadSpec::Matmul(num(v[0])?, num(v[1])?, num(v[2])?));
+        }
+        Err(bad())
+    }
+
+    /// The simulated shape (a matrix product is simulated as its dot products).
+    pub fn shape(self) -> Shape {
+        match self {
+            WorkloadSpec::Elementwise => Shape::Elementwise,
+            WorkloadSpec::Dot(k) | WorkloadSpec::Matmul(_, k, _) => Shape::Dot { k },
+        }
+    }
+
+    /// Operations of the whole workload, when it has a size.
+    pub fn total_ops(self) -> Option<u128> {
+        match self {
+            WorkloadSpec::Matmul(m, k, n) => Some(m as u128 * k as u128 * n as u128),
+            WorkloadSpec::Dot(k) => Some(k as u128),
+            WorkloadSpec::Elementwise => None,
+        }
+    }
+
+    /// Operations to simulate when none are asked for: [`WorkloadSpec::DEFAULT_OPS`], or 16 dot
+    /// products of length k within `DEFAULT_OPS..=2^20`.
+    pub fn default_ops(self) -> u64 {
+        match self.shape() {
+            Shape::Elementwise => Self::DEFAULT_OPS,
+            Shape::Dot { k } => k.saturating_mul(16).clamp(Self::DEFAULT_OPS, 1 << 20),
+        }
+    }
+}
+
 /// One piece of hardware a workload runs through, with its input rows.
 #[derive(Clone)]
 pub struct Stage {
@@ -136,4 +204,40 @@ pub fn accumulator_rows(layout: &Layout, data: &[(&str, Vec<u64>)], k: u64) -> V
         rows.push(input_row(layout, &v));
     }
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workload_syntax() {
+        assert_eq!(
+            WorkloadSpec::parse("elementwise").unwrap(),
+            WorkloadSpec::Elementwise
+        );
+        assert_eq!(
+            WorkloadSpec::parse("dot:4096").unwrap(),
+            WorkloadSpec::Dot(4096)
+        );
+        assert_eq!(
+            WorkloadSpec::parse("matmul:2x3x4").unwrap(),
+            WorkloadSpec::Matmul(2, 3, 4)
+        );
+        for bad in [
+            "dot:",
+            "dot:0",
+            "dot:x",
+            "matmul:2x3",
+            "matmul:2x0x4",
+            "gemm",
+            "",
+        ] {
+            assert!(WorkloadSpec::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(WorkloadSpec::Matmul(2, 3, 4).total_ops(), Some(24));
+        assert_eq!(WorkloadSpec::Elementwise.default_ops(), 65_536);
+        assert_eq!(WorkloadSpec::Dot(8192).default_ops(), 131_072);
+        assert_eq!(WorkloadSpec::Matmul(1, 1 << 20, 1).default_ops(), 1 << 20);
+    }
 }

@@ -25,6 +25,38 @@ pub enum Simulator {
 }
 
 impl Simulator {
+    /// Every simulator, in the order of the verification matrix.
+    pub const ALL: [Simulator; 4] = [
+        Simulator::RustHdl,
+        Simulator::Icarus,
+        Simulator::Verilator,
+        Simulator::Gates,
+    ];
+
+    /// Parses a comma-separated list of simulator names, `all` or `none` (as `--sim` takes
+    /// it); the result is sorted by name, without repeats.
+    pub fn parse_list(list: &str) -> Result<Vec<Simulator>> {
+        let mut v = Vec::new();
+        for s in list.split(',') {
+            match s.trim() {
+                "all" => v.extend(Simulator::ALL),
+                "none" => {}
+                name => match Simulator::ALL.into_iter().find(|x| x.name() == name) {
+                    Some(sim) => v.push(sim),
+                    None => {
+                        return Err(Error::new(format!(
+                            "unknown simulator '{name}'; valid: rusthdl, icarus, verilator, \
+                             gates, all, none"
+                        )))
+                    }
+                },
+            }
+        }
+        v.sort_by_key(|s| s.name());
+        v.dedup();
+        Ok(v)
+    }
+
     /// Name on the command line.
     pub fn name(self) -> &'static str {
         match self {
@@ -321,4 +353,22 @@ pub fn simulate_rusthdl(
         r.status = Status::Failed;
     }
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simulator_lists_parse() {
+        let all = Simulator::parse_list("all").unwrap();
+        assert_eq!(all.len(), 4);
+        assert_eq!(
+            Simulator::parse_list("verilator, gates,gates").unwrap(),
+            [Simulator::Gates, Simulator::Verilator]
+        );
+        assert!(Simulator::parse_list("none").unwrap().is_empty());
+        let e = Simulator::parse_list("icarus,vcs").unwrap_err().0;
+        assert!(e.contains("unknown simulator 'vcs'"), "{e}");
+    }
 }

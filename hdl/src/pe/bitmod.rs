@@ -30,6 +30,7 @@
 //! between two XORs with the sign (`asr(x, s) = ((x ^ sx) >> s) ^ sx`). Doubling is a shift by
 //! a 1-bit constant, not `x + x`, so FPGA flows do not map it to a carry chain.
 
+use crate::blocks::AccReg;
 use crate::emit::{emit_block, ModuleSpec, Port, PortDir, RtlModule};
 use crate::rtl::{validate, PeRtl, RtlConfig};
 use crate::sim::{check_rows, tick};
@@ -1013,13 +1014,11 @@ pub struct BitModPe {
     /// The dequantizer.
     pub dequant: BitModDequant,
     phase: DFF<Bit>,
-    am: DFF<Bits<16>>,
-    ae: DFF<Bits<6>>,
+    am: AccReg<16>,
+    ae: AccReg<6>,
     special: DFF<Bit>,
     handoff: Signal<Local, Bit>,
     special_all: Signal<Local, Bit>,
-    zero16: Constant<Bits<16>>,
-    zero6: Constant<Bits<6>>,
     no: Constant<Bit>,
 }
 
@@ -1047,13 +1046,11 @@ impl Default for BitModPe {
             compute: Default::default(),
             dequant: Default::default(),
             phase: Default::default(),
-            am: Default::default(),
-            ae: Default::default(),
+            am: AccReg::new(),
+            ae: AccReg::new(),
             special: Default::default(),
             handoff: Default::default(),
             special_all: Default::default(),
-            zero16: k(0),
-            zero6: k(0),
             no: Constant::new(false),
         }
     }
@@ -1073,7 +1070,7 @@ impl BitModPe {
 impl Logic for BitModPe {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, phase, am, ae, special);
+        dff_setup!(self, clock, phase, special);
         self.dequant.clock.next = self.clock.val();
         self.compute.type_sel.next = self.in_type.val();
         self.compute.phase.next = self.phase.q.val();
@@ -1089,21 +1086,26 @@ impl Logic for BitModPe {
         self.compute.ae.next = self.ae.q.val();
         self.handoff.next = self.in_valid.val() & self.phase.q.val() & self.in_last.val();
         self.special_all.next = self.special.q.val() | self.compute.special.val();
+        // The group accumulator (Am, Ae): reset, then the hand-off (clear), then in_valid.
+        self.am.clock.next = self.clock.val();
+        self.ae.clock.next = self.clock.val();
+        self.am.reset.next = self.reset.val();
+        self.ae.reset.next = self.reset.val();
+        self.am.clear.next = self.handoff.val();
+        self.ae.clear.next = self.handoff.val();
+        self.am.en.next = self.in_valid.val();
+        self.ae.en.next = self.in_valid.val();
+        self.am.d.next = self.compute.am_next.val();
+        self.ae.d.next = self.compute.ae_next.val();
         if self.in_valid.val() {
             self.phase.d.next = !self.phase.q.val();
-            self.am.d.next = self.compute.am_next.val();
-            self.ae.d.next = self.compute.ae_next.val();
             self.special.d.next = self.special_all.val();
         }
         if self.handoff.val() {
-            self.am.d.next = self.zero16.val();
-            self.ae.d.next = self.zero6.val();
             self.special.d.next = self.no.val();
         }
         if self.reset.val() {
             self.phase.d.next = self.no.val();
-            self.am.d.next = self.zero16.val();
-            self.ae.d.next = self.zero6.val();
             self.special.d.next = self.no.val();
         }
         self.dequant.reset.next = self.reset.val();

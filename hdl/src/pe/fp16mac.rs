@@ -8,7 +8,7 @@
 //!   addition: NaN (any NaN, Inf x 0, Inf - Inf), signed Inf, and a zero product (the result is
 //!   `acc`; a zero `acc` gives the zero whose sign is `sign(acc) AND sign(a·b)`, i.e. +0 except
 //!   (-0) + (-0)).
-//! - The product reuses the exact-multiply blocks of `fpmul`: two [`FpLeadNorm`] normalize
+//! - The product uses the shared blocks of [`crate::blocks`]: two [`FpLeadNorm`] normalize
 //!   subnormal FP16 significands, [`FpSigMul`] multiplies the 11-bit significands into 22 bits
 //!   (one rust-hdl 16 x 16 multiplier, zero-extended), [`FpExpSum`] gives the FP32-biased
 //!   exponent of product bit 21 (`ea + eb - lza - lzb + 98`).
@@ -19,13 +19,13 @@
 //!   difference (clamped to 26) into a 28-bit frame `{carry, 24-bit significand, guard, round,
 //!   sticky}`; the sticky bit is an AND-OR of the smaller significand against a mask decoded
 //!   from the shift amount, in parallel with the shifter.
-//! - [`Fp16MacAdd`] adds or subtracts in one 28-bit adder: `x - y = ~(~x + y)`, so effective
+//! - [`SigAddSub`] adds or subtracts in one 28-bit adder: `x - y = ~(~x + y)`, so effective
 //!   subtraction needs only XORs around the adder, no carry-in.
 //! - A third [`FpLeadNorm`] (27 bits) counts the leading zeros of the sum for cancellation.
-//! - [`Fp16MacRound`] normalizes (carry: right by one; else left by the count), rounds to
-//!   nearest even by incrementing the packed `{exponent, fraction}` code (a mantissa carry moves
-//!   into the exponent), and muxes in the settled result and the exact zero of a cancellation
-//!   (+0).
+//! - [`Fp16MacPack`] normalizes (carry: right by one; else left by the count) and packs the
+//!   `{exponent, fraction}` code; the shared [`RoundNe`] rounds to nearest even by incrementing
+//!   it (a mantissa carry moves into the exponent); [`Fp16MacPick`] muxes in the settled result
+//!   and the exact zero of a cancellation (+0).
 //!
 //! Two properties of the operand ranges remove logic a general FP32 adder needs:
 //! - A nonzero product has magnitude at least 2^-48 and a nonzero sum with it is a multiple of
@@ -39,15 +39,15 @@
 //!   rounds past the largest finite value: overflow to Inf cannot occur and there is no
 //!   overflow check (nor an exponent above 255). Inf results come only from Inf operands.
 //!
-//! [`Fp16MacStreaming`] adds the accumulator register with synchronous `reset`, `clear` and
+//! [`Fp16MacStreaming`] adds the shared accumulator register [`AccReg`] with synchronous `reset`, `clear` and
 //! `en` (priorities of `pelab_sim::fp16mac::Fp16Mac::clock`); `acc` is the register.
 //!
 //! Leaf blocks hold the logic and the composite blocks hold only connections, so that no
 //! always block both drives a child and reads what the child computes from it. Every bit of
 //! every signal is read, as `verilator -Wall` demands.
 
+use crate::blocks::{AccReg, FpExpSum, FpLeadNorm, FpSigMul, RoundNe, SigAddSub};
 use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
-use crate::pe::fpmul::{FpExpSum, FpLeadNorm, FpSigMul};
 use crate::rtl::{policy_tag, validate, PeRtl, RtlConfig};
 use crate::sim::{check_rows, settle, tick};
 use crate::Result;
@@ -496,66 +496,9 @@ impl Logic for Fp16MacAlign {
     }
 }
 
-/// The 28-bit significand adder: `x + y`, or `x - y = ~(~x + y)` for effective subtraction
-/// (`x >= y`, so the difference is never negative).
+/// Normalization and packing before the rounder: the truncated FP32 code and its round bits.
 #[derive(LogicBlock)]
-pub struct Fp16MacAdd {
-    /// The larger addend.
-    pub x: Signal<In, Bits<28>>,
-    /// The smaller addend, aligned.
-    pub y: Signal<In, Bits<28>>,
-    /// Subtract.
-    pub sub: Signal<In, Bit>,
-    /// The sum (or difference).
-    pub s: Signal<Out, Bits<28>>,
-    /// Its low 27 bits (below the carry), for the leading-zero count.
-    pub s_lo: Signal<Out, Bits<27>>,
-    xs: Signal<Local, Bits<28>>,
-    t: Signal<Local, Bits<28>>,
-}
-
-impl Fp16MacAdd {
-    /// Builds the adder.
-    pub fn new() -> Self {
-        Self {
-            x: Default::default(),
-            y: Default::default(),
-            sub: Default::default(),
-            s: Default::default(),
-            s_lo: Default::default(),
-            xs: Default::default(),
-            t: Default::default(),
-        }
-    }
-}
-
-impl Default for Fp16MacAdd {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Logic for Fp16MacAdd {
-    #[hdl_gen]
-    fn update(&mut self) {
-        if self.sub.val() {
-            self.xs.next = !self.x.val();
-        } else {
-            self.xs.next = self.x.val();
-        }
-        self.t.next = self.xs.val() + self.y.val();
-        if self.sub.val() {
-            self.s.next = !self.t.val();
-        } else {
-            self.s.next = self.t.val();
-        }
-        self.s_lo.next = self.s.val().get_bits::<27>(0);
-    }
-}
-
-/// Normalization, round to nearest even and the result multiplexer.
-#[derive(LogicBlock)]
-pub struct Fp16MacRound {
+pub struct Fp16MacPack {
     /// The sum in the frame.
     pub s: Signal<In, Bits<28>>,
     /// Its low 27 bits shifted left by their leading zeros.
@@ -564,30 +507,23 @@ pub struct Fp16MacRound {
     pub lz: Signal<In, Bits<8>>,
     /// Exponent of frame bit 26.
     pub ex: Signal<In, Bits<8>>,
-    /// Sign of a nonzero sum.
-    pub sx: Signal<In, Bit>,
-    /// The result needs no addition.
-    pub settled: Signal<In, Bit>,
-    /// That result.
-    pub settled_y: Signal<In, Bits<32>>,
-    /// The FP32 result.
-    pub y: Signal<Out, Bits<32>>,
+    /// The truncated code `{exponent, fraction}`.
+    pub code: Signal<Out, Bits<32>>,
+    /// The sum has a leading one (it is not an exact zero).
+    pub hidden: Signal<Out, Bit>,
+    /// Least significant kept bit.
+    pub lsb: Signal<Out, Bit>,
+    /// Round bit.
+    pub rb: Signal<Out, Bit>,
+    /// Sticky bit.
+    pub st: Signal<Out, Bit>,
     carry: Signal<Local, Bit>,
     norm28z: Signal<Local, Bits<28>>,
     n: Signal<Local, Bits<28>>,
     e: Signal<Local, Bits<8>>,
-    hidden: Signal<Local, Bit>,
     frac: Signal<Local, Bits<23>>,
-    rb: Signal<Local, Bit>,
-    st: Signal<Local, Bit>,
-    lsb: Signal<Local, Bit>,
-    inc: Signal<Local, Bit>,
     e32: Signal<Local, Bits<32>>,
     frac32: Signal<Local, Bits<32>>,
-    code: Signal<Local, Bits<32>>,
-    inc32: Signal<Local, Bits<32>>,
-    rounded: Signal<Local, Bits<32>>,
-    sign32: Signal<Local, Bits<32>>,
     n_top: Constant<Bits<28>>,
     n_lsb: Constant<Bits<28>>,
     n_rb: Constant<Bits<28>>,
@@ -596,39 +532,28 @@ pub struct Fp16MacRound {
     one8: Constant<Bits<8>>,
     sh1: Constant<Bits<5>>,
     sh23: Constant<Bits<5>>,
-    one32: Constant<Bits<32>>,
-    zero32: Constant<Bits<32>>,
-    s_sign: Constant<Bits<32>>,
 }
 
-impl Fp16MacRound {
-    /// Builds the rounding stage.
+impl Fp16MacPack {
+    /// Builds the packing stage.
     pub fn new() -> Self {
         Self {
             s: Default::default(),
             norm: Default::default(),
             lz: Default::default(),
             ex: Default::default(),
-            sx: Default::default(),
-            settled: Default::default(),
-            settled_y: Default::default(),
-            y: Default::default(),
+            code: Default::default(),
+            hidden: Default::default(),
+            lsb: Default::default(),
+            rb: Default::default(),
+            st: Default::default(),
             carry: Default::default(),
             norm28z: Default::default(),
             n: Default::default(),
             e: Default::default(),
-            hidden: Default::default(),
             frac: Default::default(),
-            rb: Default::default(),
-            st: Default::default(),
-            lsb: Default::default(),
-            inc: Default::default(),
             e32: Default::default(),
             frac32: Default::default(),
-            code: Default::default(),
-            inc32: Default::default(),
-            rounded: Default::default(),
-            sign32: Default::default(),
             n_top: k(1 << 27),
             n_lsb: k(1 << 4),
             n_rb: k(1 << 3),
@@ -637,20 +562,17 @@ impl Fp16MacRound {
             one8: k(1),
             sh1: k(1),
             sh23: k(23),
-            one32: k(1),
-            zero32: k(0),
-            s_sign: k(0x8000_0000),
         }
     }
 }
 
-impl Default for Fp16MacRound {
+impl Default for Fp16MacPack {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Logic for Fp16MacRound {
+impl Logic for Fp16MacPack {
     #[hdl_gen]
     fn update(&mut self) {
         // Normalize to a 28-bit value with its leading one at bit 27: a carry shifts right by
@@ -670,17 +592,59 @@ impl Logic for Fp16MacRound {
         self.lsb.next = (self.n.val() & self.n_lsb.val()).any();
         self.rb.next = (self.n.val() & self.n_rb.val()).any();
         self.st.next = (self.n.val() & self.n_st.val()).any();
-        self.inc.next = self.rb.val() & (self.st.val() | self.lsb.val());
-        // Round to nearest even on the packed code: a mantissa carry moves into the exponent.
+        // The packed code: [`RoundNe`] moves a mantissa carry into the exponent.
         self.e32.next = bit_cast::<32, 8>(self.e.val());
         self.frac32.next = bit_cast::<32, 23>(self.frac.val());
         self.code.next = (self.e32.val() << self.sh23.val()) | self.frac32.val();
-        if self.inc.val() {
-            self.inc32.next = self.one32.val();
-        } else {
-            self.inc32.next = self.zero32.val();
+    }
+}
+
+/// The result multiplexer after the rounder: the settled result, the signed rounded code, or +0.
+#[derive(LogicBlock)]
+pub struct Fp16MacPick {
+    /// The rounded code.
+    pub rounded: Signal<In, Bits<32>>,
+    /// The sum is not an exact zero.
+    pub hidden: Signal<In, Bit>,
+    /// Sign of a nonzero sum.
+    pub sx: Signal<In, Bit>,
+    /// The result needs no addition.
+    pub settled: Signal<In, Bit>,
+    /// That result.
+    pub settled_y: Signal<In, Bits<32>>,
+    /// The FP32 result.
+    pub y: Signal<Out, Bits<32>>,
+    sign32: Signal<Local, Bits<32>>,
+    zero32: Constant<Bits<32>>,
+    s_sign: Constant<Bits<32>>,
+}
+
+impl Fp16MacPick {
+    /// Builds the multiplexer.
+    pub fn new() -> Self {
+        Self {
+            rounded: Default::default(),
+            hidden: Default::default(),
+            sx: Default::default(),
+            settled: Default::default(),
+            settled_y: Default::default(),
+            y: Default::default(),
+            sign32: Default::default(),
+            zero32: k(0),
+            s_sign: k(0x8000_0000),
         }
-        self.rounded.next = self.code.val() + self.inc32.val();
+    }
+}
+
+impl Default for Fp16MacPick {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Logic for Fp16MacPick {
+    #[hdl_gen]
+    fn update(&mut self) {
         if self.sx.val() {
             self.sign32.next = self.s_sign.val();
         } else {
@@ -713,9 +677,11 @@ pub struct Fp16MacCore {
     mul: FpSigMul<11, 22>,
     exps: FpExpSum<8>,
     align: Fp16MacAlign,
-    add: Fp16MacAdd,
+    add: SigAddSub<28, 27>,
     lzc: FpLeadNorm<27, 8>,
-    round: Fp16MacRound,
+    pack: Fp16MacPack,
+    round: RoundNe<32>,
+    pick: Fp16MacPick,
 }
 
 impl Fp16MacCore {
@@ -732,9 +698,11 @@ impl Fp16MacCore {
             mul: FpSigMul::new(),
             exps: FpExpSum::new(15 - REBIAS),
             align: Fp16MacAlign::new(),
-            add: Fp16MacAdd::new(),
+            add: SigAddSub::new(),
             lzc: FpLeadNorm::new(),
-            round: Fp16MacRound::new(),
+            pack: Fp16MacPack::new(),
+            round: RoundNe::new(),
+            pick: Fp16MacPick::new(),
         }
     }
 }
@@ -769,14 +737,20 @@ impl Logic for Fp16MacCore {
         self.add.y.next = self.align.y.val();
         self.add.sub.next = self.align.sub.val();
         self.lzc.sig.next = self.add.s_lo.val();
-        self.round.s.next = self.add.s.val();
-        self.round.norm.next = self.lzc.norm.val();
-        self.round.lz.next = self.lzc.lz.val();
-        self.round.ex.next = self.align.ex.val();
-        self.round.sx.next = self.align.sx.val();
-        self.round.settled.next = self.unpack.settled.val();
-        self.round.settled_y.next = self.unpack.settled_y.val();
-        self.y.next = self.round.y.val();
+        self.pack.s.next = self.add.s.val();
+        self.pack.norm.next = self.lzc.norm.val();
+        self.pack.lz.next = self.lzc.lz.val();
+        self.pack.ex.next = self.align.ex.val();
+        self.round.code.next = self.pack.code.val();
+        self.round.lsb.next = self.pack.lsb.val();
+        self.round.rb.next = self.pack.rb.val();
+        self.round.st.next = self.pack.st.val();
+        self.pick.rounded.next = self.round.rounded.val();
+        self.pick.hidden.next = self.pack.hidden.val();
+        self.pick.sx.next = self.align.sx.val();
+        self.pick.settled.next = self.unpack.settled.val();
+        self.pick.settled_y.next = self.unpack.settled_y.val();
+        self.y.next = self.pick.y.val();
     }
 }
 
@@ -802,8 +776,7 @@ pub struct Fp16MacStreaming {
     /// The accumulator register, FP32.
     pub acc: Signal<Out, Bits<32>>,
     core: Fp16MacCore,
-    acc_reg: DFF<Bits<32>>,
-    zero: Constant<Bits<32>>,
+    acc_reg: AccReg<32>,
 }
 
 impl Fp16MacStreaming {
@@ -818,8 +791,7 @@ impl Fp16MacStreaming {
             b: Default::default(),
             acc: Default::default(),
             core: Fp16MacCore::new(),
-            acc_reg: Default::default(),
-            zero: k(0),
+            acc_reg: AccReg::new(),
         }
     }
 }
@@ -837,13 +809,10 @@ impl Logic for Fp16MacStreaming {
         self.core.acc.next = self.acc_reg.q.val();
         self.core.a.next = self.a.val();
         self.core.b.next = self.b.val();
-        if self.reset.val() | self.clear.val() {
-            self.acc_reg.d.next = self.zero.val();
-        } else if self.en.val() {
-            self.acc_reg.d.next = self.core.y.val();
-        } else {
-            self.acc_reg.d.next = self.acc_reg.q.val();
-        }
+        self.acc_reg.reset.next = self.reset.val();
+        self.acc_reg.clear.next = self.clear.val();
+        self.acc_reg.en.next = self.en.val();
+        self.acc_reg.d.next = self.core.y.val();
         self.acc.next = self.acc_reg.q.val();
     }
 }

@@ -11,27 +11,27 @@
 //! - [`Fp32AccAlign`] shifts the smaller significand right by the exponent difference (clamped
 //!   to 26) into a 28-bit frame `{carry, 24-bit significand, guard, round, sticky}`; the sticky
 //!   bit is an AND-OR of the unshifted significand against a mask decoded from the shift.
-//! - The 28-bit adder of `fp16mac`, [`Fp16MacAdd`]: `x + y`, or `x - y = ~(~x + y)`.
+//! - The shared 28-bit adder [`SigAddSub`] (as in `fp16mac`): `x + y`, or `x - y = ~(~x + y)`.
 //! - [`Fp32AccNorm`] normalizes a sum without carry by its leading-zero count, clamped to
 //!   `ex - 1` so that the exponent never drops below the subnormal exponent: a greedy shifter
 //!   (16, 8, 4, 2, 1) that takes a stage when the top bits are zero and the remaining budget
 //!   allows it. When the clamp binds, the hidden bit stays clear: the result is subnormal, and
 //!   exact (a subnormal sum needs exponents at most one apart, so nothing was shifted out).
-//! - [`Fp32AccRound`] rounds to nearest even by adding the increment to the packed code
-//!   `((e - 1) << 23) + significand` (hidden bit included, so a hidden bit of 0 gives exponent
-//!   field 0 and a carry out of the fraction moves into the exponent), detects overflow (an
-//!   exponent field of 255 or more gives the signed Inf), and muxes in the settled result and
-//!   the exact zero sum, whose sign is `sign(acc) AND sign(x)` (+0 except (-0) + (-0)).
+//! - [`Fp32AccPack`] packs the code `((e - 1) << 23) + significand` (hidden bit included, so a
+//!   hidden bit of 0 gives exponent field 0); the shared [`RoundNe`] rounds to nearest even by
+//!   adding the increment (a carry out of the fraction moves into the exponent);
+//!   [`Fp32AccPick`] detects overflow (an exponent field of 255 or more gives the signed Inf)
+//!   and muxes in the settled result and the exact zero sum, whose sign is `sign(acc) AND sign(x)` (+0 except (-0) + (-0)).
 //!
-//! [`Fp32AccStreaming`] adds the accumulator register with synchronous `reset`, `clear` and
+//! [`Fp32AccStreaming`] adds the shared accumulator register [`AccReg`] with synchronous `reset`, `clear` and
 //! `en` (priorities of `pelab_sim::fp32acc::Fp32Acc::clock`); `acc` is the register.
 //!
 //! Leaf blocks hold the logic and the composite blocks hold only connections, as in
 //! `fp16mac`; every bit of every signal is read, as `verilator -Wall` demands.
 
+use crate::blocks::{AccReg, RoundNe, SigAddSub};
 use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
 use crate::k;
-use crate::pe::fp16mac::Fp16MacAdd;
 use crate::rtl::{policy_tag, validate, PeRtl, RtlConfig};
 use crate::sim::{check_rows, settle, tick};
 use crate::Result;
@@ -515,9 +515,9 @@ impl Logic for Fp32AccNorm {
     }
 }
 
-/// Round to nearest even on the packed code, overflow, and the result multiplexer.
+/// Normalization and packing before the rounder: the truncated FP32 code and its round bits.
 #[derive(LogicBlock)]
-pub struct Fp32AccRound {
+pub struct Fp32AccPack {
     /// The sum in the frame.
     pub s: Signal<In, Bits<28>>,
     /// Its low 27 bits shifted left by `t`.
@@ -526,34 +526,24 @@ pub struct Fp32AccRound {
     pub t: Signal<In, Bits<8>>,
     /// Effective exponent of frame bit 26.
     pub ex: Signal<In, Bits<8>>,
-    /// Sign of a nonzero sum.
-    pub sx: Signal<In, Bit>,
-    /// Sign of an exact zero sum.
-    pub zsign: Signal<In, Bit>,
-    /// The result needs no addition.
-    pub settled: Signal<In, Bit>,
-    /// That result.
-    pub settled_y: Signal<In, Bits<32>>,
-    /// The FP32 result.
-    pub y: Signal<Out, Bits<32>>,
+    /// The truncated code `((e - 1) << 23) + significand`.
+    pub code: Signal<Out, Bits<32>>,
+    /// The sum is an exact zero.
+    pub zero: Signal<Out, Bit>,
+    /// Least significant kept bit.
+    pub lsb: Signal<Out, Bit>,
+    /// Round bit.
+    pub rb: Signal<Out, Bit>,
+    /// Sticky bit.
+    pub st: Signal<Out, Bit>,
     carry: Signal<Local, Bit>,
-    zero: Signal<Local, Bit>,
     norm28z: Signal<Local, Bits<28>>,
     n: Signal<Local, Bits<28>>,
     et: Signal<Local, Bits<8>>,
     eb: Signal<Local, Bits<8>>,
     sig: Signal<Local, Bits<24>>,
-    rb: Signal<Local, Bit>,
-    st: Signal<Local, Bit>,
-    lsb: Signal<Local, Bit>,
-    inc: Signal<Local, Bit>,
     e32: Signal<Local, Bits<32>>,
     sig32: Signal<Local, Bits<32>>,
-    base: Signal<Local, Bits<32>>,
-    inc32: Signal<Local, Bits<32>>,
-    code: Signal<Local, Bits<32>>,
-    ovf: Signal<Local, Bit>,
-    sign32: Signal<Local, Bits<32>>,
     n_top: Constant<Bits<28>>,
     n_lsb: Constant<Bits<28>>,
     n_rb: Constant<Bits<28>>,
@@ -562,43 +552,29 @@ pub struct Fp32AccRound {
     one8: Constant<Bits<8>>,
     sh1: Constant<Bits<5>>,
     sh23: Constant<Bits<5>>,
-    one32: Constant<Bits<32>>,
-    zero32: Constant<Bits<32>>,
-    s_sign: Constant<Bits<32>>,
-    s_inf: Constant<Bits<32>>,
 }
 
-impl Fp32AccRound {
-    /// Builds the rounding stage.
+impl Fp32AccPack {
+    /// Builds the packing stage.
     pub fn new() -> Self {
         Self {
             s: Default::default(),
             norm: Default::default(),
             t: Default::default(),
             ex: Default::default(),
-            sx: Default::default(),
-            zsign: Default::default(),
-            settled: Default::default(),
-            settled_y: Default::default(),
-            y: Default::default(),
-            carry: Default::default(),
+            code: Default::default(),
             zero: Default::default(),
+            lsb: Default::default(),
+            rb: Default::default(),
+            st: Default::default(),
+            carry: Default::default(),
             norm28z: Default::default(),
             n: Default::default(),
             et: Default::default(),
             eb: Default::default(),
             sig: Default::default(),
-            rb: Default::default(),
-            st: Default::default(),
-            lsb: Default::default(),
-            inc: Default::default(),
             e32: Default::default(),
             sig32: Default::default(),
-            base: Default::default(),
-            inc32: Default::default(),
-            code: Default::default(),
-            ovf: Default::default(),
-            sign32: Default::default(),
             n_top: k(1 << 27),
             n_lsb: k(1 << 4),
             n_rb: k(1 << 3),
@@ -607,21 +583,17 @@ impl Fp32AccRound {
             one8: k(1),
             sh1: k(1),
             sh23: k(23),
-            one32: k(1),
-            zero32: k(0),
-            s_sign: k(0x8000_0000),
-            s_inf: k(0x7F80_0000),
         }
     }
 }
 
-impl Default for Fp32AccRound {
+impl Default for Fp32AccPack {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Logic for Fp32AccRound {
+impl Logic for Fp32AccPack {
     #[hdl_gen]
     fn update(&mut self) {
         // A 28-bit value whose bit 27 is the hidden bit: with a carry the sum itself (exponent
@@ -642,18 +614,68 @@ impl Logic for Fp32AccRound {
         self.lsb.next = (self.n.val() & self.n_lsb.val()).any();
         self.rb.next = (self.n.val() & self.n_rb.val()).any();
         self.st.next = (self.n.val() & self.n_st.val()).any();
-        self.inc.next = self.rb.val() & (self.st.val() | self.lsb.val());
-        // Packed code ((e - 1) << 23) + significand with its hidden bit, plus the increment: a
-        // carry out of the fraction moves into the exponent field by itself.
+        // Packed code ((e - 1) << 23) + significand with its hidden bit; [`RoundNe`] adds the
+        // increment, and a carry out of the fraction moves into the exponent field by itself.
         self.e32.next = bit_cast::<32, 8>(self.eb.val());
         self.sig32.next = bit_cast::<32, 24>(self.sig.val());
-        self.base.next = (self.e32.val() << self.sh23.val()) + self.sig32.val();
-        if self.inc.val() {
-            self.inc32.next = self.one32.val();
-        } else {
-            self.inc32.next = self.zero32.val();
+        self.code.next = (self.e32.val() << self.sh23.val()) + self.sig32.val();
+    }
+}
+
+/// The result multiplexer after the rounder: settled result, signed zero, Inf on overflow, or
+/// the signed rounded code.
+#[derive(LogicBlock)]
+pub struct Fp32AccPick {
+    /// The rounded code.
+    pub code: Signal<In, Bits<32>>,
+    /// The sum is an exact zero.
+    pub zero: Signal<In, Bit>,
+    /// Sign of a nonzero sum.
+    pub sx: Signal<In, Bit>,
+    /// Sign of an exact zero sum.
+    pub zsign: Signal<In, Bit>,
+    /// The result needs no addition.
+    pub settled: Signal<In, Bit>,
+    /// That result.
+    pub settled_y: Signal<In, Bits<32>>,
+    /// The FP32 result.
+    pub y: Signal<Out, Bits<32>>,
+    ovf: Signal<Local, Bit>,
+    sign32: Signal<Local, Bits<32>>,
+    zero32: Constant<Bits<32>>,
+    s_sign: Constant<Bits<32>>,
+    s_inf: Constant<Bits<32>>,
+}
+
+impl Fp32AccPick {
+    /// Builds the multiplexer.
+    pub fn new() -> Self {
+        Self {
+            code: Default::default(),
+            zero: Default::default(),
+            sx: Default::default(),
+            zsign: Default::default(),
+            settled: Default::default(),
+            settled_y: Default::default(),
+            y: Default::default(),
+            ovf: Default::default(),
+            sign32: Default::default(),
+            zero32: k(0),
+            s_sign: k(0x8000_0000),
+            s_inf: k(0x7F80_0000),
         }
-        self.code.next = self.base.val() + self.inc32.val();
+    }
+}
+
+impl Default for Fp32AccPick {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Logic for Fp32AccPick {
+    #[hdl_gen]
+    fn update(&mut self) {
         // Exponent field 255 or more (the code reaches at most 2^31): overflow to Inf.
         self.ovf.next = (self.code.val() & self.s_sign.val()).any()
             | ((self.code.val() & self.s_inf.val()) == self.s_inf.val());
@@ -689,9 +711,11 @@ pub struct Fp32AccCore {
     pub y: Signal<Out, Bits<32>>,
     unpack: Fp32AccUnpack,
     align: Fp32AccAlign,
-    add: Fp16MacAdd,
+    add: SigAddSub<28, 27>,
     lzn: Fp32AccNorm,
-    round: Fp32AccRound,
+    pack: Fp32AccPack,
+    round: RoundNe<32>,
+    pick: Fp32AccPick,
 }
 
 impl Fp32AccCore {
@@ -703,9 +727,11 @@ impl Fp32AccCore {
             y: Default::default(),
             unpack: Fp32AccUnpack::new(),
             align: Fp32AccAlign::new(),
-            add: Fp16MacAdd::new(),
+            add: SigAddSub::new(),
             lzn: Fp32AccNorm::new(),
-            round: Fp32AccRound::new(),
+            pack: Fp32AccPack::new(),
+            round: RoundNe::new(),
+            pick: Fp32AccPick::new(),
         }
     }
 }
@@ -730,15 +756,21 @@ impl Logic for Fp32AccCore {
         self.add.sub.next = self.unpack.sub.val();
         self.lzn.s_lo.next = self.add.s_lo.val();
         self.lzn.ex.next = self.unpack.ex.val();
-        self.round.s.next = self.add.s.val();
-        self.round.norm.next = self.lzn.norm.val();
-        self.round.t.next = self.lzn.t.val();
-        self.round.ex.next = self.unpack.ex.val();
-        self.round.sx.next = self.unpack.sx.val();
-        self.round.zsign.next = self.unpack.zsign.val();
-        self.round.settled.next = self.unpack.settled.val();
-        self.round.settled_y.next = self.unpack.settled_y.val();
-        self.y.next = self.round.y.val();
+        self.pack.s.next = self.add.s.val();
+        self.pack.norm.next = self.lzn.norm.val();
+        self.pack.t.next = self.lzn.t.val();
+        self.pack.ex.next = self.unpack.ex.val();
+        self.round.code.next = self.pack.code.val();
+        self.round.lsb.next = self.pack.lsb.val();
+        self.round.rb.next = self.pack.rb.val();
+        self.round.st.next = self.pack.st.val();
+        self.pick.code.next = self.round.rounded.val();
+        self.pick.zero.next = self.pack.zero.val();
+        self.pick.sx.next = self.unpack.sx.val();
+        self.pick.zsign.next = self.unpack.zsign.val();
+        self.pick.settled.next = self.unpack.settled.val();
+        self.pick.settled_y.next = self.unpack.settled_y.val();
+        self.y.next = self.pick.y.val();
     }
 }
 
@@ -762,8 +794,7 @@ pub struct Fp32AccStreaming {
     /// The accumulator register, FP32.
     pub acc: Signal<Out, Bits<32>>,
     core: Fp32AccCore,
-    acc_reg: DFF<Bits<32>>,
-    zero: Constant<Bits<32>>,
+    acc_reg: AccReg<32>,
 }
 
 impl Fp32AccStreaming {
@@ -777,8 +808,7 @@ impl Fp32AccStreaming {
             x: Default::default(),
             acc: Default::default(),
             core: Fp32AccCore::new(),
-            acc_reg: Default::default(),
-            zero: k(0),
+            acc_reg: AccReg::new(),
         }
     }
 }
@@ -795,13 +825,10 @@ impl Logic for Fp32AccStreaming {
         self.acc_reg.clock.next = self.clock.val();
         self.core.acc.next = self.acc_reg.q.val();
         self.core.x.next = self.x.val();
-        if self.reset.val() | self.clear.val() {
-            self.acc_reg.d.next = self.zero.val();
-        } else if self.en.val() {
-            self.acc_reg.d.next = self.core.y.val();
-        } else {
-            self.acc_reg.d.next = self.acc_reg.q.val();
-        }
+        self.acc_reg.reset.next = self.reset.val();
+        self.acc_reg.clear.next = self.clear.val();
+        self.acc_reg.en.next = self.en.val();
+        self.acc_reg.d.next = self.core.y.val();
         self.acc.next = self.acc_reg.q.val();
     }
 }

@@ -10,6 +10,7 @@
 //!   synchronous `reset`, `clear` and `en` (the cycle behaviour of the reference model
 //!   `pelab_sim::int16fma::StreamingMac`).
 
+use crate::blocks::AccReg;
 use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
 use crate::rtl::{policy_tag, validate, PeRtl, RtlConfig};
 use crate::sim::{check_rows, settle, tick};
@@ -166,8 +167,7 @@ pub struct Int16FmaMac {
     /// The accumulator register, INT32.
     pub acc: Signal<Out, Bits<32>>,
     core: Int16FmaCore,
-    acc_reg: DFF<Bits<32>>,
-    zero: Constant<Bits<32>>,
+    acc_reg: AccReg<32>,
 }
 
 impl Int16FmaMac {
@@ -184,8 +184,7 @@ impl Int16FmaMac {
             b1: Default::default(),
             acc: Default::default(),
             core: Int16FmaCore::new(saturate),
-            acc_reg: Default::default(),
-            zero: Constant::new(bits(0)),
+            acc_reg: AccReg::new(),
         }
     }
 }
@@ -199,13 +198,10 @@ impl Logic for Int16FmaMac {
         self.core.a1.next = self.a1.val();
         self.core.b0.next = self.b0.val();
         self.core.b1.next = self.b1.val();
-        if self.reset.val() | self.clear.val() {
-            self.acc_reg.d.next = self.zero.val();
-        } else if self.en.val() {
-            self.acc_reg.d.next = self.core.y.val();
-        } else {
-            self.acc_reg.d.next = self.acc_reg.q.val();
-        }
+        self.acc_reg.reset.next = self.reset.val();
+        self.acc_reg.clear.next = self.clear.val();
+        self.acc_reg.en.next = self.en.val();
+        self.acc_reg.d.next = self.core.y.val();
         self.acc.next = self.acc_reg.q.val();
     }
 }

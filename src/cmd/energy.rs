@@ -1,95 +1,75 @@
 //! `pelab energy`: energy per operation of a PE configuration at gate level, with the table
-//! estimate beside it, as text, JSON or CSV.
+//! estimate beside it, as text, JSON or CSV; or the anchor circuits with `--anchors`.
 
+use super::args::RtlArgs;
 use pelab_sim::{Error, Result};
-use pelab_testbench::codec::{Dist, Shape};
+use pelab_testbench::codec::{Dist, Shape, WorkloadSpec};
 use pelab_testbench::energy::{measure, read_library, Measurement, Request, Tech};
 use std::io::Write as _;
 
-/// A parsed `--workload`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WorkloadArg {
-    /// Element-wise operations.
-    Elementwise,
-    /// Dot products of length k.
-    Dot(u64),
-    /// A matrix product M x K x N (M·N dot products of length K).
-    Matmul(u64, u64, u64),
+/// Arguments of `pelab energy`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    rtl: RtlArgs,
+    /// Technology table: generic-45nm (gate level, Nangate 45 nm figures) or horowitz-45nm
+    /// (the L-Mul paper's per-operation table alone).
+    #[arg(long, default_value = "generic-45nm")]
+    tech: String,
+    /// Price the gates with this Liberty library (plain or .gz): Yosys maps onto its cells
+    /// and every figure comes from the file.
+    #[arg(long)]
+    liberty: Option<std::path::PathBuf>,
+    /// Operand distribution: gaussian, uniform or loguniform.
+    #[arg(long, default_value = "gaussian")]
+    dist: String,
+    #[arg(
+        long,
+        help = format!(
+            "Operations to simulate (default {}, more for long dot products)",
+            WorkloadSpec::DEFAULT_OPS
+        )
+    )]
+    ops: Option<u64>,
+    /// Random seed of the operands.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// elementwise, dot:K, or matmul:MxKxN (simulated as its dot products, extrapolated).
+    #[arg(long, default_value = "elementwise")]
+    workload: String,
+    /// Clock frequency in GHz (leakage time per cycle).
+    #[arg(long, default_value_t = 1.0)]
+    freq_ghz: f64,
+    /// Wire capacitance per fan-out pin with --liberty, fF (an estimate: state yours).
+    #[arg(long, default_value_t = 0.5)]
+    wire_ff: f64,
+    /// Print JSON instead of text.
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+    /// Print CSV rows (one per stage and a total).
+    #[arg(long)]
+    csv: bool,
+    /// Instead of a PE: price integer adders and multipliers (8/16/32-bit) and the FP16 and
+    /// FP32 multipliers through the same flow, beside Horowitz's figures.
+    #[arg(long, conflicts_with_all = ["pe", "liberty", "workload"])]
+    anchors: bool,
 }
 
-impl WorkloadArg {
-    /// Parses `elementwise`, `dot:K` or `matmul:MxKxN`.
-    pub fn parse(s: &str) -> Result<WorkloadArg> {
-        let bad = || {
-            Error::new(format!(
-                "bad --workload '{s}'; expected elementwise, dot:K or matmul:MxKxN (positive \
-                 integers, e.g. dot:4096 or matmul:64x4096x64)"
-            ))
-        };
-        let num = |t: &str| t.parse::<u64>().ok().filter(|&n| n > 0).ok_or_else(bad);
-        if s == "elementwise" {
-            return Ok(WorkloadArg::Elementwise);
-        }
-        if let Some(k) = s.strip_prefix("dot:") {
-            return Ok(WorkloadArg::Dot(num(k)?));
-        }
-        if let Some(d) = s.strip_prefix("matmul:") {
-            let v: Vec<&str> = d.split('x').collect();
-            if v.len() != 3 {
-                return Err(bad());
-            }
-            return Ok(WorkloadArg::Matmul(num(v[0])?, num(v[1])?, num(v[2])?));
-        }
-        Err(bad())
+/// Runs `pelab energy`: the anchors, or the configuration the arguments name.
+pub fn run(o: Args) -> Result<()> {
+    if o.anchors {
+        let ops = o.ops.unwrap_or(WorkloadSpec::Elementwise.default_ops());
+        return anchors(ops, o.seed, o.json, o.csv);
     }
-
-    /// The simulated shape (a matrix product is simulated as its dot products).
-    pub fn shape(self) -> Shape {
-        match self {
-            WorkloadArg::Elementwise => Shape::Elementwise,
-            WorkloadArg::Dot(k) | WorkloadArg::Matmul(_, k, _) => Shape::Dot { k },
-        }
-    }
-
-    /// Operations of the whole workload, when it has a size.
-    pub fn total_ops(self) -> Option<u128> {
-        match self {
-            WorkloadArg::Matmul(m, k, n) => Some(m as u128 * k as u128 * n as u128),
-            WorkloadArg::Dot(k) => Some(k as u128),
-            WorkloadArg::Elementwise => None,
-        }
-    }
+    let (pe, cfg) = o.rtl.resolve()?;
+    measure_pe(pe, &cfg, &o)
 }
 
-/// Options of `pelab energy`.
-pub struct EnergyOpts {
-    /// `generic-45nm` or `horowitz-45nm`.
-    pub tech: String,
-    /// Liberty file.
-    pub liberty: Option<std::path::PathBuf>,
-    /// Distribution name.
-    pub dist: String,
-    /// Operations to simulate.
-    pub ops: Option<u64>,
-    /// Seed.
-    pub seed: u64,
-    /// Workload.
-    pub workload: String,
-    /// Clock, GHz.
-    pub freq_ghz: f64,
-    /// Wire fF per fan-out pin (liberty).
-    pub wire_ff: f64,
-    /// JSON output.
-    pub json: bool,
-    /// CSV output.
-    pub csv: bool,
-}
-
-/// Runs `pelab energy` for one configuration.
-pub fn run(pe: pelab_testbench::Pe, cfg: &pelab_hdl::RtlConfig, o: &EnergyOpts) -> Result<()> {
+/// Measures one configuration and prints the measurement.
+fn measure_pe(pe: pelab_testbench::Pe, cfg: &pelab_hdl::RtlConfig, o: &Args) -> Result<()> {
     let pe_id = pe.id();
     let dist = Dist::parse(&o.dist)?;
-    let wl = WorkloadArg::parse(&o.workload)?;
+    let wl = WorkloadSpec::parse(&o.workload)?;
     let table_only = match o.tech.as_str() {
         "generic-45nm" => false,
         "horowitz-45nm" => true,
@@ -108,10 +88,6 @@ pub fn run(pe: pelab_testbench::Pe, cfg: &pelab_hdl::RtlConfig, o: &EnergyOpts) 
     if table_only {
         return table_only_run(pe, cfg, wl, o);
     }
-    let default_ops = match wl {
-        WorkloadArg::Elementwise => 65_536,
-        WorkloadArg::Dot(k) | WorkloadArg::Matmul(_, k, _) => (16 * k).clamp(65_536, 1 << 20),
-    };
     let tech = match &o.liberty {
         Some(p) => Tech::Liberty(p.clone()),
         None => Tech::Generic45,
@@ -124,7 +100,7 @@ pub fn run(pe: pelab_testbench::Pe, cfg: &pelab_hdl::RtlConfig, o: &EnergyOpts) 
         tech,
         dist,
         shape: wl.shape(),
-        ops: o.ops.unwrap_or(default_ops),
+        ops: o.ops.unwrap_or(wl.default_ops()),
         seed: o.seed,
         freq_ghz: o.freq_ghz,
         wire_ff: o.wire_ff,
@@ -143,10 +119,7 @@ pub fn run(pe: pelab_testbench::Pe, cfg: &pelab_hdl::RtlConfig, o: &EnergyOpts) 
             v["workload_ops"] = serde_json::json!(total as f64);
             v["workload_total_pj"] = serde_json::json!(total as f64 * m.total_pj);
         }
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&v).map_err(|e| Error::new(e.to_string()))?
-        );
+        super::print_json(&v)?;
     } else if o.csv {
         print!("{}", csv_rows(&m, &o.workload)?);
     } else {
@@ -155,11 +128,12 @@ pub fn run(pe: pelab_testbench::Pe, cfg: &pelab_hdl::RtlConfig, o: &EnergyOpts) 
     Ok(())
 }
 
+/// `--tech horowitz-45nm`: the per-operation table estimate alone, without synthesis.
 fn table_only_run(
     pe: pelab_testbench::Pe,
     cfg: &pelab_hdl::RtlConfig,
-    wl: WorkloadArg,
-    o: &EnergyOpts,
+    wl: WorkloadSpec,
+    o: &Args,
 ) -> Result<()> {
     let (model, pe_id) = (pe.model, pe.id());
     let (ops, note) = model.table_ops(&cfg.format, matches!(wl.shape(), Shape::Dot { .. }))?;
@@ -170,7 +144,7 @@ fn table_only_run(
             "energy_pj": est.energy_pj, "rows": est.rows, "note": note, "notes": est.notes,
             "provenance": pelab_sim::horowitz::PROVENANCE,
         });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap());
+        super::print_json(&v)?;
     } else if o.csv {
         println!("pe,format,tech,workload,total_pj_per_op,detail");
         println!(
@@ -194,7 +168,8 @@ fn table_only_run(
     Ok(())
 }
 
-fn print_text(m: &Measurement, wl: WorkloadArg, workload: &str) {
+/// The measurement as text: stages, table estimate, workload total, cells, provenance.
+fn print_text(m: &Measurement, wl: WorkloadSpec, workload: &str) {
     println!(
         "{} {} {} ({}, {} operands, seed {}): energy per {}",
         m.pe,
@@ -277,6 +252,7 @@ fn print_text(m: &Measurement, wl: WorkloadArg, workload: &str) {
     println!("  caveat: {}", m.caveat);
 }
 
+/// The measurement as CSV: a header, one row per stage and a total row.
 fn csv_rows(m: &Measurement, workload: &str) -> Result<String> {
     let mut w = Vec::new();
     writeln!(
@@ -362,7 +338,7 @@ fn spinner(msg: String) -> indicatif::ProgressBar {
 }
 
 /// `pelab energy --anchors`.
-pub fn anchors(ops: u64, seed: u64, json: bool, csv: bool) -> Result<()> {
+fn anchors(ops: u64, seed: u64, json: bool, csv: bool) -> Result<()> {
     let spin = spinner(format!(
         "anchors: synthesizing and simulating 8 circuits, {ops} operations each"
     ));
@@ -376,8 +352,7 @@ pub fn anchors(ops: u64, seed: u64, json: bool, csv: bool) -> Result<()> {
                 "gate level: Nangate 45 nm figures (sim/data/nangate45_cells.csv), 1.1 V"],
             "caveat": pelab_sim::energy::GLITCH_CAVEAT,
         });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap());
-        return Ok(());
+        return super::print_json(&v);
     }
     if csv {
         println!("operation,bits,circuit,cells,gate_pj,horowitz_pj,ratio,horowitz_original");
@@ -420,37 +395,4 @@ pub fn anchors(ops: u64, seed: u64, json: bool, csv: bool) -> Result<()> {
     );
     println!("  caveat: {}", pelab_sim::energy::GLITCH_CAVEAT);
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn workload_syntax() {
-        assert_eq!(
-            WorkloadArg::parse("elementwise").unwrap(),
-            WorkloadArg::Elementwise
-        );
-        assert_eq!(
-            WorkloadArg::parse("dot:4096").unwrap(),
-            WorkloadArg::Dot(4096)
-        );
-        assert_eq!(
-            WorkloadArg::parse("matmul:2x3x4").unwrap(),
-            WorkloadArg::Matmul(2, 3, 4)
-        );
-        for bad in [
-            "dot:",
-            "dot:0",
-            "dot:x",
-            "matmul:2x3",
-            "matmul:2x0x4",
-            "gemm",
-            "",
-        ] {
-            assert!(WorkloadArg::parse(bad).is_err(), "{bad}");
-        }
-        assert_eq!(WorkloadArg::Matmul(2, 3, 4).total_ops(), Some(24));
-    }
 }

@@ -10,8 +10,66 @@ use serde_json::json;
 use std::hint::black_box;
 use std::time::Instant;
 
+/// Arguments of `pelab bench`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    which: Which,
+}
+
+/// The benchmarks.
+#[derive(clap::Subcommand)]
+pub enum Which {
+    /// The gate engine against Verilator and Icarus on the same synthesized netlist and
+    /// vectors, and the exhaustive gate-level check of lmul bf16 (2^32 pairs).
+    Gates {
+        /// Vectors for Verilator (and the engine).
+        #[arg(long, default_value_t = 1 << 20)]
+        rows: u64,
+        /// Vectors for Icarus (slow on gate netlists).
+        #[arg(long, default_value_t = 20_000)]
+        icarus_rows: u64,
+        /// Timed repetitions of the engine (median reported).
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+        /// Run only the first 1/N of the 2^32 exhaustive pairs and extrapolate.
+        #[arg(long, default_value_t = 1)]
+        shards: u64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reference kernels: lmul and fpmul slice kernels against a plain f32 multiply loop over
+    /// the same bf16 values, and the int16fma reference against the CPU's own instructions.
+    Ref {
+        /// Number of operand pairs.
+        #[arg(long, default_value_t = 16 << 20)]
+        n: usize,
+        /// Timed repetitions of each kernel (the median is reported).
+        #[arg(long, default_value_t = 7)]
+        reps: usize,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs the benchmark asked for.
+pub fn run(args: Args) -> Result<()> {
+    match args.which {
+        Which::Ref { n, reps, json } => reference(n, reps, json),
+        Which::Gates {
+            rows,
+            icarus_rows,
+            reps,
+            shards,
+            json,
+        } => gates(rows, icarus_rows, reps, shards.max(1), json),
+    }
+}
+
 /// Median wall time in seconds of `reps` runs of `f` (after one warm-up run).
-pub fn median_secs(reps: usize, mut f: impl FnMut()) -> f64 {
+fn median_secs(reps: usize, mut f: impl FnMut()) -> f64 {
     f();
     let mut t: Vec<f64> = (0..reps.max(1))
         .map(|_| {
@@ -35,7 +93,7 @@ struct Row {
 }
 
 /// `pelab bench ref`.
-pub fn reference(n: usize, reps: usize, json_out: bool) -> Result<()> {
+fn reference(n: usize, reps: usize, json_out: bool) -> Result<()> {
     let mut r = ChaCha8Rng::seed_from_u64(1);
     // Random bf16 codes with exponents around 1.0, as ML operands are.
     let gen = |r: &mut ChaCha8Rng| -> u16 {
@@ -103,8 +161,7 @@ pub fn reference(n: usize, reps: usize, json_out: bool) -> Result<()> {
             "target": "lmul and fpmul <= 2x the f32 loop",
             "notes": notes,
         });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap());
-        return Ok(());
+        return super::print_json(&v);
     }
     println!("pelab bench ref: {n} random bf16 pairs, median of {reps} runs, {threads} threads available");
     println!("baseline: plain f32 multiply loop over the same values, 1 thread: {:.2} ms ({:.2} ns/pair)", base * 1e3, base * 1e9 / n as f64);
@@ -189,7 +246,7 @@ fn int16fma_rows(n: usize, reps: usize) -> (Vec<Row>, Vec<String>) {
 }
 
 /// Peak resident memory of this process so far, MB (Linux `VmHWM`; 0 elsewhere).
-pub fn peak_rss_mb() -> f64 {
+fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -205,7 +262,7 @@ pub fn peak_rss_mb() -> f64 {
 /// synthesized netlist (Yosys `write_verilog -noattr` of the generic-gate netlist) on the same
 /// vectors, then the exhaustive check of lmul bf16 (all 2^32 pairs; `shards` > 1 runs only the
 /// first 1/shards of them and extrapolates).
-pub fn gates(rows: u64, icarus_rows: u64, reps: usize, shards: u64, json_out: bool) -> Result<()> {
+fn gates(rows: u64, icarus_rows: u64, reps: usize, shards: u64, json_out: bool) -> Result<()> {
     use pelab_testbench::{run, vectors, CaseSet, Shard, Simulator};
     let joined = pelab_testbench::pe("lmul")?;
     let pe = joined.vectors;
@@ -314,8 +371,7 @@ pub fn gates(rows: u64, icarus_rows: u64, reps: usize, shards: u64, json_out: bo
                 "secs_all_2_32": full_secs, "peak_rss_mb": rss,
             }),
         });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap());
-        return Ok(());
+        return super::print_json(&v);
     }
     println!(
         "pelab bench gates: {} as Yosys generic gates ({} cells), {} threads",

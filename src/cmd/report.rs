@@ -13,6 +13,7 @@ struct Bars {
 }
 
 impl Bars {
+    /// No stage yet.
     fn new() -> Bars {
         Bars {
             current: Mutex::new(None),
@@ -63,20 +64,34 @@ impl Progress for Bars {
     }
 }
 
+/// Arguments of `pelab report`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Output directory (created; checked for writing before any work).
+    #[arg(long, short, default_value = "out/report")]
+    out: std::path::PathBuf,
+    /// The quick run: a subset of configurations, fewer vectors, operations and samples.
+    #[arg(long)]
+    quick: bool,
+    /// Seed of the vectors, the energy operands and the study samples.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
 /// Runs `pelab report` and prints the summary (text or JSON). Verification failures are an
 /// error after everything is written.
-pub fn run(out: &std::path::Path, quick: bool, seed: u64, json: bool) -> Result<()> {
+pub fn run(args: Args) -> Result<()> {
     let opts = ReportOpts {
-        out: out.to_path_buf(),
-        quick,
-        seed,
+        out: args.out,
+        quick: args.quick,
+        seed: args.seed,
     };
     let s = pelab_reports::report::run(&opts, &Bars::new())?;
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&s).map_err(|e| Error::new(e.to_string()))?
-        );
+    if args.json {
+        super::print_json(&s)?;
     } else {
         print_text(&s);
     }
@@ -92,6 +107,7 @@ pub fn run(out: &std::path::Path, quick: bool, seed: u64, json: bool) -> Result<
     }
 }
 
+/// The summary as text: files, verification, unavailable tools, claims.
 fn print_text(s: &Summary) {
     println!(
         "pelab report ({}, seed {}): {} files in {} after {:.0} s",

@@ -1,0 +1,494 @@
+//! L-Mul (Luo and Sun, 2024): accuracy against the FP8 multiplies, and the energy saving over
+//! the exact multiply, element-wise and in dot products with FP32 accumulation.
+
+use super::{study_source, Results, Study};
+use crate::plots::{short, Figure, Line, Lines, Panel};
+use crate::report::emit::first_per_format;
+use crate::report::energy::{gate_source, workload_name, Energy, EnergyJob, TABLE_SOURCE};
+use crate::report::{Claim, ReportOpts};
+use crate::table::{
+    capitalize, cell_str, distinct_u64, fnum, md_head, md_row, one, opt_pct, opt_short, pct,
+    provenance_md, rows,
+};
+use crate::Table;
+use pelab_sim::Result;
+use pelab_testbench::codec::Shape;
+use pelab_testbench::energy::Measurement;
+use serde_json::{json, Value};
+
+/// The PEs the paper compares: L-Mul and the exact multiply.
+const LMUL: &str = "lmul";
+const FPMUL: &str = "fpmul";
+/// Formats of the energy claims (the paper's 8-, 16- and 32-bit formats).
+const CLAIM_FORMATS: [&str; 5] = ["e4m3", "e5m2", "bf16", "fp16", "fp32"];
+/// Length of the dot products of the energy claims.
+pub(crate) const DOT_K: u64 = 4096;
+/// The paper's element-wise and dot-product energy savings.
+const PAPER_ELEM_SAVING: f64 = 0.95;
+const PAPER_DOT_SAVING: f64 = 0.80;
+/// A saving within this many percentage points of the paper's (or above it) reproduces it.
+const SAVING_TOLERANCE: f64 = 0.05;
+/// The energy-saving table.
+const SAVINGS: &str = "energy_lmul_saving";
+
+/// The L-Mul study.
+pub(crate) struct LMul;
+
+impl Study for LMul {
+    fn name(&self) -> &'static str {
+        "lmul"
+    }
+
+    /// The dot products of the energy claims: each multiplier with the FP32 accumulator.
+    fn energy_jobs(&self) -> Result<Vec<EnergyJob>> {
+        let mut jobs = Vec::new();
+        for id in [LMUL, FPMUL] {
+            let pe = pelab_testbench::pe(id)?;
+            for cfg in first_per_format(pe.rtl) {
+                if CLAIM_FORMATS.contains(&cfg.format.as_str()) {
+                    jobs.push(EnergyJob {
+                        pe,
+                        cfg,
+                        shape: Shape::Dot { k: DOT_K },
+                    });
+                }
+            }
+        }
+        Ok(jobs)
+    }
+
+    /// The energy saving per format, workload and estimator.
+    fn energy_tables(&self, o: &ReportOpts, e: &[Energy]) -> Result<Vec<Table>> {
+        let mut t = Table::new(
+            "energy_lmul_saving",
+            "L-Mul's energy saving over the exact multiply: 1 - E(lmul) / E(fpmul), per format, \
+             workload and estimator",
+            &[
+                "format",
+                "workload",
+                "estimator",
+                "lmul_pj",
+                "fpmul_pj",
+                "saving",
+                "paper_saving",
+                "note",
+            ],
+        );
+        for shape in [Shape::Elementwise, Shape::Dot { k: DOT_K }] {
+            for f in CLAIM_FORMATS {
+                let get = |pe: &str| {
+                    e.iter()
+                        .find(|r| r.pe.id() == pe && r.cfg.format == f && r.shape == shape)
+                        .and_then(|r| r.m.as_ref().ok())
+                };
+                let (l, x) = (get(LMUL), get(FPMUL));
+                let paper = if shape == Shape::Elementwise {
+                    PAPER_ELEM_SAVING
+                } else {
+                    PAPER_DOT_SAVING
+                };
+                for est in ["gate level", "table"] {
+                    let pick = |m: Option<&Measurement>| {
+                        m.and_then(|m| {
+                            if est == "gate level" {
+                                Some(m.total_pj)
+                            } else {
+                                m.horowitz.energy_pj
+                            }
+                        })
+                    };
+                    let (a, b) = (pick(l), pick(x));
+                    let note = match (l, x, a, b) {
+                        (None, _, _, _) | (_, None, _, _) => "not measured".to_string(),
+                        (_, Some(x), _, None) if est == "table" => x.horowitz.detail.clone(),
+                        (Some(l), _, None, _) if est == "table" => l.horowitz.detail.clone(),
+                        _ => String::new(),
+                    };
+                    let saving = match (a, b) {
+                        (Some(a), Some(b)) if b > 0.0 => fnum(1.0 - a / b),
+                        _ => Value::Null,
+                    };
+                    t.push(vec![
+                        json!(f),
+                        json!(workload_name(shape)),
+                        json!(est),
+                        a.map_or(Value::Null, fnum),
+                        b.map_or(Value::Null, fnum),
+                        saving,
+                        json!(paper),
+                        json!(note),
+                    ])?;
+                }
+            }
+        }
+        t.provenance = vec![
+            gate_source(o),
+            TABLE_SOURCE.into(),
+            format!(
+                "elementwise: one multiply; dot:{DOT_K}: a multiply plus the FP32 accumulation \
+                 (fp32acc at gate level, fp_add 32 in the table)"
+            ),
+            "lmul with its default overflow policy (saturate), fpmul with its default (ieee); \
+             pipeline 0"
+                .into(),
+            pelab_sim::energy::GLITCH_CAVEAT.into(),
+        ];
+        Ok(vec![t])
+    }
+
+    fn claims(&self, o: &ReportOpts, x: &Results) -> Result<Vec<Claim>> {
+        let mut v = Vec::new();
+        let el = x.table("lmul_elementwise")?;
+        let err = |method: &str, fmt: &str, conv: &str| {
+            one(
+                el,
+                &[("method", method), ("format", fmt), ("conversion", conv)],
+                "mean_abs_rel_err",
+            )
+        };
+        for (m, base, paper, strict) in [
+            (
+                "e8m4",
+                "e4m3",
+                "L-Mul with a 4-bit mantissa is about as precise as float8 e4m3 multiplication",
+                false,
+            ),
+            (
+                "e8m3",
+                "e5m2",
+                "L-Mul with a 3-bit mantissa is more precise than float8 e5m2 multiplication",
+                true,
+            ),
+        ] {
+            let b = err(FPMUL, base, "rne")?;
+            let mut meas = Vec::new();
+            let mut verdicts = Vec::new();
+            for conv in ["rne", "rtz"] {
+                let l = err(LMUL, m, conv)?;
+                meas.push(format!(
+                    "L-Mul {m}, {} inputs: {}",
+                    conv.to_uppercase(),
+                    opt_pct(l)
+                ));
+                let word = match (l, b) {
+                    (Some(l), Some(b)) if strict && l < b => format!(
+                        "holds with {} inputs ({} of e5m2's error)",
+                        conv.to_uppercase(),
+                        pct(l / b)
+                    ),
+                    (Some(l), Some(b)) if strict => format!(
+                        "does not hold with {} inputs (L-Mul's error is {}x e5m2's)",
+                        conv.to_uppercase(),
+                        short(l / b)
+                    ),
+                    (Some(l), Some(b)) if l <= b => format!(
+                        "holds with {} inputs (L-Mul is at least as precise: {}x e4m3's error)",
+                        conv.to_uppercase(),
+                        short(l / b)
+                    ),
+                    (Some(l), Some(b)) if l <= 1.1 * b => format!(
+                        "holds roughly with {} inputs (within 10%: {}x e4m3's error)",
+                        conv.to_uppercase(),
+                        short(l / b)
+                    ),
+                    (Some(l), Some(b)) => format!(
+                        "does not hold with {} inputs (L-Mul's error is {}x e4m3's)",
+                        conv.to_uppercase(),
+                        short(l / b)
+                    ),
+                    _ => format!("not measured with {} inputs", conv.to_uppercase()),
+                };
+                verdicts.push(word);
+            }
+            meas.push(format!(
+                "exact {base} multiply (RNE inputs): {}",
+                opt_pct(b)
+            ));
+            v.push(Claim {
+                claim: format!("L-Mul {m} vs {base} multiply (accuracy)"),
+                paper: paper.into(),
+                pelab: format!("mean relative error: {}", meas.join("; ")),
+                source: format!(
+                    "{}; error against the exact product of the real values",
+                    study_source(el)
+                ),
+                verdict: capitalize(&verdicts.join("; ")),
+            });
+        }
+
+        // L-Mul energy, per workload and format.
+        let savings = x.table(SAVINGS)?;
+        for (shape, paper) in [
+            (Shape::Elementwise, PAPER_ELEM_SAVING),
+            (Shape::Dot { k: DOT_K }, PAPER_DOT_SAVING),
+        ] {
+            let wl = workload_name(shape);
+            for f in CLAIM_FORMATS {
+                let get = |est: &str, col: &str| {
+                    one(
+                        savings,
+                        &[("format", f), ("workload", &wl), ("estimator", est)],
+                        col,
+                    )
+                };
+                let (gs, gl, gx) = (
+                    get("gate level", "saving")?,
+                    get("gate level", "lmul_pj")?,
+                    get("gate level", "fpmul_pj")?,
+                );
+                let (ts, tl, tx) = (
+                    get("table", "saving")?,
+                    get("table", "lmul_pj")?,
+                    get("table", "fpmul_pj")?,
+                );
+                let pj =
+                    |x: Option<f64>| x.map_or("no figure".into(), |x| format!("{} pJ", short(x)));
+                let mut meas = format!("gate level {} ({} vs {})", opt_pct(gs), pj(gl), pj(gx));
+                meas.push_str(&match ts {
+                    Some(ts) => format!("; table {} ({} vs {})", pct(ts), pj(tl), pj(tx)),
+                    None => {
+                        "; table: no figure (horowitz-45nm has no multiply in this format)".into()
+                    }
+                });
+                let holds = |x: f64| x >= paper - SAVING_TOLERANCE;
+                let gate_v = match gs {
+                    Some(g) if holds(g) => format!("holds at gate level ({})", pct(g)),
+                    Some(g) => format!(
+                        "not reproduced at gate level: {} instead of {}",
+                        pct(g),
+                        pct(paper)
+                    ),
+                    None => "not measured at gate level".into(),
+                };
+                let table_v = match ts {
+                    Some(t) if holds(t) => format!("the table method gives it ({})", pct(t)),
+                    Some(t) => format!("the table method gives {}", pct(t)),
+                    None => "the table method has no figure for this format".into(),
+                };
+                let what = if shape == Shape::Elementwise {
+                    "element-wise"
+                } else {
+                    "dot-product"
+                };
+                v.push(Claim {
+                    claim: format!("L-Mul {what} energy saving, {f}"),
+                    paper: format!(
+                        "{} less energy than the float multiply{} (Horowitz's 45 nm table)",
+                        pct(paper),
+                        if shape == Shape::Elementwise {
+                            ""
+                        } else {
+                            " in dot products with FP32 accumulation"
+                        }
+                    ),
+                    pelab: meas,
+                    source: format!(
+                        "energy_lmul_saving.csv ({wl}): {}; {TABLE_SOURCE}",
+                        gate_source(o)
+                    ),
+                    verdict: capitalize(&format!("{gate_v}; {table_v}")),
+                });
+            }
+        }
+
+        Ok(v)
+    }
+
+    fn figures(&self, _o: &ReportOpts, x: &Results) -> Result<Vec<Figure>> {
+        let mut v = Vec::new();
+        let el = x.table("lmul_elementwise")?;
+        let mut lines = Vec::new();
+        for (k, (method, conv, name, dashed)) in [
+            (LMUL, "rne", "L-Mul e8mM, RNE inputs", false),
+            (LMUL, "rtz", "L-Mul e8mM, RTZ inputs", true),
+            (FPMUL, "rne", "exact multiply e8mM, RNE inputs", false),
+            (FPMUL, "rtz", "exact multiply e8mM, RTZ inputs", true),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut pts = Vec::new();
+            for m in 1..=7 {
+                if let Some(y) = one(
+                    el,
+                    &[
+                        ("method", method),
+                        ("format", &format!("e8m{m}")),
+                        ("conversion", conv),
+                    ],
+                    "mean_abs_rel_err",
+                )? {
+                    pts.push((m as f64, y * 100.0));
+                }
+            }
+            lines.push(Line {
+                name: name.into(),
+                points: pts,
+                dashed,
+                color: k / 2,
+                markers: true,
+                legend: true,
+            });
+        }
+        for (i, (fmt, m)) in [("e4m3", 3.0), ("e5m2", 2.0)].into_iter().enumerate() {
+            if let Some(y) = one(
+                el,
+                &[("method", FPMUL), ("format", fmt), ("conversion", "rne")],
+                "mean_abs_rel_err",
+            )? {
+                lines.push(Line {
+                    name: format!("exact {fmt} multiply (at M = {m}; dashed: its level)"),
+                    points: vec![(m, y * 100.0)],
+                    dashed: false,
+                    color: 2 + i,
+                    markers: true,
+                    legend: true,
+                });
+                lines.push(Line {
+                    name: format!("{fmt} level"),
+                    points: vec![(1.0, y * 100.0), (7.0, y * 100.0)],
+                    dashed: true,
+                    color: 2 + i,
+                    markers: false,
+                    legend: false,
+                });
+            }
+        }
+        v.push(Figure {
+            stem: "lmul_error".into(),
+            panels: vec![Panel::Lines(Lines {
+                title: "L-Mul error vs mantissa bits, beside the FP8 multiplies".into(),
+                x_axis: "mantissa bits M (format e8mM: 8 exponent bits; e4m3 has 3, e5m2 has 2)"
+                    .into(),
+                y_axis: "mean relative error (%, log scale)".into(),
+                lines,
+                log_x: false,
+                log_y: true,
+                x_ticks: Some((1..=7).map(|m| (m as f64, m.to_string())).collect()),
+                y_range: None,
+            })],
+            notes: vec![
+                format!("Source: {}", study_source(el)),
+                "Error against the exact product of the real values (conversion of the inputs \
+                 included); reference models pelab_sim::lmul and pelab_sim::fpmul."
+                    .into(),
+            ],
+            width: 1200,
+        });
+
+        Ok(v)
+    }
+
+    fn energy_markdown(&self, _o: &ReportOpts, x: &Results) -> Result<String> {
+        let mut s = String::new();
+        s.push_str("### L-Mul's saving over the exact multiply\n\n");
+        s.push_str(&md_head(&[
+            "format",
+            "workload",
+            "estimator",
+            "lmul pJ",
+            "fpmul pJ",
+            "saving",
+            "paper",
+        ]));
+        let t = x.table(SAVINGS)?;
+        for r in &t.rows {
+            let g = |c: &str| -> Result<Option<f64>> { Ok(r[t.col(c)?].as_f64()) };
+            s.push_str(&md_row(&[
+                cell_str(&r[t.col("format")?]),
+                cell_str(&r[t.col("workload")?]),
+                cell_str(&r[t.col("estimator")?]),
+                opt_short(g("lmul_pj")?),
+                opt_short(g("fpmul_pj")?),
+                g("saving")?.map_or_else(
+                    || format!("no figure ({})", cell_str(&r[t.col("note").unwrap_or(0)])),
+                    pct,
+                ),
+                opt_pct(g("paper_saving")?),
+            ]));
+        }
+        s.push_str("\nData: `energy_lmul_saving.csv`.\n\n");
+        Ok(s)
+    }
+
+    fn markdown(&self, _o: &ReportOpts, x: &Results) -> Result<String> {
+        let mut s = String::new();
+        let el = x.table("lmul_elementwise")?;
+        s.push_str("### L-Mul, element-wise (mean relative error of the product)\n\n");
+        s.push_str(&md_head(&[
+            "format",
+            "mantissa bits",
+            "L-Mul RNE",
+            "L-Mul RTZ",
+            "exact RNE",
+            "exact RTZ",
+        ]));
+        let mut fmts: Vec<String> = Vec::new();
+        for r in &el.rows {
+            let f = cell_str(&r[el.col("format")?]);
+            if !fmts.contains(&f) {
+                fmts.push(f);
+            }
+        }
+        for f in &fmts {
+            let e = |m: &str, c: &str| -> Result<String> {
+                Ok(opt_pct(one(
+                    el,
+                    &[("method", m), ("format", f), ("conversion", c)],
+                    "mean_abs_rel_err",
+                )?))
+                .map(|v| if v == "no figure" { "—".into() } else { v })
+            };
+            let mb = rows(el, &[("format", f)])?
+                .first()
+                .map(|r| cell_str(&r[el.col("mantissa_bits").unwrap_or(0)]))
+                .unwrap_or_default();
+            s.push_str(&md_row(&[
+                f.clone(),
+                mb,
+                e(LMUL, "rne")?,
+                e(LMUL, "rtz")?,
+                e(FPMUL, "rne")?,
+                e(FPMUL, "rtz")?,
+            ]));
+        }
+        s.push_str(&provenance_md(el));
+        s.push_str("Plot: `lmul_error.png`, `lmul_error.svg`.\n\n");
+
+        let dot = x.table("lmul_dot")?;
+        let kc = dot.col("k")?;
+        let ks = distinct_u64(dot, kc);
+        if let Some(&k) = ks.last() {
+            s.push_str(&format!(
+                "### L-Mul in dot products of length {k} (FP32 accumulation; mean |dot - exact| / (|a| |b|))\n\n"
+            ));
+            s.push_str(&md_head(&[
+                "format",
+                "L-Mul RNE",
+                "L-Mul RTZ",
+                "exact RNE",
+                "exact RTZ",
+            ]));
+            let ks = k.to_string();
+            for f in &fmts {
+                let e = |m: &str, c: &str| -> Result<String> {
+                    Ok(opt_short(one(
+                        dot,
+                        &[("method", m), ("format", f), ("conversion", c), ("k", &ks)],
+                        "mean_norm_err",
+                    )?))
+                };
+                s.push_str(&md_row(&[
+                    f.clone(),
+                    e(LMUL, "rne")?,
+                    e(LMUL, "rtz")?,
+                    e(FPMUL, "rne")?,
+                    e(FPMUL, "rtz")?,
+                ]));
+            }
+            s.push_str(&provenance_md(dot));
+        }
+
+        Ok(s)
+    }
+}

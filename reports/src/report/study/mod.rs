@@ -1,0 +1,105 @@
+//! The studies: each paper's claims, measured. A study runs its accuracy tables, may add energy
+//! jobs and derive energy tables from the measurements, and gives its claims, plots and summary
+//! sections. Adding a study: one new module here and one line in [`STUDIES`].
+
+pub(crate) mod bitmod;
+pub(crate) mod dfp;
+pub(crate) mod lmul;
+
+use super::energy::{Energy, EnergyJob};
+use super::{Claim, ReportOpts};
+use crate::accuracy;
+use crate::plots::Figure;
+use crate::Table;
+use pelab_sim::{Error, Result};
+use std::collections::BTreeMap;
+
+/// Every study, in the order of the claims, plots and summary sections.
+pub(crate) const STUDIES: [&dyn Study; 3] = [&lmul::LMul, &bitmod::BitMod, &dfp::Dfp];
+
+/// What the run measured, as the studies read it.
+pub(crate) struct Results<'a> {
+    /// Every study's tables (accuracy and energy), by name.
+    pub tables: &'a BTreeMap<String, Table>,
+    /// Every energy measurement.
+    pub energy: &'a [Energy],
+}
+
+impl Results<'_> {
+    /// The table `name`.
+    pub fn table(&self, name: &str) -> Result<&Table> {
+        self.tables
+            .get(name)
+            .ok_or_else(|| Error::new(format!("the studies produced no table {name}")))
+    }
+}
+
+/// One study of a paper's claims.
+pub(crate) trait Study: Sync {
+    /// The study's name (also its `pelab study` name and progress step).
+    fn name(&self) -> &'static str;
+
+    /// Energy jobs of the study beyond the elementwise one of every PE.
+    fn energy_jobs(&self) -> Result<Vec<EnergyJob>> {
+        Ok(Vec::new())
+    }
+
+    /// The study's accuracy tables.
+    fn run(&self, o: &ReportOpts) -> Result<Vec<Table>> {
+        accuracy_tables(self.name(), o)
+    }
+
+    /// Tables the study derives from the energy measurements.
+    fn energy_tables(&self, _o: &ReportOpts, _energy: &[Energy]) -> Result<Vec<Table>> {
+        Ok(Vec::new())
+    }
+
+    /// The study's claims, each beside pelab's measurement.
+    fn claims(&self, o: &ReportOpts, x: &Results) -> Result<Vec<Claim>>;
+
+    /// The study's plots.
+    fn figures(&self, o: &ReportOpts, x: &Results) -> Result<Vec<Figure>>;
+
+    /// The study's subsection of the summary's energy section (shown when energy was measured).
+    fn energy_markdown(&self, _o: &ReportOpts, _x: &Results) -> Result<String> {
+        Ok(String::new())
+    }
+
+    /// The study's subsection of the summary's accuracy section.
+    fn markdown(&self, o: &ReportOpts, x: &Results) -> Result<String>;
+}
+
+/// The accuracy tables of the study `name` from a Gaussian source; the quick run takes an
+/// eighth of the samples (at least 4096).
+fn accuracy_tables(name: &str, o: &ReportOpts) -> Result<Vec<Table>> {
+    let full = accuracy::default_samples(name)?;
+    let samples = if o.quick { (full / 8).max(4096) } else { full };
+    let opts = accuracy::Opts {
+        source: accuracy::Source::parse("gaussian")?,
+        samples,
+        seed: o.seed,
+    };
+    accuracy::study(name, &opts)
+}
+
+/// A study table's provenance in one line: source, samples, seed.
+fn study_source(t: &Table) -> String {
+    let keep: Vec<&str> = t
+        .provenance
+        .iter()
+        .filter(|p| p.starts_with("source:") || p.starts_with("samples:") || p.starts_with("seed:"))
+        .map(|p| p.as_str())
+        .collect();
+    format!("{}.csv: {}", t.name, keep.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_runs_every_accuracy_study_in_order() {
+        let names: Vec<&str> = STUDIES.iter().map(|s| s.name()).collect();
+        assert_eq!(names, accuracy::STUDIES);
+    }
+}
