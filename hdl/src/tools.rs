@@ -24,7 +24,8 @@ pub fn require_tool(tool: &str) -> Result<PathBuf> {
         }
     }
     Err(Error::new(format!(
-        "{tool} is not installed (not found on PATH); install it with `apt-get install {}`",
+        "{tool} is not installed (not found on PATH); install it with `apt-get install {}` \
+         or run `./scripts/setup` from the pelab checkout (installs every tool pelab uses)",
         package_of(tool)
     )))
 }

@@ -2,8 +2,9 @@
 //! - the combinational step ([`simulate_core`]) on every special FP32 accumulator with every
 //!   pair of special FP16 operands, and on random triples aimed at cancellation, rounding ties,
 //!   alignment distances and subnormal accumulators;
-//! - the streaming MAC through `PeRtl::simulate` on random accumulations (reset, clear, en,
-//!   operands that cancel the running sum) and on every pair of special operands applied to
+//! - the streaming MAC through `PeRtl::simulate` on random accumulations
+//!   (`pelab_sim::fp16mac::random_accumulation`: reset, clear, en, operands that cancel the
+//!   running sum or make rounding ties) and on every pair of special operands applied to
 //!   special accumulators reached by accumulating into them, cycle by cycle against
 //!   `Fp16Mac::clock`;
 //! - the emitted Verilog: its combinational step (the `__core` sub-module), as Yosys reads it
@@ -14,13 +15,16 @@
 
 mod common;
 
-use common::{Netlist, LANES};
+use common::{
+    accumulations, accumulator_synthesized, assert_accumulator_module, assert_rejects,
+    check_accumulator, control_rows, reference_steps, simulated_acc, Addends, Netlist, LANES,
+};
 use pelab_hdl::pe::fp16mac::simulate_core;
-use pelab_hdl::synth::{netlist_json, synthesize, Flow};
-use pelab_hdl::tools::lint;
+use pelab_hdl::synth::{netlist_json, Flow};
 use pelab_hdl::{find, PeRtl, RtlConfig};
 use pelab_sim::format::{Format, Overflow, Rounding};
-use pelab_sim::fp16mac::{fp16mac, Fp16Mac, MacInputs};
+use pelab_sim::fp16mac::{fp16mac, random_accumulation, tie_pair, Fp16Mac};
+use pelab_sim::pe::stream::Accumulator;
 use pelab_sim::samples::{random_pair, special_codes};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -39,61 +43,6 @@ fn rtl() -> &'static dyn PeRtl {
 
 fn val_h(c: u16) -> f64 {
     H.to_f64(c as u64)
-}
-
-/// The FP16 code of `x` when `x` is exactly an FP16 value.
-fn exact_h(x: f64) -> Option<u16> {
-    let c = H
-        .from_f64(x, Rounding::NearestEven, Overflow::Saturate)
-        .ok()? as u16;
-    (val_h(c) == x).then_some(c)
-}
-
-/// Operands whose product nearly or exactly cancels the finite accumulator `acc`: `b` a power
-/// of two or a random value near 1, `a` the FP16 value nearest to `-acc / b`, sometimes moved
-/// by one unit in the last place. Infinite, NaN or out-of-range accumulators give random pairs.
-fn cancel_pair(acc: u32, r: &mut ChaCha8Rng) -> (u16, u16) {
-    let v = F.to_f64(acc as u64);
-    let b = if r.gen_ratio(3, 4) {
-        ((15 + r.gen_range(-8i64..=8)) as u16) << 10
-    } else {
-        (((15 + r.gen_range(-3i64..=3)) as u16) << 10) | r.gen_range(0..0x400)
-    } | if r.gen() { 0x8000 } else { 0 };
-    let x = -v / val_h(b);
-    if !v.is_finite() || x.abs() > 65504.0 {
-        let (a, b) = random_pair(&H, r);
-        return (a as u16, b as u16);
-    }
-    let mut a = H
-        .from_f64(x, Rounding::NearestEven, Overflow::Saturate)
-        .unwrap() as u16;
-    match r.gen_range(0..8) {
-        0 if a & 0x7FFF < 0x7BFF => a += 1,
-        1 if a & 0x7FFF > 0 => a -= 1,
-        _ => {}
-    }
-    if r.gen() {
-        (a, b)
-    } else {
-        (b, a)
-    }
-}
-
-/// Operands whose product is an odd multiple of half a unit in the last place of a normal
-/// accumulator with exponent `e` (a rounding tie when the sum stays in that binade), or `None`.
-fn tie_pair_for(e: i32, r: &mut ChaCha8Rng) -> Option<(u16, u16)> {
-    let q = (r.gen_range(0..1024u32) * 2 + 1) as f64;
-    let q = if r.gen_ratio(1, 3) { 1.0 } else { q };
-    for _ in 0..8 {
-        let t = r.gen_range(-24i32..=15);
-        let s = e - 24 - t;
-        let (Some(a), Some(b)) = (exact_h(q * 2f64.powi(s)), exact_h(2f64.powi(t))) else {
-            continue;
-        };
-        let a = a | if r.gen() { 0x8000 } else { 0 };
-        return Some(if r.gen() { (a, b) } else { (b, a) });
-    }
-    None
 }
 
 /// Unbiased exponent of a normal FP32 code.
@@ -138,7 +87,7 @@ fn random_triple(r: &mut ChaCha8Rng) -> (u32, u16, u16) {
         }
         7 => {
             let acc = f32_with_exp(r.gen_range(70..=190), r);
-            match tie_pair_for(exp_of(acc), r) {
+            match tie_pair(acc, r) {
                 Some((a, b)) => (acc, a, b),
                 None => (acc, a, b),
             }
@@ -238,114 +187,22 @@ fn core_matches_reference_on_random_triples() {
 }
 
 fn row(reset: bool, clear: bool, en: bool, a: u16, b: u16) -> Vec<u64> {
-    vec![reset as u64, clear as u64, en as u64, a as u64, b as u64]
-}
-
-fn inputs(r: &[u64]) -> MacInputs {
-    MacInputs {
-        reset: r[0] == 1,
-        clear: r[1] == 1,
-        en: r[2] == 1,
-        a: r[3] as u16,
-        b: r[4] as u16,
-    }
+    Fp16Mac::row(&Fp16Mac::inputs(reset, clear, en, (a, b)))
 }
 
 /// Runs rows through `simulate` and the reference `Fp16Mac` from power-up; panics with the
 /// first mismatching cycles.
 fn check_mac(what: &str, rows: &[Vec<u64>]) {
-    let got = rtl().simulate(&cfg(), rows).unwrap();
-    assert_eq!(got.len(), rows.len());
-    let mut m = Fp16Mac::default();
-    let mut bad = Vec::new();
-    for (i, (r, g)) in rows.iter().zip(&got).enumerate() {
-        let before = m.acc;
-        let want = m.clock(&inputs(r)) as u64;
-        if g[0] != want && bad.len() < 8 {
-            bad.push(format!(
-                "cycle {i}: acc {before:08X}, inputs {:?}: rtl {:08X}, reference {want:08X}",
-                inputs(r),
-                g[0]
-            ));
-        }
-    }
-    assert!(bad.is_empty(), "{what}:\n{}", bad.join("\n"));
-}
-
-/// A `random_pair`, redrawn (but for one time in 128) while it holds a NaN or an Inf: those
-/// stay in the accumulator until the next clear.
-fn mostly_finite_pair(r: &mut ChaCha8Rng) -> (u16, u16) {
-    loop {
-        let (a, b) = random_pair(&H, r);
-        let special = |c: u64| c & 0x7C00 == 0x7C00;
-        if !(special(a) || special(b)) || r.gen_ratio(1, 128) {
-            return (a as u16, b as u16);
-        }
-    }
-}
-
-/// Random accumulations: a reset or clear cycle, then up to 64 cycles with `en` mostly high;
-/// operands random, cancelling the running sum (sometimes in a run of up to three cycles,
-/// which reaches exact zero), rounding ties or special codes.
-fn accumulations(cycles: usize, seed: u64) -> Vec<Vec<u64>> {
-    let mut r = ChaCha8Rng::seed_from_u64(seed);
-    let sp = special_codes(&H);
-    let mut m = Fp16Mac::default();
-    let mut rows = Vec::with_capacity(cycles + 64);
-    while rows.len() < cycles {
-        let start = if r.gen_ratio(1, 8) {
-            row(true, r.gen(), r.gen(), r.gen(), r.gen())
-        } else {
-            row(false, true, r.gen(), r.gen(), r.gen())
-        };
-        m.clock(&inputs(&start));
-        rows.push(start);
-        let mut run = 0;
-        for _ in 0..r.gen_range(1..=64) {
-            let normal = m.acc & 0x7F80_0000 != 0 && m.acc & 0x7F80_0000 != 0x7F80_0000;
-            let (a, b) = if run > 0 {
-                run -= 1;
-                cancel_pair(m.acc, &mut r)
-            } else {
-                match r.gen_range(0..64) {
-                    0..=35 => mostly_finite_pair(&mut r),
-                    36..=49 => {
-                        run = r.gen_range(0..=2);
-                        cancel_pair(m.acc, &mut r)
-                    }
-                    50..=57 if normal => {
-                        tie_pair_for(exp_of(m.acc), &mut r).unwrap_or((0x3C00, 0x3C00))
-                    }
-                    58 => (sp[r.gen_range(0..sp.len())] as u16, r.gen()),
-                    59 => (r.gen(), r.gen()),
-                    _ => mostly_finite_pair(&mut r),
-                }
-            };
-            let x = row(
-                r.gen_ratio(1, 400),
-                r.gen_ratio(1, 100),
-                !r.gen_ratio(1, 8),
-                a,
-                b,
-            );
-            m.clock(&inputs(&x));
-            rows.push(x);
-        }
-    }
-    rows
+    check_accumulator::<Fp16Mac>(rtl(), &cfg(), what, rows);
 }
 
 #[test]
 fn mac_matches_reference_on_random_accumulations() {
     let t = Instant::now();
-    let rows = accumulations(150_000, 0xACC);
+    let rows = accumulations::<Fp16Mac>(150_000, 0xACC, random_accumulation);
     // The running sum must go through cancellation and special states.
-    let mut m = Fp16Mac::default();
     let (mut zero_after_nonzero, mut nan, mut inf, mut ties) = (0, 0, 0, 0);
-    for r in &rows {
-        let before = m.acc;
-        let i = inputs(r);
-        let y = m.clock(&i);
+    for (i, before, y) in reference_steps::<Fp16Mac>(&rows) {
         if !(i.reset || i.clear) && i.en {
             zero_after_nonzero += (y == 0 && before & 0x7FFF_FFFF != 0) as u32;
             nan += (y == 0x7FC0_0000) as u32;
@@ -422,104 +279,43 @@ fn mac_special_operands_on_special_accumulators() {
 
 #[test]
 fn mac_control_priorities_and_hold() {
-    let one = 0x3C00;
-    let inf = 0x7C00;
-    let rows = vec![
-        row(false, false, true, one, one),       // +1
-        row(false, false, false, inf, one),      // hold
-        row(true, true, true, inf, one),         // reset beats everything
-        row(false, false, true, 0x4000, one),    // +2
-        row(false, true, true, inf, 0x0000),     // clear beats en: +0, NaN not accumulated
-        row(false, false, true, 0xBC00, 0x0000), // +0 + (-0) = +0
-        row(false, false, true, one, one),       // +1
-        row(true, false, false, one, one),       // reset without en
-    ];
-    let got = rtl().simulate(&cfg(), &rows).unwrap();
-    let acc: Vec<u64> = got.iter().map(|g| g[0]).collect();
-    assert_eq!(
-        acc,
-        [
-            0x3F80_0000,
-            0x3F80_0000,
-            0,
-            0x4000_0000,
-            0,
-            0,
-            0x3F80_0000,
-            0
-        ]
-    );
+    let (one, inf) = (0x3C00, 0x7C00);
+    let (rows, acc) = control_rows::<Fp16Mac>(Addends {
+        one: (one, one),
+        two: (0x4000, one),
+        inf: (inf, one),
+        nan: (inf, 0x0000),
+        neg_zero: (0xBC00, 0x0000),
+    });
+    assert_eq!(simulated_acc(rtl(), &cfg(), &rows), acc);
     check_mac("control", &rows);
 }
 
 #[test]
 fn simulate_rejects_bad_rows_and_configurations() {
-    let e = rtl()
-        .simulate(&cfg(), &[vec![0, 0, 1, 0x3C00]])
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("row 0 has 4 values, expected 5 (reset, clear, en, a, b)"),
-        "{e}"
-    );
-    let e = rtl()
-        .simulate(&cfg(), &[vec![0, 2, 1, 0x3C00, 0]])
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("clear = 0x2 is wider than 1 bits"), "{e}");
-    let e = rtl()
-        .simulate(&RtlConfig::new("bf16", "ieee", 0), &[])
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("formats: fp16"), "{e}");
+    let short = [vec![0, 0, 1, 0x3C00]];
+    let want = "row 0 has 4 values, expected 5 (reset, clear, en, a, b)";
+    assert_rejects(rtl(), &cfg(), &short, want);
+    let wide = [vec![0, 2, 1, 0x3C00, 0]];
+    assert_rejects(rtl(), &cfg(), &wide, "clear = 0x2 is wider than 1 bits");
+    let bf16 = RtlConfig::new("bf16", "ieee", 0);
+    assert_rejects(rtl(), &bf16, &[], "formats: fp16");
 }
 
 #[test]
 fn emitted_verilog_header_ports_and_lint() {
-    let m = rtl().verilog(&cfg()).unwrap();
-    assert_eq!(m.name, "pelab_fp16mac_fp16_ieee");
-    assert_eq!(m.latency, 1);
-    let ports: Vec<(&str, usize)> = m.ports.iter().map(|p| (p.name.as_str(), p.width)).collect();
-    assert_eq!(
-        ports,
-        [
-            ("clock", 1),
-            ("reset", 1),
-            ("clear", 1),
-            ("en", 1),
-            ("a", 16),
-            ("b", 16),
-            ("acc", 32)
-        ]
+    assert_accumulator_module(
+        "fp16mac",
+        &cfg(),
+        "pelab_fp16mac_fp16_ieee",
+        &[("a", 16), ("b", 16)],
+        &[],
     );
-    for want in [
-        "0x7FC00000",
-        "ties to even",
-        "(-0) + (-0) = -0",
-        "reset -> +0",
-    ] {
-        assert!(m.verilog.contains(want), "header lacks '{want}'");
-    }
-    let dir = std::env::temp_dir().join(format!("pelab-fp16mac-{}", std::process::id()));
-    let path = pelab_hdl::emit::write_module(&dir, &m).unwrap();
-    lint(&path, &m.name).unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn synthesized_size() {
-    let m = rtl().verilog(&cfg()).unwrap();
-    let g = synthesize(&m.verilog, &m.name, Flow::Generic).unwrap();
-    let ice = synthesize(&m.verilog, &m.name, Flow::Ice40).unwrap();
-    println!(
-        "fp16mac generic: {} cells ({} logic, {} flip-flops), longest path {}; {:?}",
-        g.cell_count, g.logic_cells, g.ffs, g.longest_path, g.cells
-    );
-    println!(
-        "fp16mac ice40: {} LUT4, {} carry, {} flip-flops, longest path {}",
-        ice.luts, ice.carry, ice.ffs, ice.longest_path
-    );
-    assert_eq!((g.ffs, ice.ffs), (32, 32), "the accumulator register only");
+    let (g, ice) = accumulator_synthesized("fp16mac", &cfg());
     assert!(g.logic_cells > 500 && ice.luts > 300, "{g:?}");
 }
 

@@ -10,11 +10,16 @@
 //!   accumulator states, and on the control priorities;
 //! - the emitted module: name, header, ports, lint, synthesized size.
 
+mod common;
+
+use common::{
+    accumulations, accumulator_synthesized, assert_accumulator_module, assert_rejects,
+    check_accumulator, control_rows, reference_steps, simulated_acc, Addends,
+};
 use pelab_hdl::pe::fp32acc::simulate_core;
-use pelab_hdl::synth::{synthesize, Flow};
-use pelab_hdl::tools::lint;
 use pelab_hdl::{find, PeRtl, RtlConfig};
-use pelab_sim::fp32acc::{AccInputs, Fp32Acc};
+use pelab_sim::fp32acc::{cancelling_pair, cpu_add as hw, with_exp, AccInputs, Fp32Acc};
+use pelab_sim::pe::stream::{random_cycles, Accumulator};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
@@ -28,16 +33,6 @@ fn cfg() -> RtlConfig {
 
 fn rtl() -> &'static dyn PeRtl {
     find("fp32acc").unwrap()
-}
-
-/// The oracle: the CPU's binary32 sum, any NaN made canonical.
-fn hw(a: u32, b: u32) -> u32 {
-    let s = f32::from_bits(a) + f32::from_bits(b);
-    if s.is_nan() {
-        NAN
-    } else {
-        s.to_bits()
-    }
 }
 
 /// Special and boundary codes, both signs: zeros, subnormal edges, normal edges, the largest
@@ -80,11 +75,6 @@ fn specials() -> Vec<u32> {
     out
 }
 
-/// A random code with exponent field `ef` (clamped to the finite range).
-fn with_exp(ef: i64, r: &mut ChaCha8Rng) -> u32 {
-    (r.gen::<u32>() & 0x807F_FFFF) | ((ef.clamp(0, 254) as u32) << 23)
-}
-
 /// Random `(acc, x)` pairs: uniform codes; exponent distances 0..60; nearly equal magnitudes
 /// of opposite sign; half a unit in the last place of `acc` (ties); both near the overflow
 /// threshold; operands in and near the subnormal range.
@@ -98,24 +88,8 @@ fn random_pair(r: &mut ChaCha8Rng) -> (u32, u32) {
             let ea = ((a >> 23) & 0xFF) as i64;
             (a, with_exp(if r.gen() { ea - d } else { ea + d }, r))
         }
-        4..=6 => {
-            // Low exponents too: cancellation into the subnormal range.
-            let ef = if r.gen_ratio(1, 3) {
-                r.gen_range(0..=26)
-            } else {
-                r.gen_range(0..=254)
-            };
-            let a = with_exp(ef, r);
-            let bits = r.gen_range(0..25);
-            let delta = r.gen_range(0..=1u32 << bits);
-            let b = if r.gen() {
-                a.wrapping_add(delta)
-            } else {
-                a.wrapping_sub(delta)
-            };
-            let b = if (b >> 23) & 0xFF == 0xFF { a } else { b };
-            (a, b ^ 0x8000_0000)
-        }
+        // Low exponents too: cancellation into the subnormal range.
+        4..=6 => cancelling_pair(r),
         7 => {
             // An odd multiple of half a unit in the last place of a normal `a`.
             let a = with_exp(r.gen_range(1..=230), r);
@@ -218,107 +192,62 @@ fn core_matches_cpu_on_random_pairs() {
 }
 
 fn row(reset: bool, clear: bool, en: bool, x: u32) -> Vec<u64> {
-    vec![reset as u64, clear as u64, en as u64, x as u64]
-}
-
-fn inputs(r: &[u64]) -> AccInputs {
-    AccInputs {
-        reset: r[0] == 1,
-        clear: r[1] == 1,
-        en: r[2] == 1,
-        x: r[3] as u32,
-    }
+    Fp32Acc::row(&Fp32Acc::inputs(reset, clear, en, x))
 }
 
 /// Runs rows through `simulate` and the reference `Fp32Acc` from power-up (+0), checking
 /// every accumulating step of the reference against the CPU; panics with the first
 /// mismatching cycles.
 fn check_acc(what: &str, rows: &[Vec<u64>]) {
-    let got = rtl().simulate(&cfg(), rows).unwrap();
-    assert_eq!(got.len(), rows.len());
-    let mut m = Fp32Acc::default();
-    let mut bad = Vec::new();
-    for (i, (r, g)) in rows.iter().zip(&got).enumerate() {
-        let before = m.acc;
-        let inp = inputs(r);
-        let want = m.clock(&inp);
-        if !(inp.reset || inp.clear) && inp.en {
-            assert_eq!(want, hw(before, inp.x), "reference vs CPU, cycle {i}");
-        }
-        if g[0] != want as u64 && bad.len() < 8 {
-            bad.push(format!(
-                "cycle {i}: acc {before:08X}, inputs {inp:?}: rtl {:08X}, reference {want:08X}",
-                g[0]
-            ));
+    for (k, (i, before, want)) in reference_steps::<Fp32Acc>(rows).into_iter().enumerate() {
+        if !(i.reset || i.clear) && i.en {
+            assert_eq!(want, hw(before, i.x), "reference vs CPU, cycle {k}");
         }
     }
-    assert!(bad.is_empty(), "{what}:\n{}", bad.join("\n"));
+    check_accumulator::<Fp32Acc>(rtl(), &cfg(), what, rows);
 }
 
-/// Random accumulations: a reset or clear cycle, then up to 64 cycles with `en` mostly high;
-/// addends random (`random_pair`), cancelling the running sum, or special codes.
-fn accumulations(cycles: usize, seed: u64) -> Vec<Vec<u64>> {
-    let mut r = ChaCha8Rng::seed_from_u64(seed);
+/// One random accumulation (`random_cycles`): addends random (`random_pair`), cancelling the
+/// running sum, or special codes.
+fn random_accumulation(r: &mut ChaCha8Rng) -> Vec<AccInputs> {
     let sp = specials();
-    let mut m = Fp32Acc::default();
-    let mut rows = Vec::with_capacity(cycles + 64);
-    while rows.len() < cycles {
-        let start = if r.gen_ratio(1, 8) {
-            row(true, r.gen(), r.gen(), r.gen())
-        } else {
-            row(false, true, r.gen(), r.gen())
-        };
-        m.clock(&inputs(&start));
-        rows.push(start);
-        for _ in 0..r.gen_range(1..=64) {
-            let x = match r.gen_range(0..16) {
-                0..=3 => {
-                    // Near -acc: cancellation of every depth.
-                    let bits = r.gen_range(0..25);
-                    let d = r.gen_range(0..=1u32 << bits);
-                    let v = m.acc.wrapping_add(d) ^ 0x8000_0000;
-                    if (v >> 23) & 0xFF == 0xFF {
-                        m.acc ^ 0x8000_0000
-                    } else {
-                        v
-                    }
+    random_cycles::<Fp32Acc, _>(
+        r,
+        |r| r.gen(),
+        |r, acc| match r.gen_range(0..16) {
+            0..=3 => {
+                // Near -acc: cancellation of every depth.
+                let bits = r.gen_range(0..25);
+                let d = r.gen_range(0..=1u32 << bits);
+                let v = acc.wrapping_add(d) ^ 0x8000_0000;
+                if (v >> 23) & 0xFF == 0xFF {
+                    acc ^ 0x8000_0000
+                } else {
+                    v
                 }
-                4 => sp[r.gen_range(0..sp.len())],
-                5 if r.gen_ratio(1, 8) => r.gen(),
-                _ => {
-                    let (a, b) = random_pair(&mut r);
-                    let c = if r.gen() { a } else { b };
-                    // NaN and Inf stay until the next clear: mostly redrawn.
-                    if (c >> 23) & 0xFF == 0xFF && !r.gen_ratio(1, 16) {
-                        c & 0x807F_FFFF
-                    } else {
-                        c
-                    }
+            }
+            4 => sp[r.gen_range(0..sp.len())],
+            5 if r.gen_ratio(1, 8) => r.gen(),
+            _ => {
+                let (a, b) = random_pair(r);
+                let c = if r.gen() { a } else { b };
+                // NaN and Inf stay until the next clear: mostly redrawn.
+                if (c >> 23) & 0xFF == 0xFF && !r.gen_ratio(1, 16) {
+                    c & 0x807F_FFFF
+                } else {
+                    c
                 }
-            };
-            let x = row(
-                r.gen_ratio(1, 400),
-                r.gen_ratio(1, 100),
-                !r.gen_ratio(1, 8),
-                x,
-            );
-            m.clock(&inputs(&x));
-            rows.push(x);
-        }
-    }
-    rows
+            }
+        },
+    )
 }
 
 #[test]
 fn accumulator_matches_reference_on_random_accumulations() {
     let t = Instant::now();
-    let rows = accumulations(150_000, 0xACC32);
-    let mut m = Fp32Acc::default();
+    let rows = accumulations::<Fp32Acc>(150_000, 0xACC32, random_accumulation);
     let (mut zero, mut nan, mut inf, mut sub) = (0, 0, 0, 0);
-    for r in &rows {
-        let before = m.acc;
-        let i = inputs(r);
-        let y = m.clock(&i);
+    for (i, before, y) in reference_steps::<Fp32Acc>(&rows) {
         if !(i.reset || i.clear) && i.en {
             zero += (y & 0x7FFF_FFFF == 0 && before & 0x7FFF_FFFF != 0) as u32;
             nan += (y == NAN) as u32;
@@ -379,109 +308,49 @@ fn special_addends_on_special_states() {
 #[test]
 fn control_priorities_and_hold() {
     let inf = 0x7F80_0000;
-    let rows = vec![
-        row(false, false, true, ONE),         // +1
-        row(false, false, false, inf),        // hold
-        row(true, true, true, inf),           // reset beats everything
-        row(false, false, true, 0x4000_0000), // +2
-        row(false, true, true, NAN),          // clear beats en: +0, NaN not accumulated
-        row(false, false, true, 0x8000_0000), // +0 + (-0) = +0
-        row(false, false, true, ONE),         // +1
-        row(true, false, false, ONE),         // reset without en
-        row(false, false, true, 0x7F7F_FFFF), // max
-        row(false, false, true, 0x7F7F_FFFF), // overflow to Inf
-        row(false, false, true, 0xFF80_0000), // Inf - Inf = NaN
-        row(false, false, true, ONE),         // NaN stays
-    ];
-    let got = rtl().simulate(&cfg(), &rows).unwrap();
-    let acc: Vec<u64> = got.iter().map(|g| g[0]).collect();
-    assert_eq!(
-        acc,
-        [
-            0x3F80_0000,
-            0x3F80_0000,
-            0,
-            0x4000_0000,
-            0,
-            0,
-            0x3F80_0000,
-            0,
-            0x7F7F_FFFF,
-            0x7F80_0000,
-            NAN as u64,
-            NAN as u64
-        ]
-    );
+    let (mut rows, mut acc) = control_rows::<Fp32Acc>(Addends {
+        one: ONE,
+        two: 0x4000_0000,
+        inf,
+        nan: NAN,
+        neg_zero: 0x8000_0000,
+    });
+    // Max, overflow to Inf, Inf - Inf = NaN, and the NaN stays.
+    rows.extend([0x7F7F_FFFF, 0x7F7F_FFFF, 0xFF80_0000, ONE].map(|x| row(false, false, true, x)));
+    acc.extend([0x7F7F_FFFF, 0x7F80_0000, NAN as u64, NAN as u64]);
+    assert_eq!(simulated_acc(rtl(), &cfg(), &rows), acc);
     check_acc("control", &rows);
 }
 
 #[test]
 fn simulate_rejects_bad_rows_and_configurations() {
-    let e = rtl()
-        .simulate(&cfg(), &[vec![0, 0, 1]])
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("row 0 has 3 values, expected 4 (reset, clear, en, x)"),
-        "{e}"
+    let short = [vec![0, 0, 1]];
+    let want = "row 0 has 3 values, expected 4 (reset, clear, en, x)";
+    assert_rejects(rtl(), &cfg(), &short, want);
+    let wide = [vec![0, 0, 1, 1 << 32]];
+    assert_rejects(
+        rtl(),
+        &cfg(),
+        &wide,
+        "x = 0x100000000 is wider than 32 bits",
     );
-    let e = rtl()
-        .simulate(&cfg(), &[vec![0, 0, 1, 1 << 32]])
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("x = 0x100000000 is wider than 32 bits"), "{e}");
-    let e = rtl()
-        .simulate(&RtlConfig::new("fp16", "ieee", 0), &[])
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("formats: fp32"), "{e}");
+    let fp16 = RtlConfig::new("fp16", "ieee", 0);
+    assert_rejects(rtl(), &fp16, &[], "formats: fp32");
 }
 
 #[test]
 fn emitted_verilog_header_ports_and_lint() {
-    let m = rtl().verilog(&cfg()).unwrap();
-    assert_eq!(m.name, "pelab_fp32acc_fp32_ieee");
-    assert_eq!(m.latency, 1);
-    let ports: Vec<(&str, usize)> = m.ports.iter().map(|p| (p.name.as_str(), p.width)).collect();
-    assert_eq!(
-        ports,
-        [
-            ("clock", 1),
-            ("reset", 1),
-            ("clear", 1),
-            ("en", 1),
-            ("x", 32),
-            ("acc", 32)
-        ]
+    assert_accumulator_module(
+        "fp32acc",
+        &cfg(),
+        "pelab_fp32acc_fp32_ieee",
+        &[("x", 32)],
+        &["signed Inf"],
     );
-    for want in [
-        "0x7FC00000",
-        "ties to even",
-        "(-0) + (-0) = -0",
-        "signed Inf",
-        "reset -> +0",
-    ] {
-        assert!(m.verilog.contains(want), "header lacks '{want}'");
-    }
-    let dir = std::env::temp_dir().join(format!("pelab-fp32acc-{}", std::process::id()));
-    let path = pelab_hdl::emit::write_module(&dir, &m).unwrap();
-    lint(&path, &m.name).unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn synthesized_size() {
-    let m = rtl().verilog(&cfg()).unwrap();
-    let g = synthesize(&m.verilog, &m.name, Flow::Generic).unwrap();
-    let ice = synthesize(&m.verilog, &m.name, Flow::Ice40).unwrap();
-    println!(
-        "fp32acc generic: {} cells ({} logic, {} flip-flops), longest path {}; {:?}",
-        g.cell_count, g.logic_cells, g.ffs, g.longest_path, g.cells
-    );
-    println!(
-        "fp32acc ice40: {} LUT4, {} carry, {} flip-flops, longest path {}",
-        ice.luts, ice.carry, ice.ffs, ice.longest_path
-    );
-    assert_eq!((g.ffs, ice.ffs), (32, 32), "the accumulator register only");
+    let (g, ice) = accumulator_synthesized("fp32acc", &cfg());
     assert!(g.logic_cells > 300 && ice.luts > 200, "{g:?}");
 }

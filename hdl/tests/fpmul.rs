@@ -3,10 +3,12 @@
 //! random, tie and special-value pairs for bf16, fp16 and fp32; and the emitted Verilog of
 //! e4m3 (every pair, both policies) and of the other formats in Icarus Verilog.
 
+mod common;
+
+use common::drive;
 use pelab_hdl::emit::write_module;
 use pelab_hdl::format::{rtl_format, Format, Overflow};
 use pelab_hdl::pe::fpmul::{FpMul0, FpMul1, FpMul2, FpMulParams};
-use pelab_hdl::sim::{settle, tick};
 use pelab_hdl::tools::require_tool;
 use pelab_hdl::with_fpmul_widths;
 use pelab_hdl::{find, RtlConfig};
@@ -90,65 +92,15 @@ fn compare(what: &str, f: &Format, pairs: &[(u64, u64)], got: &[u64], want: &[u6
     assert!(bad.is_empty(), "{what}: mismatches\n{}", bad.join("\n"));
 }
 
-fn run_comb<
-    const W: usize,
-    const E: usize,
-    const M: usize,
-    const S: usize,
-    const P: usize,
-    const X: usize,
-    const H: usize,
->(
-    p: &FpMulParams,
-    pairs: &[(u64, u64)],
-) -> Vec<u64> {
-    let mut uut = FpMul0::<W, E, M, S, P, X, H>::new(p);
-    uut.connect_all();
-    pairs
-        .iter()
-        .map(|&(a, b)| {
-            uut.a.next = bits(a);
-            uut.b.next = bits(b);
-            settle(&mut uut).unwrap();
-            uut.y.val().to_u64()
-        })
-        .collect()
-}
-
-/// Drives a stream of operand pairs through a pipelined block; returns the output seen after
-/// each rising edge.
-macro_rules! stream {
-    ($uut:expr, $pairs:expr) => {{
-        let uut = &mut $uut;
-        uut.connect_all();
-        let mut out = Vec::with_capacity($pairs.len());
-        for &(a, b) in $pairs {
-            uut.a.next = bits(a);
-            uut.b.next = bits(b);
-            tick(uut, |u| &mut u.clock).unwrap();
-            out.push(uut.y.val().to_u64());
-        }
-        out
-    }};
-}
-
-fn run_pipelined<
-    const W: usize,
-    const E: usize,
-    const M: usize,
-    const S: usize,
-    const P: usize,
-    const X: usize,
-    const H: usize,
->(
-    p: &FpMulParams,
-    depth: u32,
-    pairs: &[(u64, u64)],
-) -> Vec<u64> {
-    match depth {
-        1 => stream!(FpMul1::<W, E, M, S, P, X, H>::new(p), pairs),
-        _ => stream!(FpMul2::<W, E, M, S, P, X, H>::new(p), pairs),
-    }
+/// The block of format `f`, parameters `p` and pipeline depth `depth` on `pairs`: the output
+/// for each pair (combinational), or the output seen after each rising edge (pipelined).
+fn run(f: &Format, p: &FpMulParams, depth: u32, pairs: &[(u64, u64)]) -> Vec<u64> {
+    with_fpmul_widths!(f, |W, E, M, S, P, X, H| Ok(match depth {
+        0 => drive!(settled, FpMul0::<W, E, M, S, P, X, H>::new(p), pairs),
+        1 => drive!(clocked, FpMul1::<W, E, M, S, P, X, H>::new(p), pairs),
+        _ => drive!(clocked, FpMul2::<W, E, M, S, P, X, H>::new(p), pairs),
+    }))
+    .unwrap()
 }
 
 /// Checks one format at pipeline depth `depth` under every policy; returns the number of
@@ -161,12 +113,7 @@ fn check(name: &str, depth: u32, random: usize) -> usize {
         let pairs = pairs_for(&f, random, 0x5eed + depth as u64);
         let want = reference(&f, ovf, &pairs);
         let what = format!("{name} {} pipeline {depth}", ovf.name());
-        let got = with_fpmul_widths!(f, |W, E, M, S, P, X, H| Ok(if depth == 0 {
-            run_comb::<W, E, M, S, P, X, H>(&p, &pairs)
-        } else {
-            run_pipelined::<W, E, M, S, P, X, H>(&p, depth, &pairs)
-        }))
-        .unwrap();
+        let got = run(&f, &p, depth, &pairs);
         // Output i of a pipeline of depth d (seen after edge i) is the product of pair
         // i - (d - 1).
         let lag = depth.saturating_sub(1) as usize;
@@ -231,10 +178,7 @@ fn fpmul_known_values() {
     let y = |name: &str, ovf: Overflow, a: u64, b: u64| -> u64 {
         let f = rtl_format(name).unwrap();
         let p = FpMulParams::new(f, ovf).unwrap();
-        with_fpmul_widths!(f, |W, E, M, S, P, X, H| Ok(
-            run_comb::<W, E, M, S, P, X, H>(&p, &[(a, b)])[0]
-        ))
-        .unwrap()
+        run(&f, &p, 0, &[(a, b)])[0]
     };
     let ieee = Overflow::Ieee;
     let sat = Overflow::Saturate;

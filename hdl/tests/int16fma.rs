@@ -2,6 +2,9 @@
 //! of VPDPWSSD / VPDPWSSDS and against the reference model, and the streaming MAC against the
 //! reference `StreamingMac` cycle by cycle.
 
+mod common;
+
+use common::int16_operand;
 use pelab_hdl::pe::int16fma::{Int16FmaCore, Int16FmaMac};
 use pelab_hdl::sim::{settle, tick};
 use pelab_sim::int16fma::{MacInputs, Mode, StreamingMac};
@@ -119,17 +122,7 @@ fn mac_matches_reference_cycle_by_cycle() {
         let mut model = StreamingMac::new(mode);
         for cycle in 0..20_000 {
             let big = rng.gen_bool(0.5);
-            let op = |r: &mut ChaCha8Rng| -> i16 {
-                if big {
-                    if r.gen() {
-                        i16::MAX - r.gen_range(0..64)
-                    } else {
-                        i16::MIN + r.gen_range(0..64)
-                    }
-                } else {
-                    r.gen()
-                }
-            };
+            let op = |r: &mut ChaCha8Rng| int16_operand(r, big, 64);
             let inp = MacInputs {
                 reset: cycle == 0 || rng.gen_ratio(1, 500),
                 clear: rng.gen_ratio(1, 100),

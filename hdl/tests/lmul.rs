@@ -2,9 +2,11 @@
 //! exhaustive for the 8-bit and MX formats, random plus edge cases for bf16, fp16 and fp32,
 //! and streams through the pipelined variants (latency and values).
 
+mod common;
+
+use common::drive;
 use pelab_hdl::format::{rtl_format, Format, Overflow};
 use pelab_hdl::pe::lmul::{LMul0, LMul1, LMul2, LMulParams};
-use pelab_hdl::sim::{settle, tick};
 use pelab_sim::lmul::lmul;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -84,14 +86,10 @@ fn check_comb<const W: usize, const W1: usize>(name: &str, random: usize) -> usi
         let Ok(p) = LMulParams::new(f, ovf) else {
             continue;
         };
-        let mut uut = LMul0::<W, W1>::new(&p);
-        uut.connect_all();
-        for (a, b) in pairs_for(&f, random, 7) {
-            uut.a.next = bits(a);
-            uut.b.next = bits(b);
-            settle(&mut uut).unwrap();
+        let pairs = pairs_for(&f, random, 7);
+        let got = drive!(settled, LMul0::<W, W1>::new(&p), &pairs);
+        for (&(a, b), got) in pairs.iter().zip(got) {
             let want = lmul(&f, a, b, ovf);
-            let got = uut.y.val().to_u64();
             assert_eq!(got, want, "{name} {} a={a:#x} b={b:#x}", ovf.name());
             n += 1;
         }
@@ -114,23 +112,6 @@ fn lmul_comb_matches_reference() {
     println!("{n} L-Mul cases checked in {:.2?}", t.elapsed());
 }
 
-/// Drives a stream of operand pairs through a pipelined block; returns the outputs seen after
-/// each rising edge.
-macro_rules! stream {
-    ($uut:expr, $pairs:expr) => {{
-        let uut = &mut $uut;
-        uut.connect_all();
-        let mut out = Vec::new();
-        for &(a, b) in $pairs {
-            uut.a.next = bits(a);
-            uut.b.next = bits(b);
-            tick(uut, |u| &mut u.clock).unwrap();
-            out.push(uut.y.val().to_u64());
-        }
-        out
-    }};
-}
-
 fn check_pipelined<const W: usize, const W1: usize>(name: &str) {
     let f = rtl_format(name).unwrap();
     for ovf in POLICIES {
@@ -140,8 +121,8 @@ fn check_pipelined<const W: usize, const W1: usize>(name: &str) {
         let mut pairs = pairs_for(&f, 3000, 11);
         pairs.truncate(6000);
         let want: Vec<u64> = pairs.iter().map(|&(a, b)| lmul(&f, a, b, ovf)).collect();
-        let got1 = stream!(LMul1::<W, W1>::new(&p), &pairs);
-        let got2 = stream!(LMul2::<W, W1>::new(&p), &pairs);
+        let got1 = drive!(clocked, LMul1::<W, W1>::new(&p), &pairs);
+        let got2 = drive!(clocked, LMul2::<W, W1>::new(&p), &pairs);
         for i in 0..pairs.len() {
             assert_eq!(
                 got1[i],
@@ -182,14 +163,7 @@ fn lmul_pipelines_have_documented_latency() {
 fn lmul_known_values() {
     let f = rtl_format("bf16").unwrap();
     let p = LMulParams::new(f, Overflow::Saturate).unwrap();
-    let mut uut = LMul0::<16, 17>::new(&p);
-    uut.connect_all();
-    let mut y = |a: u64, b: u64| {
-        uut.a.next = bits(a);
-        uut.b.next = bits(b);
-        settle(&mut uut).unwrap();
-        uut.y.val().to_u64()
-    };
+    let y = |a: u64, b: u64| drive!(settled, LMul0::<16, 17>::new(&p), &[(a, b)])[0];
     // 1.0 x 1.0: 0x3F80 + 0x3F80 - 0x3F78 = 0x3F88 (1.0625: the 2^-4 offset term).
     assert_eq!(y(0x3F80, 0x3F80), 0x3F88);
     // 2.0 x -3.0: 0x4000 + 0x4040 - 0x3F78 = 0x40C8 with the sign set.

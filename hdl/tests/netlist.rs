@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Netlist, LANES};
+use common::{int16_operand, Netlist, LANES};
 use pelab_hdl::format::{rtl_format, Overflow};
 use pelab_hdl::synth::{netlist_json, Flow};
 use pelab_hdl::{find, RtlConfig};
@@ -79,17 +79,7 @@ fn int16fma_core_gate_netlist_matches_reference() {
         );
         for round in 0..200 {
             let big = round % 2 == 1;
-            let i16v = |r: &mut ChaCha8Rng| -> i16 {
-                if big {
-                    if r.gen() {
-                        i16::MAX - r.gen_range(0..256)
-                    } else {
-                        i16::MIN + r.gen_range(0..256)
-                    }
-                } else {
-                    r.gen()
-                }
-            };
+            let i16v = |r: &mut ChaCha8Rng| int16_operand(r, big, 256);
             let cases: Vec<Case> = (0..64)
                 .map(|_| {
                     (

@@ -439,6 +439,32 @@ fn legend_rows<DB: DrawingBackend>(
     rows
 }
 
+/// Draws `title` at the top of `area` and below it the legend of `entries` (as [`legend`]
+/// draws them, from `x0`); returns the area left for the chart.
+fn title_and_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    entries: &[(String, RGBColor, u8)],
+    x0: i32,
+) -> std::result::Result<DrawingArea<DB, Shift>, String>
+where
+    DB::ErrorType: 'static,
+{
+    let names: Vec<String> = entries.iter().map(|e| e.0.clone()).collect();
+    let legend_h = legend_rows(area, &names, x0) * (LEGEND_PX + 8) + 6;
+    let (title_area, rest) = area.split_vertically(TITLE_PX + 16);
+    title_area
+        .draw(&Text::new(
+            title.to_string(),
+            (12, 6),
+            (FAMILY, TITLE_PX).into_font().color(&BLACK),
+        ))
+        .map_err(|e| e.to_string())?;
+    let (legend_area, chart_area) = rest.split_vertically(legend_h);
+    legend(&legend_area, entries, x0)?;
+    Ok(chart_area)
+}
+
 fn draw_bars<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     b: &Bars,
@@ -470,23 +496,13 @@ where
     };
     let tx = |v: f64| if b.log { v.log10() } else { v };
     // Title, then the legend, then the chart.
-    let names: Vec<String> = b.series.iter().map(|s| s.name.clone()).collect();
-    let legend_h = legend_rows(area, &names, label_w as i32) * (LEGEND_PX + 8) + 6;
-    let (title_area, rest) = area.split_vertically(TITLE_PX + 16);
-    title_area
-        .draw(&Text::new(
-            b.title.clone(),
-            (12, 6),
-            (FAMILY, TITLE_PX).into_font().color(&BLACK),
-        ))
-        .map_err(|e| e.to_string())?;
-    let (legend_area, chart_area) = rest.split_vertically(legend_h);
-    let entries: Vec<(String, RGBColor, u8)> = names
+    let entries: Vec<(String, RGBColor, u8)> = b
+        .series
         .iter()
         .enumerate()
-        .map(|(i, n)| (n.clone(), color(i), 0))
+        .map(|(i, s)| (s.name.clone(), color(i), 0))
         .collect();
-    legend(&legend_area, &entries, label_w as i32)?;
+    let chart_area = title_and_legend(area, &b.title, &entries, label_w as i32)?;
 
     let keys: Vec<f64> = (0..n).map(|i| i as f64).collect();
     let xkeys = if b.log { log_ticks(lo, hi) } else { Vec::new() };
@@ -653,23 +669,13 @@ where
     } else {
         linear_ticks(ylo, yhi)
     };
-    let shown: Vec<&Line> = l.lines.iter().filter(|s| s.legend).collect();
-    let names: Vec<String> = shown.iter().map(|s| s.name.clone()).collect();
-    let legend_h = legend_rows(area, &names, 80) * (LEGEND_PX + 8) + 6;
-    let (title_area, rest) = area.split_vertically(TITLE_PX + 16);
-    title_area
-        .draw(&Text::new(
-            l.title.clone(),
-            (12, 6),
-            (FAMILY, TITLE_PX).into_font().color(&BLACK),
-        ))
-        .map_err(|e| e.to_string())?;
-    let (legend_area, chart_area) = rest.split_vertically(legend_h);
-    let entries: Vec<(String, RGBColor, u8)> = shown
+    let entries: Vec<(String, RGBColor, u8)> = l
+        .lines
         .iter()
+        .filter(|s| s.legend)
         .map(|s| (s.name.clone(), color(s.color), if s.dashed { 2 } else { 1 }))
         .collect();
-    legend(&legend_area, &entries, 80)?;
+    let chart_area = title_and_legend(area, &l.title, &entries, 80)?;
     let mut chart = ChartBuilder::on(&chart_area)
         .margin_right(24)
         .margin_left(10)

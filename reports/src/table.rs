@@ -195,6 +195,57 @@ pub(crate) fn md_head(cols: &[&str]) -> String {
     s
 }
 
+/// How a column of [`md_table`] shows its cells; a cell that is not a number shows as a dash
+/// in the numeric forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shown {
+    /// The cell as it is ([`cell_str`]).
+    Text,
+    /// A number with 3 significant digits ([`opt_short`]).
+    Short,
+    /// A number with this many decimals.
+    Fixed(usize),
+    /// A number in scientific notation with 3 decimals.
+    Sci,
+}
+
+impl Shown {
+    /// The cell as Markdown text.
+    fn show(self, v: &Value) -> String {
+        match self {
+            Shown::Text => cell_str(v),
+            Shown::Short => opt_short(v.as_f64()),
+            Shown::Fixed(d) => v.as_f64().map_or("—".into(), |x| format!("{x:.d$}")),
+            Shown::Sci => v.as_f64().map_or("—".into(), |x| format!("{x:.3e}")),
+        }
+    }
+}
+
+/// Every row of `t` as a Markdown table, header included: one column per `(header, table
+/// column, how it is shown)`.
+pub(crate) fn md_table(t: &Table, columns: &[(&str, &str, Shown)]) -> Result<String> {
+    let heads: Vec<&str> = columns.iter().map(|c| c.0).collect();
+    let cols = columns
+        .iter()
+        .map(|&(_, name, shown)| Ok((t.col(name)?, shown)))
+        .collect::<Result<Vec<_>>>()?;
+    let mut s = md_head(&heads);
+    for r in &t.rows {
+        let cells: Vec<String> = cols.iter().map(|&(i, shown)| shown.show(&r[i])).collect();
+        s.push_str(&md_row(&cells));
+    }
+    Ok(s)
+}
+
+/// The indices of the columns `names` of `t`.
+pub(crate) fn cols<const N: usize>(t: &Table, names: [&str; N]) -> Result<[usize; N]> {
+    let mut v = [0; N];
+    for (i, n) in v.iter_mut().zip(names) {
+        *i = t.col(n)?;
+    }
+    Ok(v)
+}
+
 /// A table's provenance as a Markdown list, then its CSV file.
 pub(crate) fn provenance_md(t: &Table) -> String {
     let mut s = String::from("\n");

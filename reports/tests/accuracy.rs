@@ -61,6 +61,12 @@ fn write(dir: &std::path::Path, name: &str, bytes: &[u8]) -> PathBuf {
     p
 }
 
+/// A value source reading `vals` from a 1-D float64 .npy file in a fresh scratch directory.
+fn npy_f64_source(name: &str, vals: &[f64]) -> Source {
+    let bytes = npy_bytes("<f8", false, &[vals.len()], &f64_bytes(vals));
+    Source::Npy(write(&scratch(name), "x.npy", &bytes))
+}
+
 /// Standard normal values by Box-Muller, from the test's own generator.
 fn normals(n: usize, seed: u64) -> Vec<f64> {
     let mut r = ChaCha8Rng::seed_from_u64(seed);
@@ -210,13 +216,7 @@ fn lmul_value(a: (bool, i32, u64), b: (bool, i32, u64), m: u32) -> f64 {
 fn lmul_rows_match_the_documented_formula_and_bound() {
     // 3,000 pairs of normal values, written by hand as a float64 .npy file.
     let vals = normals(6000, 11);
-    let dir = scratch("lmul-formula");
-    let p = write(
-        &dir,
-        "x.npy",
-        &npy_bytes("<f8", false, &[6000], &f64_bytes(&vals)),
-    );
-    let t = lmul_study(&opts(Source::Npy(p), 3000)).unwrap();
+    let t = lmul_study(&opts(npy_f64_source("lmul-formula", &vals), 3000)).unwrap();
     let elem = get(&t, "lmul_elementwise");
     check_provenance(elem);
     for m in 1..=7u32 {
@@ -380,13 +380,7 @@ fn fpmul_e4m3_matches_an_independent_computation() {
     vals[21] = 0.0; // pair 10
     vals[30] = f64::INFINITY; // pair 15
     vals[41] = f64::NAN; // pair 20
-    let dir = scratch("e4m3");
-    let p = write(
-        &dir,
-        "x.npy",
-        &npy_bytes("<f8", false, &[800], &f64_bytes(&vals)),
-    );
-    let t = lmul_study(&opts(Source::Npy(p), 400)).unwrap();
+    let t = lmul_study(&opts(npy_f64_source("e4m3", &vals), 400)).unwrap();
     let row = one(
         get(&t, "lmul_elementwise"),
         &[("method", "fpmul".into()), ("format", "e4m3".into())],
@@ -541,22 +535,21 @@ fn bitmod_reads_a_2d_npy_matrix_and_matches_integer_oracles() {
             fort.push(w[r * nc + c]);
         }
     }
-    let f_path = write(
-        &dir,
-        "wf.npy",
-        &npy_bytes("<f4", true, &[nr, nc], &f32_bytes(&fort)),
+    let mse_rows_of = |name: &str, descr: &str, fortran: bool, data: &[u8]| {
+        let p = write(&dir, name, &npy_bytes(descr, fortran, &[nr, nc], data));
+        let t = bitmod_study(&opts(Source::Npy(p), 1)).unwrap();
+        get(&t, "bitmod_mse").rows.clone()
+    };
+    assert_eq!(
+        mse_rows_of("wf.npy", "<f4", true, &f32_bytes(&fort)),
+        mse.rows
     );
-    let tf = bitmod_study(&opts(Source::Npy(f_path), 1)).unwrap();
-    assert_eq!(get(&tf, "bitmod_mse").rows, mse.rows);
     // A float64 matrix is read too.
     let w64: Vec<f64> = w.iter().map(|&v| v as f64).collect();
-    let p64 = write(
-        &dir,
-        "w64.npy",
-        &npy_bytes("<f8", false, &[nr, nc], &f64_bytes(&w64)),
+    assert_eq!(
+        mse_rows_of("w64.npy", "<f8", false, &f64_bytes(&w64)),
+        mse.rows
     );
-    let t64 = bitmod_study(&opts(Source::Npy(p64), 1)).unwrap();
-    assert_eq!(get(&t64, "bitmod_mse").rows, mse.rows);
 }
 
 #[test]
@@ -805,13 +798,7 @@ fn studies_and_sources_by_name() {
         .to_string()
         .contains("gaussian, uniform, loguniform"));
     // Values in file order, cycled.
-    let dir = scratch("cycle");
-    let p = write(
-        &dir,
-        "c.npy",
-        &npy_bytes("<f8", false, &[3], &f64_bytes(&[1.0, 2.0, 3.0])),
-    );
-    let v = Source::Npy(p)
+    let v = npy_f64_source("cycle", &[1.0, 2.0, 3.0])
         .sample(7, &mut ChaCha8Rng::seed_from_u64(0))
         .unwrap();
     assert_eq!(v, [1.0, 2.0, 3.0, 1.0, 2.0, 3.0, 1.0]);

@@ -138,62 +138,28 @@ pub const NAMED: [(&str, &str); 8] = [
 ];
 
 impl Format {
+    /// A format of `e` exponent bits, `m` mantissa bits, exponent bias `bias` and special-value
+    /// kind `kind`.
+    pub const fn new(e: u32, m: u32, bias: i32, kind: Kind) -> Format {
+        Format { e, m, bias, kind }
+    }
+
     /// OCP FP8 E4M3FN.
-    pub const E4M3: Format = Format {
-        e: 4,
-        m: 3,
-        bias: 7,
-        kind: Kind::FiniteNan,
-    };
+    pub const E4M3: Format = Format::new(4, 3, 7, Kind::FiniteNan);
     /// OCP FP8 E5M2.
-    pub const E5M2: Format = Format {
-        e: 5,
-        m: 2,
-        bias: 15,
-        kind: Kind::Ieee,
-    };
+    pub const E5M2: Format = Format::new(5, 2, 15, Kind::Ieee);
     /// bfloat16.
-    pub const BF16: Format = Format {
-        e: 8,
-        m: 7,
-        bias: 127,
-        kind: Kind::Ieee,
-    };
+    pub const BF16: Format = Format::new(8, 7, 127, Kind::Ieee);
     /// IEEE binary16.
-    pub const FP16: Format = Format {
-        e: 5,
-        m: 10,
-        bias: 15,
-        kind: Kind::Ieee,
-    };
+    pub const FP16: Format = Format::new(5, 10, 15, Kind::Ieee);
     /// IEEE binary32.
-    pub const FP32: Format = Format {
-        e: 8,
-        m: 23,
-        bias: 127,
-        kind: Kind::Ieee,
-    };
+    pub const FP32: Format = Format::new(8, 23, 127, Kind::Ieee);
     /// OCP MX FP4 E2M1.
-    pub const E2M1: Format = Format {
-        e: 2,
-        m: 1,
-        bias: 1,
-        kind: Kind::Finite,
-    };
+    pub const E2M1: Format = Format::new(2, 1, 1, Kind::Finite);
     /// OCP MX FP6 E3M2.
-    pub const E3M2: Format = Format {
-        e: 3,
-        m: 2,
-        bias: 3,
-        kind: Kind::Finite,
-    };
+    pub const E3M2: Format = Format::new(3, 2, 3, Kind::Finite);
     /// OCP MX FP6 E2M3.
-    pub const E2M3: Format = Format {
-        e: 2,
-        m: 3,
-        bias: 1,
-        kind: Kind::Finite,
-    };
+    pub const E2M3: Format = Format::new(2, 3, 1, Kind::Finite);
 
     /// An IEEE-kind format with `e` exponent and `m` mantissa bits and bias 2^(e-1)-1.
     pub fn custom(e: u32, m: u32) -> Result<Format> {
@@ -203,12 +169,7 @@ impl Format {
                  1..=52, total width (1 + E + M) at most 64"
             )));
         }
-        Ok(Format {
-            e,
-            m,
-            bias: (1 << (e - 1)) - 1,
-            kind: Kind::Ieee,
-        })
+        Ok(Format::new(e, m, (1 << (e - 1)) - 1, Kind::Ieee))
     }
 
     /// Parses a named format or a custom `eXmY`; the error lists the valid names.

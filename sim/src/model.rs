@@ -38,11 +38,7 @@ pub trait PeModel: Sync {
     /// The rows of Horowitz's 45 nm table (`horowitz-45nm`) that one operation of this PE in
     /// `format` stands for (`accumulate`: inside a dot product, with its accumulation), and a
     /// note on the mapping. An error when the table has no fair counterpart.
-    fn table_ops(
-        &self,
-        format: &str,
-        accumulate: bool,
-    ) -> Result<(Vec<(&'static str, u32)>, String)> {
+    fn table_ops(&self, format: &str, accumulate: bool) -> Result<TableOps> {
         let _ = (format, accumulate);
         Err(crate::Error::new(format!(
             "{} has no counterpart in horowitz-45nm",
@@ -50,6 +46,10 @@ pub trait PeModel: Sync {
         )))
     }
 }
+
+/// Rows of Horowitz's 45 nm table (operation, bits) that one operation stands for, and a note
+/// on the mapping ([`PeModel::table_ops`]).
+pub type TableOps = (Vec<(&'static str, u32)>, String);
 
 /// The smallest integer-add width of Horowitz's table (8, 16, 32) holding `bits`.
 pub fn table_add_bits(bits: u32) -> Option<u32> {

@@ -123,17 +123,23 @@ fn exhaustive<F: Float>(f: Format) {
         // The slice kernel agrees with the scalar model on every pair.
         let a: Vec<u64> = (0..n * n).map(|i| i / n).collect();
         let b: Vec<u64> = (0..n * n).map(|i| i % n).collect();
-        let mut out = vec![0u64; a.len()];
-        fpmul_slice(&f, ovf, &a, &b, &mut out);
-        for i in 0..a.len() {
-            assert_eq!(
-                out[i],
-                fpmul(&f, a[i], b[i], Rounding::NearestEven, ovf),
-                "slice {f} {:X}*{:X}",
-                a[i],
-                b[i]
-            );
-        }
+        slice_agrees(&f, ovf, &a, &b);
+    }
+}
+
+/// Asserts that the slice kernel gives the scalar model's product (round to nearest even) of
+/// every pair `a[i]`, `b[i]`.
+fn slice_agrees(f: &Format, ovf: Overflow, a: &[u64], b: &[u64]) {
+    let mut out = vec![0u64; a.len()];
+    fpmul_slice(f, ovf, a, b, &mut out);
+    for i in 0..a.len() {
+        assert_eq!(
+            out[i],
+            fpmul(f, a[i], b[i], Rounding::NearestEven, ovf),
+            "slice {f} {:X}*{:X}",
+            a[i],
+            b[i]
+        );
     }
 }
 
@@ -172,17 +178,7 @@ fn random_and_specials<F: Float>(f: Format, n: usize, seed: u64) {
             a.push(x);
             b.push(y);
         }
-        let mut out = vec![0u64; n];
-        fpmul_slice(&f, ovf, &a, &b, &mut out);
-        for i in 0..n {
-            assert_eq!(
-                out[i],
-                fpmul(&f, a[i], b[i], Rounding::NearestEven, ovf),
-                "slice {f} {:X}*{:X}",
-                a[i],
-                b[i]
-            );
-        }
+        slice_agrees(&f, ovf, &a, &b);
     }
 }
 

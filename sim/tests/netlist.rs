@@ -491,34 +491,33 @@ fn every_flip_flop_type_matches_a_model_of_its_yosys_semantics() {
                 for (pin, vals) in [("d", &d), ("r", &r), ("e", &e), ("a", &a)] {
                     set(&mut sim, pin, vals);
                 }
+                // The outputs the model gives with state `q`, checked against the engine's;
+                // returns the visible flip-flop values.
+                let outputs_match = |sim: &Sim, q: &[bool], when: &str| -> Vec<bool> {
+                    let (gq, gy) = (get(sim, "q", LANES), get(sim, "y", LANES));
+                    (0..LANES)
+                        .map(|l| {
+                            let vis = t.visible(q[l], r[l] == 1);
+                            assert_eq!(
+                                (gq[l] == 1, gy[l] == 1),
+                                (vis, vis ^ (a[l] == 1)),
+                                "{what}, cycle {cycle}, lane {l}, {when} the edge: d={} r={} e={}",
+                                d[l],
+                                r[l],
+                                e[l]
+                            );
+                            vis
+                        })
+                        .collect()
+                };
                 sim.eval();
-                let (gq, gy) = (get(&sim, "q", LANES), get(&sim, "y", LANES));
+                let vis = outputs_match(&sim, &q, "before");
                 for l in 0..LANES {
-                    let vis = t.visible(q[l], r[l] == 1);
-                    assert_eq!(
-                        (gq[l] == 1, gy[l] == 1),
-                        (vis, vis ^ (a[l] == 1)),
-                        "{what}, cycle {cycle}, lane {l}, before the edge: d={} r={} e={}",
-                        d[l],
-                        r[l],
-                        e[l]
-                    );
-                    q[l] = t.next(vis, d[l] == 1, r[l] == 1, e[l] == 1);
+                    q[l] = t.next(vis[l], d[l] == 1, r[l] == 1, e[l] == 1);
                 }
                 sim.clock(LANES);
                 sim.eval();
-                let (gq, gy) = (get(&sim, "q", LANES), get(&sim, "y", LANES));
-                for l in 0..LANES {
-                    let vis = t.visible(q[l], r[l] == 1);
-                    assert_eq!(
-                        (gq[l] == 1, gy[l] == 1),
-                        (vis, vis ^ (a[l] == 1)),
-                        "{what}, cycle {cycle}, lane {l}, after the edge: d={} r={} e={}",
-                        d[l],
-                        r[l],
-                        e[l]
-                    );
-                }
+                outputs_match(&sim, &q, "after");
             }
             assert_eq!(sim.lane_cycles, (CYCLES * LANES) as u64);
         }
@@ -1458,11 +1457,32 @@ fn module_json(ports: &str, cells: &str) -> String {
     format!(r#"{{"modules": {{"m": {{"ports": {{{ports}}}, "cells": {{{cells}}}}}}}}}"#)
 }
 
-fn port(name: &str, dir: &str, bits: &str) -> String {
-    format!(r#""{name}": {{"direction": "{dir}", "bits": [{bits}]}}"#)
+/// The pins of `spec`: input pins, `->`, then output pins, each `NAME=BITS` with the bits
+/// comma-separated, e.g. `"A=2 B=3 -> Y=4"`; as (name, direction, bits).
+fn pins(spec: &str) -> Vec<(&str, &str, String)> {
+    let (ins, outs) = spec.split_once("->").unwrap_or((spec, ""));
+    let mut v = Vec::new();
+    for (list, dir) in [(ins, "input"), (outs, "output")] {
+        for p in list.split_whitespace() {
+            let (name, bits) = p.split_once('=').expect("NAME=BITS");
+            v.push((name, dir, bits.replace(',', ", ")));
+        }
+    }
+    v
 }
 
-fn cell(name: &str, kind: &str, pins: &[(&str, &str, &str)]) -> String {
+/// The ports of module `m`, written as for [`pins`]: `"a=2 b=3 -> y=4"`.
+fn module_ports(spec: &str) -> String {
+    pins(spec)
+        .iter()
+        .map(|(name, dir, bits)| format!(r#""{name}": {{"direction": "{dir}", "bits": [{bits}]}}"#))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A cell of type `kind` with the pins of `spec` (see [`pins`]).
+fn cell(name: &str, kind: &str, spec: &str) -> String {
+    let pins = pins(spec);
     let dirs: Vec<String> = pins
         .iter()
         .map(|(p, d, _)| format!(r#""{p}": "{d}""#))
@@ -1493,57 +1513,15 @@ fn has_all(msg: &str, words: &[&str]) {
 
 #[test]
 fn unsupported_cell_types_are_named_with_instance_and_source() {
-    let ports = [
-        port("a", "input", "2"),
-        port("b", "input", "3"),
-        port("y", "output", "4"),
-    ]
-    .join(", ");
+    let ports = module_ports("a=2 b=3 -> y=4");
     for (kind, pins) in [
-        (
-            "$_DLATCH_P_",
-            vec![
-                ("E", "input", "2"),
-                ("D", "input", "3"),
-                ("Q", "output", "4"),
-            ],
-        ),
-        (
-            "$_DFFSR_PPP_",
-            vec![
-                ("C", "input", "2"),
-                ("S", "input", "3"),
-                ("R", "input", "3"),
-                ("D", "input", "2"),
-                ("Q", "output", "4"),
-            ],
-        ),
-        (
-            "$_SR_PP_",
-            vec![
-                ("S", "input", "2"),
-                ("R", "input", "3"),
-                ("Q", "output", "4"),
-            ],
-        ),
-        (
-            "$and",
-            vec![
-                ("A", "input", "2"),
-                ("B", "input", "3"),
-                ("Y", "output", "4"),
-            ],
-        ),
-        (
-            "sky130_fd_sc_hd__nand2_1",
-            vec![
-                ("A", "input", "2"),
-                ("B", "input", "3"),
-                ("Y", "output", "4"),
-            ],
-        ),
+        ("$_DLATCH_P_", "E=2 D=3 -> Q=4"),
+        ("$_DFFSR_PPP_", "C=2 S=3 R=3 D=2 -> Q=4"),
+        ("$_SR_PP_", "S=2 R=3 -> Q=4"),
+        ("$and", "A=2 B=3 -> Y=4"),
+        ("sky130_fd_sc_hd__nand2_1", "A=2 B=3 -> Y=4"),
     ] {
-        let json = module_json(&ports, &cell("u_odd7", kind, &pins));
+        let json = module_json(&ports, &cell("u_odd7", kind, pins));
         let msg = load_err(&json, "m", "odd-cells.json", None);
         has_all(&msg, &[kind, "u_odd7", "odd-cells.json"]);
     }
@@ -1551,15 +1529,7 @@ fn unsupported_cell_types_are_named_with_instance_and_source() {
     let (lib, _) = sky130();
     let json = module_json(
         &ports,
-        &cell(
-            "u_nope",
-            "sky130_fd_sc_hd__nand7_9",
-            &[
-                ("A", "input", "2"),
-                ("B", "input", "3"),
-                ("Y", "output", "4"),
-            ],
-        ),
+        &cell("u_nope", "sky130_fd_sc_hd__nand7_9", "A=2 B=3 -> Y=4"),
     );
     let msg = load_err(&json, "m", "lib-cells.json", Some(lib));
     has_all(
@@ -1570,39 +1540,19 @@ fn unsupported_cell_types_are_named_with_instance_and_source() {
 
 #[test]
 fn combinational_loops_are_errors() {
-    let ports = [port("a", "input", "2"), port("y", "output", "5")].join(", ");
+    let ports = module_ports("a=2 -> y=5");
     // A ring of two inverters.
     let ring = [
-        cell(
-            "inv1",
-            "$_NOT_",
-            &[("A", "input", "5"), ("Y", "output", "6")],
-        ),
-        cell(
-            "inv2",
-            "$_NOT_",
-            &[("A", "input", "6"), ("Y", "output", "5")],
-        ),
+        cell("inv1", "$_NOT_", "A=5 -> Y=6"),
+        cell("inv2", "$_NOT_", "A=6 -> Y=5"),
     ]
     .join(", ");
     let msg = load_err(&module_json(&ports, &ring), "m", "ring.json", None);
     has_all(&msg, &["loop", "ring.json"]);
     // A loop through an input-gated AND.
     let gated = [
-        cell(
-            "g",
-            "$_AND_",
-            &[
-                ("A", "input", "2"),
-                ("B", "input", "6"),
-                ("Y", "output", "5"),
-            ],
-        ),
-        cell(
-            "inv",
-            "$_NOT_",
-            &[("A", "input", "5"), ("Y", "output", "6")],
-        ),
+        cell("g", "$_AND_", "A=2 B=6 -> Y=5"),
+        cell("inv", "$_NOT_", "A=5 -> Y=6"),
     ]
     .join(", ");
     let msg = load_err(&module_json(&ports, &gated), "m", "gated.json", None);
@@ -1618,48 +1568,19 @@ fn combinational_loops_are_errors() {
     has_all(&load_err(&json, "lp", "lp.json", None), &["loop"]);
     // A flip-flop in the loop breaks it.
     let cut = [
-        cell(
-            "g",
-            "$_AND_",
-            &[
-                ("A", "input", "2"),
-                ("B", "input", "6"),
-                ("Y", "output", "5"),
-            ],
-        ),
-        cell(
-            "ff",
-            "$_DFF_P_",
-            &[
-                ("C", "input", "3"),
-                ("D", "input", "5"),
-                ("Q", "output", "6"),
-            ],
-        ),
+        cell("g", "$_AND_", "A=2 B=6 -> Y=5"),
+        cell("ff", "$_DFF_P_", "C=3 D=5 -> Q=6"),
     ]
     .join(", ");
-    let ports = [
-        port("a", "input", "2"),
-        port("clk", "input", "3"),
-        port("y", "output", "5"),
-    ]
-    .join(", ");
+    let ports = module_ports("a=2 clk=3 -> y=5");
     Netlist::from_yosys_json(&module_json(&ports, &cut), "m", "cut.json", None)
         .unwrap_or_else(|e| panic!("{e}"));
 }
 
 #[test]
 fn multi_bit_cell_pins_are_errors() {
-    let ports = [port("a", "input", "2, 3"), port("y", "output", "4")].join(", ");
-    let wide = cell(
-        "w1",
-        "$_AND_",
-        &[
-            ("A", "input", "2, 3"),
-            ("B", "input", "2"),
-            ("Y", "output", "4"),
-        ],
-    );
+    let ports = module_ports("a=2,3 -> y=4");
+    let wide = cell("w1", "$_AND_", "A=2,3 B=2 -> Y=4");
     let msg = load_err(&module_json(&ports, &wide), "m", "wide.json", None);
     has_all(&msg, &["w1", "A", "2 bits wide", "wide.json"]);
     // A netlist Yosys has not mapped to gates: word-level cells.
@@ -1672,19 +1593,9 @@ fn multi_bit_cell_pins_are_errors() {
 #[test]
 fn flip_flops_need_one_clock_port_and_edge() {
     let ff = |name: &str, kind: &str, clk: &str, q: &str| {
-        cell(
-            name,
-            kind,
-            &[("C", "input", clk), ("D", "input", "4"), ("Q", "output", q)],
-        )
+        cell(name, kind, &format!("C={clk} D=4 -> Q={q}"))
     };
-    let ports = [
-        port("c1", "input", "2"),
-        port("c2", "input", "3"),
-        port("d", "input", "4"),
-        port("y", "output", "5, 6"),
-    ]
-    .join(", ");
+    let ports = module_ports("c1=2 c2=3 d=4 -> y=5,6");
     // Two clock ports.
     let two = [
         ff("ff_a", "$_DFF_P_", "2", "5"),
@@ -1703,15 +1614,7 @@ fn flip_flops_need_one_clock_port_and_edge() {
     has_all(&msg, &["ff_p", "ff_n", "edges.json"]);
     // A clock made by logic.
     let gated = [
-        cell(
-            "cg",
-            "$_AND_",
-            &[
-                ("A", "input", "2"),
-                ("B", "input", "3"),
-                ("Y", "output", "7"),
-            ],
-        ),
+        cell("cg", "$_AND_", "A=2 B=3 -> Y=7"),
         ff("ff_g", "$_DFF_P_", "7", "5"),
     ]
     .join(", ");
@@ -1720,16 +1623,7 @@ fn flip_flops_need_one_clock_port_and_edge() {
     // One clock port and edge: fine, and the clock is that port.
     let one = [
         ff("ff_1", "$_DFF_N_", "3", "5"),
-        cell(
-            "ff_2",
-            "$_DFFE_NP_",
-            &[
-                ("C", "input", "3"),
-                ("D", "input", "4"),
-                ("E", "input", "2"),
-                ("Q", "output", "6"),
-            ],
-        ),
+        cell("ff_2", "$_DFFE_NP_", "C=3 D=4 E=2 -> Q=6"),
     ]
     .join(", ");
     let net = Netlist::from_yosys_json(&module_json(&ports, &one), "m", "one.json", None)
@@ -1742,11 +1636,8 @@ fn flip_flops_need_one_clock_port_and_edge() {
 
 #[test]
 fn missing_modules_and_bad_json_are_errors() {
-    let ports = [port("a", "input", "2"), port("y", "output", "3")].join(", ");
-    let json = module_json(
-        &ports,
-        &cell("n", "$_NOT_", &[("A", "input", "2"), ("Y", "output", "3")]),
-    );
+    let ports = module_ports("a=2 -> y=3");
+    let json = module_json(&ports, &cell("n", "$_NOT_", "A=2 -> Y=3"));
     Netlist::from_yosys_json(&json, "m", "ok.json", None).unwrap_or_else(|e| panic!("{e}"));
     let msg = load_err(&json, "pelab_missing_top", "where.json", None);
     has_all(&msg, &["pelab_missing_top", "where.json"]);
@@ -1754,8 +1645,8 @@ fn missing_modules_and_bad_json_are_errors() {
     has_all(&msg, &["cut-short.json"]);
     // A net driven by two cells.
     let two = [
-        cell("n1", "$_NOT_", &[("A", "input", "2"), ("Y", "output", "3")]),
-        cell("n2", "$_BUF_", &[("A", "input", "2"), ("Y", "output", "3")]),
+        cell("n1", "$_NOT_", "A=2 -> Y=3"),
+        cell("n2", "$_BUF_", "A=2 -> Y=3"),
     ]
     .join(", ");
     let msg = load_err(&module_json(&ports, &two), "m", "two-drivers.json", None);

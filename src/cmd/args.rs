@@ -1,8 +1,9 @@
-//! Argument groups several subcommands share: the RTL configuration ([`RtlArgs`]) and the
-//! vector set ([`SetArgs`]).
+//! Argument groups several subcommands share: the RTL configuration ([`RtlArgs`]), the
+//! vector set ([`SetArgs`]) and the two together ([`VectorArgs`]).
 
 use pelab_hdl::RtlConfig;
 use pelab_sim::{Error, Result};
+use pelab_testbench::vectors::VectorSet;
 use pelab_testbench::{CaseSet, Pe, Shard};
 
 /// Cases of a vector set when a single configuration is named without --count.
@@ -105,4 +106,18 @@ impl SetArgs {
     pub fn shard(&self) -> Result<Shard> {
         Shard::parse(&self.shard)
     }
+
+    /// The vectors of `cases` of `pe`'s `cfg`, with the seed and the shard asked for.
+    pub fn generate(&self, pe: Pe, cfg: &RtlConfig, cases: CaseSet) -> Result<VectorSet> {
+        pelab_testbench::vectors::generate(pe.vectors, cfg, cases, self.seed, self.shard()?)
+    }
+}
+
+/// One configuration and a vector set of it.
+#[derive(clap::Args)]
+pub struct VectorArgs {
+    #[command(flatten)]
+    pub rtl: RtlArgs,
+    #[command(flatten)]
+    pub set: SetArgs,
 }

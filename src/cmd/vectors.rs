@@ -1,15 +1,13 @@
 //! `pelab vectors`: golden vectors of one configuration, printed or written to a file.
 
-use super::args::{RtlArgs, SetArgs};
+use super::args::VectorArgs;
 use pelab_sim::Result;
 
 /// Arguments of `pelab vectors`.
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    rtl: RtlArgs,
-    #[command(flatten)]
-    set: SetArgs,
+    target: VectorArgs,
     /// Output file (the packed companion gets the extension .mem).
     #[arg(long, short)]
     out: Option<std::path::PathBuf>,
@@ -17,10 +15,9 @@ pub struct Args {
 
 /// Generates the set and prints it, or writes it and its `.mem` companion.
 pub fn run(args: Args) -> Result<()> {
-    let (pe, cfg) = args.rtl.resolve()?;
-    let set = &args.set;
-    let v =
-        pelab_testbench::vectors::generate(pe.vectors, &cfg, set.set(), set.seed, set.shard()?)?;
+    let (pe, cfg) = args.target.rtl.resolve()?;
+    let set = &args.target.set;
+    let v = set.generate(pe, &cfg, set.set())?;
     match &args.out {
         Some(path) => {
             let mem = v.write(path)?;

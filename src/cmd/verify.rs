@@ -1,7 +1,7 @@
 //! `pelab verify`: emitted (or the user's) Verilog against golden vectors in simulators, and
 //! optionally its equivalence with the gate netlist.
 
-use super::args::{RtlArgs, SetArgs};
+use super::args::VectorArgs;
 use pelab_hdl::RtlConfig;
 use pelab_sim::{Error, Result};
 use pelab_testbench::vectors::DefaultSets;
@@ -14,9 +14,7 @@ use std::path::PathBuf;
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    rtl: RtlArgs,
-    #[command(flatten)]
-    set: SetArgs,
+    target: VectorArgs,
     #[arg(
         long,
         conflicts_with_all = ["pe", "format", "overflow", "variant", "vectors", "rtl_files"],
@@ -67,7 +65,7 @@ pub fn run(o: Args) -> Result<()> {
             jobs.extend(cfgs.map(|cfg| (pe, cfg)));
         }
     } else {
-        jobs.push(o.rtl.resolve()?);
+        jobs.push(o.target.rtl.resolve()?);
     }
     let mut reports = Vec::new();
     for (pe, cfg) in jobs {
@@ -103,13 +101,13 @@ fn verify_one(o: &Args, sims: &[Simulator], pe: Pe, cfg: &RtlConfig) -> Result<R
     let dir = o.work.join(pe.rtl.module_name(cfg));
     // The gate engine alone on an exhaustive set: streamed, no vector file, any size.
     let streamed = sims == [Simulator::Gates]
-        && o.set.exhaustive
+        && o.target.set.exhaustive
         && o.vectors.is_none()
         && o.rtl_files.is_empty()
         && !o.formal
         && !pe.vectors.layout(cfg)?.clocked();
     if streamed {
-        let shard = o.set.shard()?;
+        let shard = o.target.set.shard()?;
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
             indicatif::ProgressStyle::with_template(
@@ -135,16 +133,15 @@ fn verify_one(o: &Args, sims: &[Simulator], pe: Pe, cfg: &RtlConfig) -> Result<R
     let v = match &o.vectors {
         Some(path) => pelab_testbench::vectors::parse(path, pe.vectors, cfg)?,
         None => {
-            let shard = o.set.shard()?;
             // Without a simulator (--sim none --formal) no vectors are needed.
             let cases = if sims.is_empty() {
                 CaseSet::Count(0)
-            } else if o.all && o.set.default_size() {
+            } else if o.all && o.target.set.default_size() {
                 DefaultSets::FULL.choose(pe.vectors, cfg)?
             } else {
-                o.set.set()
+                o.target.set.set()
             };
-            pelab_testbench::vectors::generate(pe.vectors, cfg, cases, o.set.seed, shard)?
+            o.target.set.generate(pe, cfg, cases)?
         }
     };
     let dut = if o.rtl_files.is_empty() {

@@ -18,10 +18,17 @@ pub trait PeVectors: Sync {
     fn id(&self) -> &'static str;
     /// Columns and timing of `cfg`'s vectors.
     fn layout(&self, cfg: &RtlConfig) -> Result<Layout>;
-    /// Number of cases in the exhaustive set, or `None` when the space is not enumerable.
-    fn exhaustive_size(&self, cfg: &RtlConfig) -> Option<u64>;
-    /// Case `i` of the exhaustive set.
-    fn exhaustive_case(&self, cfg: &RtlConfig, i: u64) -> Case;
+    /// Number of cases in the exhaustive set, or `None` (the default) when the space is not
+    /// enumerable.
+    fn exhaustive_size(&self, cfg: &RtlConfig) -> Option<u64> {
+        let _ = cfg;
+        None
+    }
+    /// Case `i` of the exhaustive set (empty when there is none).
+    fn exhaustive_case(&self, cfg: &RtlConfig, i: u64) -> Case {
+        let _ = (cfg, i);
+        Vec::new()
+    }
     /// The corner cases (in the spirit of TestFloat level 1), in a fixed order.
     fn corner_cases(&self, cfg: &RtlConfig) -> Result<Vec<Case>>;
     /// One seeded random case.
@@ -33,31 +40,16 @@ pub trait PeVectors: Sync {
     fn describe_output(&self, _cfg: &RtlConfig, _field: &str, v: u64) -> String {
         format!("{v}")
     }
-    /// A fast path for very large exhaustive sets: fills `inputs[k][j]` (input field `k`) and
-    /// `expected[k][j]` (output field `k`) for cases `start..start + n` (`n` = the vectors'
-    /// length), one row per case. `None` when the PE has none.
-    fn exhaustive_block(
-        &self,
-        cfg: &RtlConfig,
-        start: u64,
-        inputs: &mut [Vec<u64>],
-        expected: &mut [Vec<u64>],
-    ) -> Option<Result<()>> {
-        let _ = (cfg, start, inputs, expected);
+    /// A fast path for very large exhaustive sets: fills the columns of `block`, one row per
+    /// case. `None` when the PE has none.
+    fn exhaustive_block(&self, cfg: &RtlConfig, block: ColumnBlock) -> Option<Result<()>> {
+        let _ = (cfg, block);
         None
     }
-    /// The input rows of an energy workload of `ops` operations (multiplies or MACs) with
-    /// operands drawn from `dist`, stage by stage (the PE, then e.g. the accumulator behind
-    /// it).
-    fn workload(
-        &self,
-        cfg: &RtlConfig,
-        dist: Dist,
-        shape: Shape,
-        ops: u64,
-        rng: &mut ChaCha8Rng,
-    ) -> Result<Workload> {
-        let _ = (cfg, dist, shape, ops, rng);
+    /// The input rows of the energy workload `w`, stage by stage (the PE, then e.g. the
+    /// accumulator behind it).
+    fn workload(&self, cfg: &RtlConfig, w: WorkloadOps, rng: &mut ChaCha8Rng) -> Result<Workload> {
+        let _ = (cfg, w, rng);
         Err(Error::new(format!(
             "PE '{}' has no energy workload",
             self.id()
@@ -66,6 +58,18 @@ pub trait PeVectors: Sync {
 }
 
 pub use pelab_sim::samples::Dist;
+
+/// Consecutive cases of an exhaustive set in columns ([`PeVectors::exhaustive_block`]): input
+/// field `k` of case `start + j` is `inputs[k][j]`, output field `k` is `expected[k][j]`, for
+/// `j` below the columns' length.
+pub struct ColumnBlock<'a> {
+    /// The first case.
+    pub start: u64,
+    /// Input columns.
+    pub inputs: &'a mut [Vec<u64>],
+    /// Expected output columns.
+    pub expected: &'a mut [Vec<u64>],
+}
 
 /// The shape of an energy workload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -78,6 +82,28 @@ pub enum Shape {
         /// Length of each dot product.
         k: u64,
     },
+}
+
+impl Shape {
+    /// The length of each dot product, 0 for element-wise work (one running sum).
+    pub fn dot_len(self) -> u64 {
+        match self {
+            Shape::Dot { k } => k,
+            Shape::Elementwise => 0,
+        }
+    }
+}
+
+/// The operations of an energy workload: `ops` of them (multiplies or MACs) in the given
+/// shape, with operands drawn from `dist`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkloadOps {
+    /// Operand distribution.
+    pub dist: Dist,
+    /// Workload shape.
+    pub shape: Shape,
+    /// Operations.
+    pub ops: u64,
 }
 
 /// An energy workload as the command line names it: `elementwise`, `dot:K` or
@@ -148,6 +174,16 @@ impl WorkloadSpec {
     }
 }
 
+/// The shape as a workload name [`WorkloadSpec::parse`] reads: `elementwise` or `dot:K`.
+impl std::fmt::Display for Shape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Shape::Elementwise => write!(f, "elementwise"),
+            Shape::Dot { k } => write!(f, "dot:{k}"),
+        }
+    }
+}
+
 /// One piece of hardware a workload runs through, with its input rows.
 #[derive(Clone)]
 pub struct Stage {
@@ -204,6 +240,17 @@ pub fn accumulator_rows(layout: &Layout, data: &[(&str, Vec<u64>)], k: u64) -> V
         rows.push(input_row(layout, &v));
     }
     rows
+}
+
+/// Checks that `cfg` is the one configuration (`format`, `policy`) PE `pe` has vectors for.
+pub fn only_config(cfg: &RtlConfig, pe: &str, format: &str, policy: &str) -> Result<()> {
+    if cfg.format != format || cfg.policy != policy {
+        return Err(Error::new(format!(
+            "{pe} vectors exist for format={format} policy={policy}, not format={} policy={}",
+            cfg.format, cfg.policy
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

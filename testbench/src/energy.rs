@@ -2,10 +2,10 @@
 //! gate netlist of every stage (pelab's gate engine, toggles counted), priced by a technology
 //! (`generic-45nm` or a Liberty library), with the `horowitz-45nm` table estimate beside it.
 
-use crate::codec::{Dist, Shape};
+use crate::codec::{Dist, Shape, WorkloadOps};
 use crate::gates::{run_gates, synthesized_netlist};
 use pelab_hdl::RtlConfig;
-use pelab_sim::energy::{energy, Activity, Energy, Generic45, LibertyTech, Technology};
+use pelab_sim::energy::{energy, Energy, Generic45, LibertyTech, Technology};
 use pelab_sim::liberty::Library;
 use pelab_sim::netlist::Netlist;
 use pelab_sim::{Error, Result};
@@ -175,22 +175,21 @@ pub fn measure(
         }
     };
     let mut rng = ChaCha8Rng::seed_from_u64(req.seed);
-    let w = pe
-        .vectors
-        .workload(cfg, req.dist, req.shape, req.ops, &mut rng)?;
+    let ops = WorkloadOps {
+        dist: req.dist,
+        shape: req.shape,
+        ops: req.ops,
+    };
+    let w = pe.vectors.workload(cfg, ops, &mut rng)?;
     let mut stages = Vec::new();
     for s in &w.stages {
         let (net, path, module) = netlist_of(s.rtl, &s.cfg, &req.tech, lib)?;
         let (_, act) = run_gates(&net, &s.layout, &s.rows, false, true)?;
+        let cycles_per_op = s.rows.len() as f64 / w.ops as f64;
         let e = energy(
             &net,
             tech,
-            &Activity {
-                toggles: &act.toggles,
-                lane_cycles: act.lane_cycles,
-                ops: w.ops as f64,
-                cycles_per_op: s.rows.len() as f64 / w.ops as f64,
-            },
+            &act.activity(w.ops as f64, cycles_per_op),
             req.freq_ghz,
         )?;
         stages.push(StageEnergy {
@@ -294,17 +293,7 @@ pub fn anchors(ops: u64, seed: u64) -> Result<Vec<Anchor>> {
                      rows: &[Vec<u64>]|
      -> Result<()> {
         let (_, act) = run_gates(net, layout, rows, false, true)?;
-        let e = energy(
-            net,
-            &tech,
-            &Activity {
-                toggles: &act.toggles,
-                lane_cycles: act.lane_cycles,
-                ops: rows.len() as f64,
-                cycles_per_op: 1.0,
-            },
-            1.0,
-        )?;
+        let e = energy(net, &tech, &act.activity(rows.len() as f64, 1.0), 1.0)?;
         let h = table
             .iter()
             .find(|r| r.operation == operation && r.bits == bits)
@@ -364,9 +353,12 @@ pub fn anchors(ops: u64, seed: u64) -> Result<Vec<Anchor>> {
         let cfg = RtlConfig::new(fmt, "ieee", 0);
         let pe = crate::pe::pe("fpmul")?;
         let (net, _, module) = netlist_of(pe.rtl, &cfg, &Tech::Generic45, None)?;
-        let w = pe
-            .vectors
-            .workload(&cfg, Dist::Gaussian, Shape::Elementwise, ops, &mut rng)?;
+        let gaussian = WorkloadOps {
+            dist: Dist::Gaussian,
+            shape: Shape::Elementwise,
+            ops,
+        };
+        let w = pe.vectors.workload(&cfg, gaussian, &mut rng)?;
         let s = &w.stages[0];
         price(
             "fp_mult",

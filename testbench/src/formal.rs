@@ -5,6 +5,7 @@
 //! designs are compared with ABC `cec`, designs with flip-flops with `dsec` (sequential
 //! equivalence from the all-zero initial state, which is what rust-hdl's `initial` blocks set).
 
+use crate::run::yosys_script;
 use pelab_hdl::tools::require_tool;
 use pelab_sim::{Error, Result};
 use serde::Serialize;
@@ -28,19 +29,12 @@ pub struct Proof {
 }
 
 fn yosys(script: &str, what: &str) -> Result<()> {
-    let out = Command::new(require_tool("yosys")?)
-        .args(["-q", "-p", script])
-        .output()
-        .map_err(|e| Error::new(format!("cannot run yosys: {e}")))?;
-    if !out.status.success() {
-        let text = String::from_utf8_lossy(&out.stderr).to_string()
-            + &String::from_utf8_lossy(&out.stdout);
-        return Err(Error::new(format!(
+    yosys_script(script)?.map_err(|text| {
+        Error::new(format!(
             "yosys failed to build the AIG of the {what}: {}",
             text.trim()
-        )));
-    }
-    Ok(())
+        ))
+    })
 }
 
 /// Time limit of one ABC proof, seconds.

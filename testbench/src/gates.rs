@@ -14,8 +14,10 @@
 //! Timing is the testbench's: inputs of row `c` are applied, the logic settles, a rising edge
 //! follows, and the outputs then visible are compared with row `c + 1 - max(L, 1)`.
 
+use crate::codec::ColumnBlock;
 use crate::run::{Mismatch, SimRun, Simulator, Status};
-use crate::vectors::{Layout, Timing};
+use crate::vectors::{Field, Layout, Timing};
+use pelab_sim::energy::Activity;
 use pelab_sim::netlist::{lane_mask, to_planes, Netlist, Sim, ToggleMode, LANES, LANE_WORDS};
 use pelab_sim::{Error, Result};
 use rayon::prelude::*;
@@ -71,6 +73,19 @@ pub struct GateActivity {
     pub samples: u64,
 }
 
+impl GateActivity {
+    /// The activity for [`energy`](pelab_sim::energy::energy): `ops` operations of
+    /// `cycles_per_op` clock cycles each.
+    pub fn activity(&self, ops: f64, cycles_per_op: f64) -> Activity<'_> {
+        Activity {
+            toggles: &self.toggles,
+            lane_cycles: self.lane_cycles,
+            ops,
+            cycles_per_op,
+        }
+    }
+}
+
 /// Port bindings of a layout on a netlist.
 struct Binding {
     inputs: Vec<usize>,
@@ -83,34 +98,30 @@ struct Binding {
 }
 
 fn bind(net: &Netlist, layout: &Layout) -> Result<Binding> {
-    let mut inputs = Vec::new();
-    for f in layout.inputs() {
-        let p = net.input(&f.name)?;
-        if net.inputs[p].bits.len() != f.width as usize {
+    // The port of each field, which must be as wide as the field (outputs at most 64 bits).
+    let port = |dir: &str, f: &Field, p: usize, bits: usize, max: u32| {
+        if bits != f.width as usize || f.width > max {
             return Err(Error::new(format!(
-                "{}: input {} is {} bits wide, the vectors say {}",
-                net.source,
-                f.name,
-                net.inputs[p].bits.len(),
-                f.width
+                "{}: {dir} {} is {bits} bits wide, the vectors say {}",
+                net.source, f.name, f.width
             )));
         }
-        inputs.push(p);
-    }
-    let mut outputs = Vec::new();
-    for f in layout.outputs() {
-        let p = net.output(&f.name)?;
-        if net.outputs[p].bits.len() != f.width as usize || f.width > 64 {
-            return Err(Error::new(format!(
-                "{}: output {} is {} bits wide, the vectors say {}",
-                net.source,
-                f.name,
-                net.outputs[p].bits.len(),
-                f.width
-            )));
-        }
-        outputs.push(p);
-    }
+        Ok(p)
+    };
+    let inputs = layout
+        .inputs()
+        .map(|f| {
+            let p = net.input(&f.name)?;
+            port("input", f, p, net.inputs[p].bits.len(), u32::MAX)
+        })
+        .collect::<Result<Vec<usize>>>()?;
+    let outputs = layout
+        .outputs()
+        .map(|f| {
+            let p = net.output(&f.name)?;
+            port("output", f, p, net.outputs[p].bits.len(), 64)
+        })
+        .collect::<Result<Vec<usize>>>()?;
     let (latency, comb) = match layout.timing {
         Timing::Stream { latency } => (latency as usize, latency == 0),
         Timing::Cycles => (1, false),
@@ -485,7 +496,12 @@ pub fn check_exhaustive(
                 for v in ins.iter_mut().chain(exp.iter_mut()) {
                     v.resize(n, 0);
                 }
-                pe.exhaustive_block(cfg, lo, ins, exp).ok_or_else(|| {
+                let block = ColumnBlock {
+                    start: lo,
+                    inputs: ins,
+                    expected: exp,
+                };
+                pe.exhaustive_block(cfg, block).ok_or_else(|| {
                     Error::new(format!(
                         "{} has no fast exhaustive path; use vector files (--shard)",
                         pe.id()

@@ -1,11 +1,10 @@
 //! Reads the ports of a user's Verilog module with Yosys (`read_verilog; hierarchy; write_json`),
 //! so that a hand-written DUT is checked against the port conventions before any simulation.
 
+use crate::run::yosys_script;
 use crate::tb::DutPort;
-use pelab_hdl::tools::require_tool;
 use pelab_sim::{Error, Result};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The ports of module `top` in `files`.
 pub fn read_ports(files: &[PathBuf], top: &str, work: &Path) -> Result<Vec<DutPort>> {
@@ -17,7 +16,6 @@ pub fn read_ports(files: &[PathBuf], top: &str, work: &Path) -> Result<Vec<DutPo
             )));
         }
     }
-    let yosys = require_tool("yosys")?;
     let json = work.join("ports.json");
     let mut script = String::new();
     for f in files {
@@ -29,21 +27,15 @@ pub fn read_ports(files: &[PathBuf], top: &str, work: &Path) -> Result<Vec<DutPo
         "hierarchy -check -top {top}; proc; write_json \"{}\"",
         json.display()
     ));
-    let out = Command::new(yosys)
-        .args(["-q", "-p", &script])
-        .output()
-        .map_err(|e| Error::new(format!("cannot run yosys: {e}")))?;
-    if !out.status.success() {
-        let msg = String::from_utf8_lossy(&out.stderr).to_string()
-            + &String::from_utf8_lossy(&out.stdout);
-        return Err(Error::new(format!(
+    yosys_script(&script)?.map_err(|msg| {
+        Error::new(format!(
             "yosys could not read module {top} from the given RTL: {}",
             msg.lines()
                 .filter(|l| l.contains("ERROR"))
                 .collect::<Vec<_>>()
                 .join("; ")
-        )));
-    }
+        ))
+    })?;
     let text = std::fs::read_to_string(&json).map_err(|e| Error::new(e.to_string()))?;
     let v: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| Error::new(e.to_string()))?;

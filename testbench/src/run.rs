@@ -118,6 +118,21 @@ pub struct SimRun {
     pub log_tail: String,
 }
 
+/// Runs the Yosys script `script` quietly; `Ok(Err(output))` when Yosys fails, with its
+/// stderr then stdout.
+pub(crate) fn yosys_script(script: &str) -> Result<std::result::Result<(), String>> {
+    let out = Command::new(require_tool("yosys")?)
+        .args(["-q", "-p", script])
+        .output()
+        .map_err(|e| Error::new(format!("cannot run yosys: {e}")))?;
+    if out.status.success() {
+        return Ok(Ok(()));
+    }
+    Ok(Err(
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout)
+    ))
+}
+
 /// Runs `cmd` in `dir` with a time limit; stdout+stderr go to `log`.
 fn run_limited(
     mut cmd: Command,

@@ -346,13 +346,33 @@ fn put_bits(word: &mut Vec<u64>, at: u32, width: u32, v: u64) {
 /// checks it against the expected PE, configuration and layout: every error names the file,
 /// the line and what was expected.
 pub fn parse(path: &Path, pe: &dyn PeVectors, cfg: &RtlConfig) -> Result<VectorSet> {
-    let text = std::fs::read_to_string(path)
+    let bytes = std::fs::read(path)
         .map_err(|e| Error::new(format!("cannot read vector file {}: {e}", path.display())))?;
-    let file = path.display().to_string();
+    parse_bytes(&bytes, &path.display().to_string(), pe, cfg)
+}
+
+/// Parses the bytes of a vector file as [`parse`] does; `file` names it in messages.
+pub fn parse_bytes(
+    bytes: &[u8],
+    file: &str,
+    pe: &dyn PeVectors,
+    cfg: &RtlConfig,
+) -> Result<VectorSet> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+        Error::new(format!(
+            "{file}:{line}: byte {at} is not UTF-8 text; expected a pelab vector file"
+        ))
+    })?;
     let layout = pe.layout(cfg)?;
     let cols = layout.columns();
     let mut header = std::collections::BTreeMap::new();
     let mut rows = Vec::new();
+    // Line of the first row and of the `rows=` header.
+    let (mut first_row, mut rows_line) = (0, 0);
+    let lines = text.lines().count();
+    let unterminated = !text.is_empty() && !text.ends_with('\n');
     for (n, line) in text.lines().enumerate() {
         let lineno = n + 1;
         let at = |msg: String| Error::new(format!("{file}:{lineno}: {msg}"));
@@ -378,9 +398,18 @@ pub fn parse(path: &Path, pe: &dyn PeVectors, cfg: &RtlConfig) -> Result<VectorS
                         )));
                     }
                 }
+                if k == "rows" {
+                    if v.parse::<u64>().is_err() {
+                        return Err(at(format!("header rows={v} is not a row count")));
+                    }
+                    rows_line = lineno;
+                }
                 header.insert(k.to_string(), v.to_string());
             }
             continue;
+        }
+        if first_row == 0 {
+            first_row = lineno;
         }
         let toks: Vec<&str> = line.split_whitespace().collect();
         if toks.len() != cols.len() {
@@ -412,17 +441,45 @@ pub fn parse(path: &Path, pe: &dyn PeVectors, cfg: &RtlConfig) -> Result<VectorS
             };
             row.push(v as u64);
         }
+        // A row cut short in its last field still has every column: only the missing
+        // newline tells.
+        if unterminated && lineno == lines {
+            return Err(at(
+                "the last row ends without a newline; the file looks truncated".into(),
+            ));
+        }
         rows.push(row);
     }
     for k in ["pe", "format"] {
         if !header.contains_key(k) {
             return Err(Error::new(format!(
-                "{file}: header line '# {k}=...' missing"
+                "{file}:{}: header line '# {k}=...' missing before the first row",
+                if first_row > 0 {
+                    first_row
+                } else {
+                    lines.max(1)
+                }
             )));
         }
     }
     if rows.is_empty() {
-        return Err(Error::new(format!("{file}: no vectors")));
+        return Err(Error::new(format!(
+            "{file}:{}: no vectors before the end of the file",
+            lines.max(1)
+        )));
+    }
+    if let Some(want) = header.get("rows").and_then(|s| s.parse::<u64>().ok()) {
+        if want != rows.len() as u64 {
+            return Err(Error::new(format!(
+                "{file}:{rows_line}: header says rows={want}, but the file has {} rows{}",
+                rows.len(),
+                if (rows.len() as u64) < want {
+                    "; it looks truncated"
+                } else {
+                    ""
+                }
+            )));
+        }
     }
     let seed = header.get("seed").and_then(|s| s.parse().ok()).unwrap_or(0);
     Ok(VectorSet {

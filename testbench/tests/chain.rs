@@ -2,13 +2,15 @@
 //! the emitted Verilog in Icarus and Verilator, a deliberately broken DUT caught by every path,
 //! formal equivalence (and its failure), and the vector-file checks.
 
+mod common;
+
+use common::{assert_passed, cfg, verify_emitted, LIMIT};
 use pelab_hdl::RtlConfig;
 use pelab_testbench::formal::prove;
 use pelab_testbench::vectors::{generate, parse};
 use pelab_testbench::verify::{verify, Dut, Report};
 use pelab_testbench::{CaseSet, Shard, Simulator, Status};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// The vector codec of PE `id` (through the join).
 fn find(id: &str) -> pelab_sim::Result<&'static dyn pelab_testbench::PeVectors> {
@@ -16,43 +18,20 @@ fn find(id: &str) -> pelab_sim::Result<&'static dyn pelab_testbench::PeVectors> 
 }
 
 const SIMS: [Simulator; 2] = [Simulator::Icarus, Simulator::Verilator];
-const LIMIT: Duration = Duration::from_secs(1200);
 
 fn work(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pelab-chain-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
-fn cfg(format: &str, policy: &str, pipeline: u32, variant: &str) -> RtlConfig {
-    RtlConfig::new(format, policy, pipeline).with_variant(variant)
+    common::work("chain", name)
 }
 
 /// Verifies a configuration on the given simulators and checks that each passed every row.
 fn passes(pe: &str, c: &RtlConfig, set: CaseSet, sims: &[Simulator]) -> Report {
-    let v = find(pe).unwrap();
-    let vec = generate(v, c, set, 1, Shard::ALL).unwrap();
-    let dir = work(&format!(
-        "{pe}-{}-{}-{}-{}",
+    let vec = common::vectors(pe, c, set, 1);
+    let what = format!(
+        "{pe} {} {} p{} {}",
         c.format, c.policy, c.pipeline, c.variant
-    ));
-    let r = verify(&vec, &Dut::Emitted, sims, false, &dir, LIMIT).unwrap();
-    for run in &r.runs {
-        eprintln!(
-            "{pe} {:?} {}: {:?} {} rows, {:.0} vectors/s",
-            c, run.sim, run.status, r.rows, run.vectors_per_sec
-        );
-        assert_eq!(
-            run.status,
-            Status::Passed,
-            "{pe} {c:?} on {}: {:?}\n{}",
-            run.sim,
-            run.mismatches,
-            run.log_tail
-        );
-        assert_eq!(run.passed, r.rows);
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    );
+    let r = verify_emitted(&what, &vec, sims, work(&what.replace(' ', "-")));
+    assert_passed(&what, &r, sims);
     r
 }
 

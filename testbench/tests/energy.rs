@@ -125,18 +125,8 @@ fn clock_energy_is_paid_every_cycle() {
         .map(|&d| vec![d])
         .collect();
     let (_, act) = run_gates(&net, &layout, &rows, false, true).unwrap();
-    let e = energy(
-        &net,
-        &Generic45::load().unwrap(),
-        &Activity {
-            toggles: &act.toggles,
-            lane_cycles: act.lane_cycles,
-            ops: rows.len() as f64,
-            cycles_per_op: 1.0,
-        },
-        1.0,
-    )
-    .unwrap();
+    let tech = Generic45::load().unwrap();
+    let e = energy(&net, &tech, &act.activity(rows.len() as f64, 1.0), 1.0).unwrap();
     let dff = nangate("DFF_X1");
     let clock = num(&dff[7]) + num(&dff[8]) + cap(&dff, "CK") * 1.21;
     assert_eq!(act.lane_cycles, rows.len() as u64);

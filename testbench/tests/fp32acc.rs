@@ -4,126 +4,43 @@
 //! plus at least 20 000 random accumulations; one corrupted expected bit caught as exactly one
 //! failure by every simulator; and the emitted Verilog proved equivalent to its gate netlist.
 
-use pelab_hdl::{PortDir, RtlConfig};
-use pelab_testbench::run::simulate_rusthdl;
-use pelab_testbench::vectors::{generate, VectorSet};
-use pelab_testbench::verify::{verify, Dut, Report};
-use pelab_testbench::{CaseSet, Shard, Simulator, Status};
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+mod common;
 
-/// The vector codec of PE `id` (through the join).
-fn find(id: &str) -> pelab_sim::Result<&'static dyn pelab_testbench::PeVectors> {
-    pelab_testbench::pe(id).map(|p| p.vectors)
-}
-
-const LIMIT: Duration = Duration::from_secs(1200);
-
-fn work(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pelab-fp32acc-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
+use common::{corrupted_acc_is_one_failure, emitted_passes, work, LIMIT};
+use pelab_hdl::RtlConfig;
+use pelab_testbench::vectors::VectorSet;
+use pelab_testbench::verify::{verify, Dut};
+use pelab_testbench::{CaseSet, Simulator};
 
 fn cfg() -> RtlConfig {
     RtlConfig::new("fp32", "ieee", 0)
 }
 
 fn corners() -> u64 {
-    find("fp32acc").unwrap().corner_cases(&cfg()).unwrap().len() as u64
+    let v = pelab_testbench::pe("fp32acc").unwrap().vectors;
+    v.corner_cases(&cfg()).unwrap().len() as u64
 }
 
 /// The corner set and then `random` accumulations.
 fn vectors(random: u64, seed: u64) -> VectorSet {
-    let t = Instant::now();
-    let cases = corners() + random;
-    let v = generate(
-        find("fp32acc").unwrap(),
-        &cfg(),
-        CaseSet::Count(cases),
-        seed,
-        Shard::ALL,
-    )
-    .unwrap();
-    eprintln!(
-        "fp32acc: {} corner and {random} random cases, {} rows generated in {:.2?}",
-        corners(),
-        v.rows.len(),
-        t.elapsed()
-    );
-    v
-}
-
-fn run(name: &str, vec: &VectorSet, sims: &[Simulator]) -> Report {
-    let dir = work(name);
-    let r = verify(vec, &Dut::Emitted, sims, false, &dir, LIMIT).unwrap();
-    for run in &r.runs {
-        eprintln!(
-            "fp32acc {name} on {}: {:?}, {} passed, {} failed of {} rows; compile {:.1} s, run \
-             {:.1} s ({:.0} rows/s)",
-            run.sim,
-            run.status,
-            run.passed,
-            run.failed,
-            r.rows,
-            run.compile_secs,
-            run.run_secs,
-            run.vectors_per_sec
-        );
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-    r
+    common::vectors("fp32acc", &cfg(), CaseSet::Count(corners() + random), seed)
 }
 
 fn passes(name: &str, vec: &VectorSet, sims: &[Simulator]) {
-    let r = run(name, vec, sims);
-    assert_eq!(r.runs.len(), sims.len());
-    for run in &r.runs {
-        assert_eq!(
-            run.status,
-            Status::Passed,
-            "{}: {:?}\n{}",
-            run.sim,
-            run.mismatches,
-            run.log_tail
-        );
-        assert_eq!((run.passed, run.failed), (r.rows, 0), "{}", run.sim);
-    }
+    emitted_passes("fp32acc", name, vec, sims);
 }
 
 #[test]
 fn layout_is_the_emitted_module() {
-    let m = pelab_hdl::find("fp32acc").unwrap().verilog(&cfg()).unwrap();
-    let layout = find("fp32acc").unwrap().layout(&cfg()).unwrap();
-    let fields: Vec<(String, u32, bool)> = layout
-        .fields
-        .iter()
-        .map(|f| (f.name.clone(), f.width, f.output))
-        .collect();
-    let ports: Vec<(String, u32, bool)> = m
-        .ports
-        .iter()
-        .filter(|p| p.name != "clock")
-        .map(|p| (p.name.clone(), p.width as u32, p.dir == PortDir::Output))
-        .collect();
-    assert_eq!(fields, ports, "vector columns in port order");
+    let layout = common::layout_is_the_emitted_module("fp32acc", &cfg());
     assert!(layout.clocked() && !layout.care);
     assert_eq!(layout.restart, ["reset", "clear"]);
 }
 
 #[test]
 fn rusthdl_block_passes_corners_and_random_accumulations() {
-    let vec = vectors(3000, 11);
-    let rtl = pelab_hdl::find("fp32acc").unwrap();
-    let r = simulate_rusthdl(rtl, &cfg(), &vec.layout, &vec.rows).unwrap();
-    eprintln!(
-        "fp32acc rusthdl: {:?}, {} rows, {:.0} rows/s",
-        r.status,
-        vec.rows.len(),
-        r.vectors_per_sec
-    );
-    assert_eq!(r.status, Status::Passed, "{:?}", r.mismatches);
-    assert_eq!((r.passed, r.failed), (vec.rows.len() as u64, 0));
+    let set = CaseSet::Count(corners() + 3000);
+    common::rusthdl_passes("fp32acc", &cfg(), set, 11);
 }
 
 #[test]
@@ -147,34 +64,13 @@ fn gate_netlist_corners_and_20k_accumulations() {
 
 #[test]
 fn a_corrupted_expected_bit_is_one_failure_on_every_simulator() {
-    let mut vec = vectors(60, 4);
-    let acc = vec
-        .layout
-        .fields
-        .iter()
-        .position(|f| f.name == "acc")
-        .unwrap();
-    let row = vec.rows.len() / 2;
-    vec.rows[row][acc] ^= 1 << 22;
     let sims = [
         Simulator::Icarus,
         Simulator::Verilator,
         Simulator::Gates,
         Simulator::RustHdl,
     ];
-    let r = run("corrupted", &vec, &sims);
-    assert_eq!(r.runs.len(), sims.len());
-    for run in &r.runs {
-        assert_eq!(run.status, Status::Failed, "{}", run.sim);
-        assert_eq!((run.passed, run.failed), (r.rows - 1, 1), "{}", run.sim);
-        assert_eq!(run.mismatches[0].row, row as u64, "{}", run.sim);
-        assert_eq!(
-            run.mismatches[0].got[0],
-            Some(vec.rows[row][acc] ^ 1 << 22),
-            "{}",
-            run.sim
-        );
-    }
+    corrupted_acc_is_one_failure("fp32acc", vectors(60, 4), &sims);
 }
 
 #[test]
@@ -182,7 +78,7 @@ fn emitted_verilog_is_equivalent_to_its_gate_netlist() {
     // ABC dsec: the accumulator feeds back through the adder only (no multiplier), which
     // induction over the 32 register bits decides.
     let vec = vectors(0, 5);
-    let dir = work("formal");
+    let dir = work("fp32acc", "formal");
     let r = verify(&vec, &Dut::Emitted, &[], true, &dir, LIMIT).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     let proof = r.formal.as_ref().expect("a proof was asked for");

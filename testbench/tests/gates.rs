@@ -5,6 +5,8 @@
 //! corrupted rows at random are exactly those fifteen failures, and a netlist with an inverter
 //! added on an output fails every row that compares that output.
 
+mod common;
+
 use pelab_hdl::synth::{netlist_json, Flow};
 use pelab_hdl::RtlConfig;
 use pelab_sim::netlist::Netlist;
@@ -24,9 +26,7 @@ use std::time::{Duration, Instant};
 const LIMIT: Duration = Duration::from_secs(600);
 
 fn work(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pelab-gates-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    common::work("gates", name)
 }
 
 fn label(pe: &str, c: &RtlConfig) -> String {

@@ -4,56 +4,22 @@
 //! Verilator (at least 1,000 groups per type select) and Icarus, and one corrupted expected bit
 //! caught as exactly one failure by every simulator.
 
-use pelab_hdl::{PortDir, RtlConfig};
-use pelab_testbench::run::simulate_rusthdl;
-use pelab_testbench::vectors::{generate, VectorSet};
-use pelab_testbench::verify::{verify, Dut, Report};
-use pelab_testbench::{CaseSet, Shard, Simulator, Status};
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+mod common;
 
-const LIMIT: Duration = Duration::from_secs(900);
-
-fn work(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pelab-rhb-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
-fn cfg(format: &str, policy: &str, pipeline: u32, variant: &str) -> RtlConfig {
-    RtlConfig::new(format, policy, pipeline).with_variant(variant)
-}
+use common::{assert_one_failure, cfg, col, verify_emitted, work};
+use pelab_hdl::RtlConfig;
+use pelab_testbench::vectors::VectorSet;
+use pelab_testbench::{CaseSet, Simulator};
+use std::time::Instant;
 
 fn bitmod_cfg() -> RtlConfig {
     cfg("fp16", "bitmod34", 0, "")
 }
 
-/// Generates `set` for `c` and checks that rust-hdl's simulation of the block passes every
-/// row; returns the vectors.
+/// Generates `set` for `c` (seed 1) and checks that rust-hdl's simulation of the block passes
+/// every row; returns the vectors.
 fn rusthdl_passes(pe: &str, c: &RtlConfig, set: CaseSet) -> VectorSet {
-    let joined = pelab_testbench::pe(pe).unwrap();
-    let vec = generate(joined.vectors, c, set, 1, Shard::ALL).unwrap();
-    let rtl = joined.rtl;
-    let r = simulate_rusthdl(rtl, c, &vec.layout, &vec.rows).unwrap();
-    eprintln!(
-        "{pe} {} {} p{} {}: rusthdl {:?}, {} rows, {:.0} vectors/s",
-        c.format,
-        c.policy,
-        c.pipeline,
-        c.variant,
-        r.status,
-        vec.rows.len(),
-        r.vectors_per_sec
-    );
-    assert_eq!(
-        r.status,
-        Status::Passed,
-        "{pe} {c:?}: {:?} {}",
-        r.mismatches,
-        r.log_tail
-    );
-    assert_eq!((r.passed, r.failed), (vec.rows.len() as u64, 0));
-    vec
+    common::rusthdl_passes(pe, c, set, 1)
 }
 
 #[test]
@@ -93,15 +59,6 @@ fn int16fma_rusthdl_core_and_mac() {
     }
 }
 
-/// Column index of a field of the layout.
-fn col(v: &VectorSet, name: &str) -> usize {
-    v.layout
-        .columns()
-        .iter()
-        .position(|f| f.name == name)
-        .unwrap()
-}
-
 /// Groups whose result the expected columns present, per type select: hand-offs (the
 /// phase-1 `in_valid` cycle of a beat with `in_last`, tracked here from the inputs alone) with
 /// `out_valid` expected 1 eight cycles later.
@@ -132,22 +89,7 @@ fn groups_per_type(v: &VectorSet) -> [usize; 8] {
 
 #[test]
 fn bitmod_layout_is_the_emitted_module() {
-    let c = bitmod_cfg();
-    let bitmod = pelab_testbench::pe("bitmod").unwrap();
-    let layout = bitmod.vectors.layout(&c).unwrap();
-    let m = bitmod.rtl.verilog(&c).unwrap();
-    let ports: Vec<(String, u32, bool)> = m
-        .ports
-        .iter()
-        .filter(|p| p.name != "clock")
-        .map(|p| (p.name.clone(), p.width as u32, p.dir == PortDir::Output))
-        .collect();
-    let fields: Vec<(String, u32, bool)> = layout
-        .fields
-        .iter()
-        .map(|f| (f.name.clone(), f.width, f.output))
-        .collect();
-    assert_eq!(fields, ports);
+    let layout = common::layout_is_the_emitted_module("bitmod", &bitmod_cfg());
     assert!(layout.care);
     assert_eq!(layout.timing, pelab_testbench::vectors::Timing::Cycles);
 }
@@ -231,42 +173,17 @@ fn bitmod_rusthdl_corner_and_random_streams() {
     assert!(n.iter().all(|&k| k >= 40), "{n:?}");
 }
 
-/// Verifies the emitted Verilog of bitmod on `sims`; every run must pass every row.
-fn bitmod_chain(name: &str, set: CaseSet, seed: u64, sims: &[Simulator]) -> (VectorSet, Report) {
-    let c = bitmod_cfg();
-    let v = pelab_testbench::pe("bitmod").unwrap().vectors;
-    let vec = generate(v, &c, set, seed, Shard::ALL).unwrap();
-    let dir = work(name);
-    let r = verify(&vec, &Dut::Emitted, sims, false, &dir, LIMIT).unwrap();
-    for run in &r.runs {
-        eprintln!(
-            "bitmod {name}: {} {:?}, {} cases, {} rows, compile {:.1} s, run {:.2} s, {:.0} \
-             vectors/s",
-            run.sim,
-            run.status,
-            r.cases,
-            r.rows,
-            run.compile_secs,
-            run.run_secs,
-            run.vectors_per_sec
-        );
-        assert_eq!(
-            run.status,
-            Status::Passed,
-            "{}: {:?}\n{}",
-            run.sim,
-            run.mismatches,
-            run.log_tail
-        );
-        assert_eq!((run.passed, run.failed), (r.rows, 0), "{}", run.sim);
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-    (vec, r)
+/// Verifies the emitted Verilog of bitmod on `sims`; every run must pass every row. Returns
+/// the vectors.
+fn bitmod_chain(name: &str, set: CaseSet, seed: u64, sims: &[Simulator]) -> VectorSet {
+    let vec = common::vectors("bitmod", &bitmod_cfg(), set, seed);
+    common::emitted_passes("bitmod", name, &vec, sims);
+    vec
 }
 
 #[test]
 fn bitmod_verilator_1000_groups_per_type_select() {
-    let (v, _) = bitmod_chain(
+    let v = bitmod_chain(
         "verilator",
         CaseSet::Count(4000),
         11,
@@ -279,7 +196,7 @@ fn bitmod_verilator_1000_groups_per_type_select() {
 
 #[test]
 fn bitmod_icarus_100_groups() {
-    let (v, _) = bitmod_chain("icarus", CaseSet::Count(80), 12, &[Simulator::Icarus]);
+    let v = bitmod_chain("icarus", CaseSet::Count(80), 12, &[Simulator::Icarus]);
     let n = groups_per_type(&v);
     eprintln!("bitmod Icarus: groups per type select {n:?}");
     assert!(n.iter().sum::<usize>() >= 100, "{n:?}");
@@ -290,9 +207,7 @@ fn bitmod_icarus_100_groups() {
 /// `out_man`) changes nothing.
 #[test]
 fn bitmod_a_corrupted_expected_bit_is_one_failure_on_every_simulator() {
-    let c = bitmod_cfg();
-    let v = pelab_testbench::pe("bitmod").unwrap().vectors;
-    let mut vec = generate(v, &c, CaseSet::Count(40), 3, Shard::ALL).unwrap();
+    let mut vec = common::vectors("bitmod", &bitmod_cfg(), CaseSet::Count(40), 3);
     let (out_valid, out_man, care) = (
         col(&vec, "out_valid"),
         col(&vec, "out_man"),
@@ -315,20 +230,13 @@ fn bitmod_a_corrupted_expected_bit_is_one_failure_on_every_simulator() {
     let want = vec.rows[target][out_man];
     vec.rows[target][out_man] ^= 1 << 5;
     vec.rows[ignored][out_man] ^= 1 << 7;
-    let dir = work("corrupt");
     let sims = [Simulator::RustHdl, Simulator::Icarus, Simulator::Verilator];
-    let r = verify(&vec, &Dut::Emitted, &sims, false, &dir, LIMIT).unwrap();
-    assert!(!r.passed());
-    assert_eq!(r.runs.len(), 3);
+    let r = verify_emitted("bitmod corrupt", &vec, &sims, work("rhb", "corrupt"));
+    assert_one_failure(&r, &sims, target);
     let n_in = vec.layout.inputs().count();
     for run in &r.runs {
-        assert_eq!(run.status, Status::Failed, "{}: {}", run.sim, run.log_tail);
-        assert_eq!((run.passed, run.failed), (r.rows - 1, 1), "{}", run.sim);
-        assert_eq!(run.mismatches.len(), 1, "{}", run.sim);
         let m = &run.mismatches[0];
-        assert_eq!(m.row, target as u64, "{}", run.sim);
         assert_eq!(m.expected[out_man - n_in], want ^ (1 << 5), "{}", run.sim);
         assert_eq!(m.got[out_man - n_in], Some(want), "{}", run.sim);
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

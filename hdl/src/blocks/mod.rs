@@ -8,13 +8,20 @@
 //! - [`norm::FpLeadNorm`]: leading-one normalization (fpmul, fp16mac).
 //! - [`round::RoundNe`]: round to nearest even on a packed code, parameterized by the code
 //!   width (fp16mac, fp32acc).
+//! - [`align::Fp32Align`]: operand order and alignment of an FP32 addition (fp16mac, fp32acc).
 //! - [`addsub::SigAddSub`]: significand add or subtract of an aligned pair (fp16mac, fp32acc).
+//! - [`fp32add::Fp32Add`]: the FP32 adder built from these, normalization, packing, rounding
+//!   and the result multiplexer included (fp16mac, fp32acc).
 //! - [`accreg::AccReg`]: the accumulator register with synchronous reset, clear and enable
-//!   (fp16mac, fp32acc, int16fma `mac`).
+//!   (fp16mac, fp32acc, int16fma `mac`, bitmod); the `acc_streaming!` macro of
+//!   [`accreg`] defines the streaming block that puts a PE's core in front of it (fp16mac,
+//!   fp32acc, int16fma `mac`).
 
 pub mod accreg;
 pub mod addsub;
+pub mod align;
 pub mod expsum;
+pub mod fp32add;
 pub mod norm;
 pub mod round;
 pub mod sigmul;
@@ -22,7 +29,9 @@ pub mod unpack;
 
 pub use accreg::AccReg;
 pub use addsub::SigAddSub;
+pub use align::Fp32Align;
 pub use expsum::FpExpSum;
+pub use fp32add::Fp32Add;
 pub use norm::FpLeadNorm;
 pub use round::RoundNe;
 pub use sigmul::FpSigMul;

@@ -12,52 +12,51 @@
 //!   subnormal FP16 significands, [`FpSigMul`] multiplies the 11-bit significands into 22 bits
 //!   (one rust-hdl 16 x 16 multiplier, zero-extended), [`FpExpSum`] gives the FP32-biased
 //!   exponent of product bit 21 (`ea + eb - lza - lzb + 98`).
-//! - [`Fp16MacAlign`] normalizes the product by at most one bit into a 24-bit significand
-//!   (both inputs are normalized, so bit 21 or bit 20 of the product is set), orders the two
-//!   addends by magnitude with one 32-bit comparison of `{exponent, significand}` (so the
-//!   difference below is never negative), and shifts the smaller one right by the exponent
-//!   difference (clamped to 26) into a 28-bit frame `{carry, 24-bit significand, guard, round,
-//!   sticky}`; the sticky bit is an AND-OR of the smaller significand against a mask decoded
-//!   from the shift amount, in parallel with the shifter.
-//! - [`SigAddSub`] adds or subtracts in one 28-bit adder: `x - y = ~(~x + y)`, so effective
-//!   subtraction needs only XORs around the adder, no carry-in.
-//! - A third [`FpLeadNorm`] (27 bits) counts the leading zeros of the sum for cancellation.
-//! - [`Fp16MacPack`] normalizes (carry: right by one; else left by the count) and packs the
-//!   `{exponent, fraction}` code; the shared [`RoundNe`] rounds to nearest even by incrementing
-//!   it (a mantissa carry moves into the exponent); [`Fp16MacPick`] muxes in the settled result
-//!   and the exact zero of a cancellation (+0).
+//! - [`Fp16MacAddend`] normalizes the product by at most one bit into a 24-bit significand
+//!   (both inputs are normalized, so bit 21 or bit 20 of the product is set) and orders the two
+//!   addends by magnitude with one 32-bit comparison of `{exponent, significand}`.
+//! - The shared FP32 adder [`Fp32Add`] (as in `fp32acc`) adds the product to `acc`: alignment
+//!   of the smaller addend into a 28-bit frame `{carry, 24-bit significand, guard, round,
+//!   sticky}` (the sticky bit an AND-OR of the unshifted significand against a mask decoded
+//!   from the shift amount, in parallel with the shifter), one 28-bit adder (`x - y = ~(~x +
+//!   y)`, so effective subtraction needs only XORs around it, no carry-in), leading-zero
+//!   normalization for cancellation, the packed `{exponent, fraction}` code, round to nearest
+//!   even by incrementing it (a mantissa carry moves into the exponent), and the result
+//!   multiplexer with the settled result and the exact zero of a cancellation (+0). It is built
+//!   without its two options, which the operand ranges make unnecessary:
 //!
-//! Two properties of the operand ranges remove logic a general FP32 adder needs:
 //! - A nonzero product has magnitude at least 2^-48 and a nonzero sum with it is a multiple of
 //!   2^-72 (cancellation needs `|acc|` near `|a·b|`, whose unit in the last place is then at
 //!   least 2^-72), so every sum that involves the adder is zero or normal: subnormal results
 //!   only arise when a zero product passes a subnormal `acc` through, and the normalizer needs
 //!   no clamp at the bottom of the exponent range (the exponent after normalization is at least
-//!   53).
+//!   53): no `subnormals` option.
 //! - `|a·b| <= 65504^2 < 2^32`, below half a unit in the last place of every FP32 value from
 //!   2^56 on (2^103 at the top of the range), so a finite `acc` plus a finite product never
 //!   rounds past the largest finite value: overflow to Inf cannot occur and there is no
-//!   overflow check (nor an exponent above 255). Inf results come only from Inf operands.
+//!   overflow check (nor an exponent above 255): no `overflow` option. Inf results come only
+//!   from Inf operands.
 //!
-//! [`Fp16MacStreaming`] adds the shared accumulator register [`AccReg`] with synchronous `reset`, `clear` and
-//! `en` (priorities of `pelab_sim::fp16mac::Fp16Mac::clock`); `acc` is the register.
+//! [`Fp16MacStreaming`] adds the shared accumulator register [`crate::blocks::AccReg`] with
+//! synchronous `reset`, `clear` and `en` (priorities of `pelab_sim::fp16mac::Fp16Mac::clock`);
+//! `acc` is the register.
 //!
 //! Leaf blocks hold the logic and the composite blocks hold only connections, so that no
 //! always block both drives a child and reads what the child computes from it. Every bit of
 //! every signal is read, as `verilator -Wall` demands.
 
-use crate::blocks::{AccReg, FpExpSum, FpLeadNorm, FpSigMul, RoundNe, SigAddSub};
-use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
+use crate::blocks::accreg::{acc_streaming, AccText};
+use crate::blocks::{Fp32Add, FpExpSum, FpLeadNorm, FpSigMul};
+use crate::emit::{emit_block, ModuleSpec, RtlModule};
+use crate::k;
 use crate::rtl::{policy_tag, validate, PeRtl, RtlConfig};
-use crate::sim::{check_rows, settle, tick};
+use crate::sim::settle;
 use crate::Result;
 use rust_hdl::prelude::*;
 
 /// FP32 exponent bias minus FP16 exponent bias. [`FpExpSum`] built for the bias `15 - 112`
 /// adds `1 - 15 + 112 = 98`, so its `T` is the FP32-biased exponent of product bit 21.
 const REBIAS: i32 = 112;
-
-use crate::k;
 
 /// Operand unpacking and the results that need no addition.
 #[derive(LogicBlock)]
@@ -288,143 +287,74 @@ impl Logic for Fp16MacUnpack {
     }
 }
 
-/// Product normalization, magnitude ordering and alignment of the smaller addend.
+/// The product as an FP32 addend: one-bit normalization into a 24-bit significand, and its
+/// magnitude order against the accumulator.
 #[derive(LogicBlock)]
-pub struct Fp16MacAlign {
-    /// Sign of the product.
-    pub psign: Signal<In, Bit>,
+pub struct Fp16MacAddend {
     /// Exact product of the normalized significands (bit 21 or bit 20 set when nonzero).
     pub p: Signal<In, Bits<22>>,
     /// FP32-biased exponent of product bit 21.
     pub tp: Signal<In, Bits<8>>,
-    /// Sign of the accumulator.
-    pub csign: Signal<In, Bit>,
     /// Significand of the accumulator.
     pub csig: Signal<In, Bits<24>>,
     /// Effective exponent field of the accumulator.
     pub cexp: Signal<In, Bits<8>>,
-    /// The larger addend in the frame: `{0, significand, 000}`.
-    pub x: Signal<Out, Bits<28>>,
-    /// The smaller addend aligned to it: `{0, shifted significand and guard, round, sticky}`.
-    pub y: Signal<Out, Bits<28>>,
-    /// Effective subtraction (the signs differ).
-    pub sub: Signal<Out, Bit>,
-    /// Sign of the larger addend (the sign of a nonzero sum).
-    pub sx: Signal<Out, Bit>,
-    /// Exponent of frame bit 26 (the larger addend's hidden bit).
-    pub ex: Signal<Out, Bits<8>>,
+    /// Significand of the product, hidden bit at bit 23.
+    pub psig: Signal<Out, Bits<24>>,
+    /// Exponent of the product's hidden bit.
+    pub ep: Signal<Out, Bits<8>>,
+    /// The product has the larger magnitude.
+    pub swap: Signal<Out, Bit>,
     p_hi: Signal<Local, Bit>,
     p24: Signal<Local, Bits<24>>,
-    psig: Signal<Local, Bits<24>>,
-    ep: Signal<Local, Bits<8>>,
     ep32: Signal<Local, Bits<32>>,
     psig32: Signal<Local, Bits<32>>,
     cexp32: Signal<Local, Bits<32>>,
     csig32: Signal<Local, Bits<32>>,
     pk: Signal<Local, Bits<32>>,
     ck: Signal<Local, Bits<32>>,
-    swap: Signal<Local, Bit>,
-    sy: Signal<Local, Bit>,
-    d_pc: Signal<Local, Bits<8>>,
-    d_cp: Signal<Local, Bits<8>>,
-    d: Signal<Local, Bits<8>>,
-    dc: Signal<Local, Bits<5>>,
-    xsig: Signal<Local, Bits<24>>,
-    ysig: Signal<Local, Bits<24>>,
-    y26z: Signal<Local, Bits<26>>,
-    y26: Signal<Local, Bits<26>>,
-    yw: Signal<Local, Bits<26>>,
-    ge2: Signal<Local, Bit>,
-    sm: Signal<Local, Bits<5>>,
-    ones_sh: Signal<Local, Bits<24>>,
-    smask: Signal<Local, Bits<24>>,
-    sticky: Signal<Local, Bit>,
-    x28z: Signal<Local, Bits<28>>,
-    y28z: Signal<Local, Bits<28>>,
-    y28s: Signal<Local, Bits<28>>,
     p_top: Constant<Bits<22>>,
     one8: Constant<Bits<8>>,
-    d_max: Constant<Bits<8>>,
-    dc_max: Constant<Bits<5>>,
-    one5: Constant<Bits<5>>,
-    two5: Constant<Bits<5>>,
-    sh1: Constant<Bits<5>>,
     sh2: Constant<Bits<5>>,
     sh3: Constant<Bits<5>>,
     sh24: Constant<Bits<5>>,
-    ones24: Constant<Bits<24>>,
-    zero24: Constant<Bits<24>>,
-    bit0: Constant<Bits<28>>,
 }
 
-impl Fp16MacAlign {
-    /// Builds the alignment stage.
+impl Fp16MacAddend {
+    /// Builds the stage.
     pub fn new() -> Self {
         Self {
-            psign: Default::default(),
             p: Default::default(),
             tp: Default::default(),
-            csign: Default::default(),
             csig: Default::default(),
             cexp: Default::default(),
-            x: Default::default(),
-            y: Default::default(),
-            sub: Default::default(),
-            sx: Default::default(),
-            ex: Default::default(),
-            p_hi: Default::default(),
-            p24: Default::default(),
             psig: Default::default(),
             ep: Default::default(),
+            swap: Default::default(),
+            p_hi: Default::default(),
+            p24: Default::default(),
             ep32: Default::default(),
             psig32: Default::default(),
             cexp32: Default::default(),
             csig32: Default::default(),
             pk: Default::default(),
             ck: Default::default(),
-            swap: Default::default(),
-            sy: Default::default(),
-            d_pc: Default::default(),
-            d_cp: Default::default(),
-            d: Default::default(),
-            dc: Default::default(),
-            xsig: Default::default(),
-            ysig: Default::default(),
-            y26z: Default::default(),
-            y26: Default::default(),
-            yw: Default::default(),
-            ge2: Default::default(),
-            sm: Default::default(),
-            ones_sh: Default::default(),
-            smask: Default::default(),
-            sticky: Default::default(),
-            x28z: Default::default(),
-            y28z: Default::default(),
-            y28s: Default::default(),
             p_top: k(1 << 21),
             one8: k(1),
-            d_max: k(26),
-            dc_max: k(26),
-            one5: k(1),
-            two5: k(2),
-            sh1: k(1),
             sh2: k(2),
             sh3: k(3),
             sh24: k(24),
-            ones24: k(0xFF_FFFF),
-            zero24: k(0),
-            bit0: k(1),
         }
     }
 }
 
-impl Default for Fp16MacAlign {
+impl Default for Fp16MacAddend {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Logic for Fp16MacAlign {
+impl Logic for Fp16MacAddend {
     #[hdl_gen]
     fn update(&mut self) {
         // One-bit normalization of the product into a 24-bit significand, exponent of bit 23.
@@ -446,217 +376,6 @@ impl Logic for Fp16MacAlign {
         self.pk.next = (self.ep32.val() << self.sh24.val()) | self.psig32.val();
         self.ck.next = (self.cexp32.val() << self.sh24.val()) | self.csig32.val();
         self.swap.next = self.pk.val() > self.ck.val();
-        self.d_pc.next = self.ep.val() - self.cexp.val();
-        self.d_cp.next = self.cexp.val() - self.ep.val();
-        if self.swap.val() {
-            self.sx.next = self.psign.val();
-            self.sy.next = self.csign.val();
-            self.ex.next = self.ep.val();
-            self.xsig.next = self.psig.val();
-            self.ysig.next = self.csig.val();
-            self.d.next = self.d_pc.val();
-        } else {
-            self.sx.next = self.csign.val();
-            self.sy.next = self.psign.val();
-            self.ex.next = self.cexp.val();
-            self.xsig.next = self.csig.val();
-            self.ysig.next = self.psig.val();
-            self.d.next = self.d_cp.val();
-        }
-        self.sub.next = self.sx.val() ^ self.sy.val();
-        // Alignment: from a shift of 26 on, every bit of y lies below the round bit.
-        if self.d.val() > self.d_max.val() {
-            self.dc.next = self.dc_max.val();
-        } else {
-            self.dc.next = self.d.val().get_bits::<5>(0);
-        }
-        self.y26z.next = bit_cast::<26, 24>(self.ysig.val());
-        self.y26.next = self.y26z.val() << self.sh2.val();
-        self.yw.next = self.y26.val() >> self.dc.val();
-        // Sticky: the bits of y that land below the round bit (the dc - 2 lowest), masked
-        // straight from the unshifted significand.
-        self.ge2.next = self.dc.val() > self.one5.val();
-        self.sm.next = self.dc.val() - self.two5.val();
-        self.ones_sh.next = self.ones24.val() << self.sm.val();
-        if self.ge2.val() {
-            self.smask.next = !self.ones_sh.val();
-        } else {
-            self.smask.next = self.zero24.val();
-        }
-        self.sticky.next = (self.ysig.val() & self.smask.val()).any();
-        self.x28z.next = bit_cast::<28, 24>(self.xsig.val());
-        self.x.next = self.x28z.val() << self.sh3.val();
-        self.y28z.next = bit_cast::<28, 26>(self.yw.val());
-        self.y28s.next = self.y28z.val() << self.sh1.val();
-        if self.sticky.val() {
-            self.y.next = self.y28s.val() | self.bit0.val();
-        } else {
-            self.y.next = self.y28s.val();
-        }
-    }
-}
-
-/// Normalization and packing before the rounder: the truncated FP32 code and its round bits.
-#[derive(LogicBlock)]
-pub struct Fp16MacPack {
-    /// The sum in the frame.
-    pub s: Signal<In, Bits<28>>,
-    /// Its low 27 bits shifted left by their leading zeros.
-    pub norm: Signal<In, Bits<27>>,
-    /// Leading zeros of the low 27 bits.
-    pub lz: Signal<In, Bits<8>>,
-    /// Exponent of frame bit 26.
-    pub ex: Signal<In, Bits<8>>,
-    /// The truncated code `{exponent, fraction}`.
-    pub code: Signal<Out, Bits<32>>,
-    /// The sum has a leading one (it is not an exact zero).
-    pub hidden: Signal<Out, Bit>,
-    /// Least significant kept bit.
-    pub lsb: Signal<Out, Bit>,
-    /// Round bit.
-    pub rb: Signal<Out, Bit>,
-    /// Sticky bit.
-    pub st: Signal<Out, Bit>,
-    carry: Signal<Local, Bit>,
-    norm28z: Signal<Local, Bits<28>>,
-    n: Signal<Local, Bits<28>>,
-    e: Signal<Local, Bits<8>>,
-    frac: Signal<Local, Bits<23>>,
-    e32: Signal<Local, Bits<32>>,
-    frac32: Signal<Local, Bits<32>>,
-    n_top: Constant<Bits<28>>,
-    n_lsb: Constant<Bits<28>>,
-    n_rb: Constant<Bits<28>>,
-    n_st: Constant<Bits<28>>,
-    f_off: Constant<Bits<32>>,
-    one8: Constant<Bits<8>>,
-    sh1: Constant<Bits<5>>,
-    sh23: Constant<Bits<5>>,
-}
-
-impl Fp16MacPack {
-    /// Builds the packing stage.
-    pub fn new() -> Self {
-        Self {
-            s: Default::default(),
-            norm: Default::default(),
-            lz: Default::default(),
-            ex: Default::default(),
-            code: Default::default(),
-            hidden: Default::default(),
-            lsb: Default::default(),
-            rb: Default::default(),
-            st: Default::default(),
-            carry: Default::default(),
-            norm28z: Default::default(),
-            n: Default::default(),
-            e: Default::default(),
-            frac: Default::default(),
-            e32: Default::default(),
-            frac32: Default::default(),
-            n_top: k(1 << 27),
-            n_lsb: k(1 << 4),
-            n_rb: k(1 << 3),
-            n_st: k(0b111),
-            f_off: k(4),
-            one8: k(1),
-            sh1: k(1),
-            sh23: k(23),
-        }
-    }
-}
-
-impl Default for Fp16MacPack {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Logic for Fp16MacPack {
-    #[hdl_gen]
-    fn update(&mut self) {
-        // Normalize to a 28-bit value with its leading one at bit 27: a carry shifts right by
-        // one (the sum is s itself), otherwise the low 27 bits shift left by their count.
-        self.carry.next = (self.s.val() & self.n_top.val()).any();
-        self.norm28z.next = bit_cast::<28, 27>(self.norm.val());
-        if self.carry.val() {
-            self.n.next = self.s.val();
-            self.e.next = self.ex.val() + self.one8.val();
-        } else {
-            self.n.next = self.norm28z.val() << self.sh1.val();
-            self.e.next = self.ex.val() - self.lz.val();
-        }
-        // A zero sum (exact cancellation) is the only one without a leading one.
-        self.hidden.next = (self.n.val() & self.n_top.val()).any();
-        self.frac.next = self.n.val().get_bits::<23>(self.f_off.val().index());
-        self.lsb.next = (self.n.val() & self.n_lsb.val()).any();
-        self.rb.next = (self.n.val() & self.n_rb.val()).any();
-        self.st.next = (self.n.val() & self.n_st.val()).any();
-        // The packed code: [`RoundNe`] moves a mantissa carry into the exponent.
-        self.e32.next = bit_cast::<32, 8>(self.e.val());
-        self.frac32.next = bit_cast::<32, 23>(self.frac.val());
-        self.code.next = (self.e32.val() << self.sh23.val()) | self.frac32.val();
-    }
-}
-
-/// The result multiplexer after the rounder: the settled result, the signed rounded code, or +0.
-#[derive(LogicBlock)]
-pub struct Fp16MacPick {
-    /// The rounded code.
-    pub rounded: Signal<In, Bits<32>>,
-    /// The sum is not an exact zero.
-    pub hidden: Signal<In, Bit>,
-    /// Sign of a nonzero sum.
-    pub sx: Signal<In, Bit>,
-    /// The result needs no addition.
-    pub settled: Signal<In, Bit>,
-    /// That result.
-    pub settled_y: Signal<In, Bits<32>>,
-    /// The FP32 result.
-    pub y: Signal<Out, Bits<32>>,
-    sign32: Signal<Local, Bits<32>>,
-    zero32: Constant<Bits<32>>,
-    s_sign: Constant<Bits<32>>,
-}
-
-impl Fp16MacPick {
-    /// Builds the multiplexer.
-    pub fn new() -> Self {
-        Self {
-            rounded: Default::default(),
-            hidden: Default::default(),
-            sx: Default::default(),
-            settled: Default::default(),
-            settled_y: Default::default(),
-            y: Default::default(),
-            sign32: Default::default(),
-            zero32: k(0),
-            s_sign: k(0x8000_0000),
-        }
-    }
-}
-
-impl Default for Fp16MacPick {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Logic for Fp16MacPick {
-    #[hdl_gen]
-    fn update(&mut self) {
-        if self.sx.val() {
-            self.sign32.next = self.s_sign.val();
-        } else {
-            self.sign32.next = self.zero32.val();
-        }
-        if self.settled.val() {
-            self.y.next = self.settled_y.val();
-        } else if self.hidden.val() {
-            self.y.next = self.rounded.val() | self.sign32.val();
-        } else {
-            self.y.next = self.zero32.val();
-        }
     }
 }
 
@@ -676,12 +395,8 @@ pub struct Fp16MacCore {
     norm_b: FpLeadNorm<11, 8>,
     mul: FpSigMul<11, 22>,
     exps: FpExpSum<8>,
-    align: Fp16MacAlign,
-    add: SigAddSub<28, 27>,
-    lzc: FpLeadNorm<27, 8>,
-    pack: Fp16MacPack,
-    round: RoundNe<32>,
-    pick: Fp16MacPick,
+    addend: Fp16MacAddend,
+    adder: Fp32Add,
 }
 
 impl Fp16MacCore {
@@ -697,12 +412,8 @@ impl Fp16MacCore {
             norm_b: FpLeadNorm::new(),
             mul: FpSigMul::new(),
             exps: FpExpSum::new(15 - REBIAS),
-            align: Fp16MacAlign::new(),
-            add: SigAddSub::new(),
-            lzc: FpLeadNorm::new(),
-            pack: Fp16MacPack::new(),
-            round: RoundNe::new(),
-            pick: Fp16MacPick::new(),
+            addend: Fp16MacAddend::new(),
+            adder: Fp32Add::new(false, false),
         }
     }
 }
@@ -727,98 +438,48 @@ impl Logic for Fp16MacCore {
         self.exps.eb.next = self.unpack.eb.val();
         self.exps.lza.next = self.norm_a.lz.val();
         self.exps.lzb.next = self.norm_b.lz.val();
-        self.align.psign.next = self.unpack.psign.val();
-        self.align.p.next = self.mul.p.val();
-        self.align.tp.next = self.exps.t.val();
-        self.align.csign.next = self.unpack.csign.val();
-        self.align.csig.next = self.unpack.csig.val();
-        self.align.cexp.next = self.unpack.cexp.val();
-        self.add.x.next = self.align.x.val();
-        self.add.y.next = self.align.y.val();
-        self.add.sub.next = self.align.sub.val();
-        self.lzc.sig.next = self.add.s_lo.val();
-        self.pack.s.next = self.add.s.val();
-        self.pack.norm.next = self.lzc.norm.val();
-        self.pack.lz.next = self.lzc.lz.val();
-        self.pack.ex.next = self.align.ex.val();
-        self.round.code.next = self.pack.code.val();
-        self.round.lsb.next = self.pack.lsb.val();
-        self.round.rb.next = self.pack.rb.val();
-        self.round.st.next = self.pack.st.val();
-        self.pick.rounded.next = self.round.rounded.val();
-        self.pick.hidden.next = self.pack.hidden.val();
-        self.pick.sx.next = self.align.sx.val();
-        self.pick.settled.next = self.unpack.settled.val();
-        self.pick.settled_y.next = self.unpack.settled_y.val();
-        self.y.next = self.pick.y.val();
+        self.addend.p.next = self.mul.p.val();
+        self.addend.tp.next = self.exps.t.val();
+        self.addend.csig.next = self.unpack.csig.val();
+        self.addend.cexp.next = self.unpack.cexp.val();
+        self.adder.sa.next = self.unpack.csign.val();
+        self.adder.ea.next = self.unpack.cexp.val();
+        self.adder.siga.next = self.unpack.csig.val();
+        self.adder.sb.next = self.unpack.psign.val();
+        self.adder.eb.next = self.addend.ep.val();
+        self.adder.sigb.next = self.addend.psig.val();
+        self.adder.swap.next = self.addend.swap.val();
+        self.adder.settled.next = self.unpack.settled.val();
+        self.adder.settled_y.next = self.unpack.settled_y.val();
+        self.y.next = self.adder.y.val();
     }
 }
 
-/// The streaming MAC: [`Fp16MacCore`] plus the FP32 accumulator register (latency 1).
-///
-/// At each rising edge of `clock`, the first matching rule applies: `reset` loads +0, `clear`
-/// loads +0 (that cycle's operands are not accumulated), `en` loads `acc + a·b`; else the
-/// register holds.
-#[derive(LogicBlock)]
-pub struct Fp16MacStreaming {
-    /// Clock; the accumulator samples on its rising edge.
-    pub clock: Signal<In, Clock>,
-    /// Synchronous reset, active high, highest priority: the accumulator becomes +0.
-    pub reset: Signal<In, Bit>,
-    /// Synchronous clear, active high: the accumulator becomes +0 (a new sum starts).
-    pub clear: Signal<In, Bit>,
-    /// Accumulate enable, active high.
-    pub en: Signal<In, Bit>,
-    /// FP16 operand a.
-    pub a: Signal<In, Bits<16>>,
-    /// FP16 operand b.
-    pub b: Signal<In, Bits<16>>,
-    /// The accumulator register, FP32.
-    pub acc: Signal<Out, Bits<32>>,
-    core: Fp16MacCore,
-    acc_reg: AccReg<32>,
-}
-
-impl Fp16MacStreaming {
-    /// Builds the MAC.
-    pub fn new() -> Self {
-        Self {
-            clock: Default::default(),
-            reset: Default::default(),
-            clear: Default::default(),
-            en: Default::default(),
-            a: Default::default(),
-            b: Default::default(),
-            acc: Default::default(),
-            core: Fp16MacCore::new(),
-            acc_reg: AccReg::new(),
-        }
+acc_streaming! {
+    /// The streaming MAC: [`Fp16MacCore`] plus the FP32 accumulator register (latency 1).
+    ///
+    /// At each rising edge of `clock`, the first matching rule applies: `reset` loads +0,
+    /// `clear` loads +0 (that cycle's operands are not accumulated), `en` loads `acc + a·b`;
+    /// else the register holds.
+    Fp16MacStreaming() {
+        core: Fp16MacCore = Fp16MacCore::new(),
+        inputs: [
+            /// FP16 operand a.
+            a: 16 = "operand a, fp16 code",
+            /// FP16 operand b.
+            b: 16 = "operand b, fp16 code",
+        ],
+        acc: "accumulator register, fp32 code",
     }
 }
 
-impl Default for Fp16MacStreaming {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Logic for Fp16MacStreaming {
-    #[hdl_gen]
-    fn update(&mut self) {
-        self.acc_reg.clock.next = self.clock.val();
-        self.core.acc.next = self.acc_reg.q.val();
-        self.core.a.next = self.a.val();
-        self.core.b.next = self.b.val();
-        self.acc_reg.reset.next = self.reset.val();
-        self.acc_reg.clear.next = self.clear.val();
-        self.acc_reg.en.next = self.en.val();
-        self.acc_reg.d.next = self.core.y.val();
-        self.acc.next = self.acc_reg.q.val();
-    }
-}
-
-/// The input ports of the streaming MAC in port order (`clock` excluded): name and width.
-const INPUTS: [(&str, u32); 5] = [("reset", 1), ("clear", 1), ("en", 1), ("a", 16), ("b", 16)];
+/// How the header words the accumulator register.
+const ACC_TEXT: AccText = AccText {
+    zero: "+0",
+    dropped: "operands are",
+    next: "acc_next",
+    inputs: "operands",
+};
 
 /// The fp16mac PE in the RTL registry.
 pub struct Fp16MacRtl;
@@ -848,35 +509,8 @@ impl Fp16MacRtl {
              leading-zero normalization; the round-to-nearest-even increment added to the \
              packed {exponent, fraction} code."
                 .to_string(),
-            "Accumulator register, at each rising edge of clock: reset -> +0, else clear -> +0 \
-             (that cycle's operands are not accumulated), else en -> acc_next, else hold. The \
-             output acc is the register itself."
-                .to_string(),
         ];
-        let ports = vec![
-            Port::input("clock", 1, "clock, rising edge"),
-            Port::input(
-                "reset",
-                1,
-                "synchronous reset, active high, highest priority",
-            ),
-            Port::input("clear", 1, "synchronous clear, active high"),
-            Port::input("en", 1, "accumulate enable, active high"),
-            Port::input("a", 16, "operand a, fp16 code"),
-            Port::input("b", 16, "operand b, fp16 code"),
-            Port::output("acc", 32, "accumulator register, fp32 code"),
-        ];
-        ModuleSpec {
-            name: self.module_name(cfg),
-            pe: "fp16mac".into(),
-            config: cfg.pairs(),
-            semantics: sem,
-            latency: 1,
-            timing: "acc includes the operands presented before the rising edge that \
-                     accumulated them; no combinational path from any input to acc."
-                .into(),
-            ports,
-        }
+        Fp16MacStreaming::spec(self, cfg, sem, &ACC_TEXT)
     }
 }
 
@@ -916,19 +550,6 @@ impl PeRtl for Fp16MacRtl {
     }
     fn simulate(&self, cfg: &RtlConfig, rows: &[Vec<u64>]) -> Result<Vec<Vec<u64>>> {
         validate(self, cfg)?;
-        check_rows(&self.module_name(cfg), rows, &INPUTS)?;
-        let mut uut = Fp16MacStreaming::new();
-        uut.connect_all();
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            uut.reset.next = r[0] == 1;
-            uut.clear.next = r[1] == 1;
-            uut.en.next = r[2] == 1;
-            uut.a.next = bits(r[3]);
-            uut.b.next = bits(r[4]);
-            tick(&mut uut, |u| &mut u.clock)?;
-            out.push(vec![uut.acc.val().to_u64()]);
-        }
-        Ok(out)
+        Fp16MacStreaming::new().stream(&self.module_name(cfg), rows)
     }
 }

@@ -40,11 +40,10 @@
 //! Verilator's default `--unused-regexp` exempts.
 
 use crate::blocks::{low_mask, FpExpSum, FpLeadNorm, FpSigMul, FpUnpack};
-use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
-use crate::format::{describe, overflow_result, rtl_format, Format, Kind, Overflow};
+use crate::emit::ModuleSpec;
+use crate::format::{describe, overflow_result, Format, Kind, Overflow};
 use crate::k;
-use crate::rtl::{float_configs, float_module_name, validate, PeRtl, RtlConfig};
-use crate::sim::{check_rows, stream_ab};
+use crate::rtl::{self, RtlConfig};
 use crate::{Error, Result};
 use rust_hdl::prelude::*;
 
@@ -107,14 +106,7 @@ impl FpMulParams {
     /// the datapath covers the format (significands of at most 32 bits, every `T` inside `X`
     /// bits).
     pub fn new(format: Format, overflow: Overflow) -> Result<FpMulParams> {
-        if format.kind == Kind::Finite && overflow == Overflow::Ieee {
-            return Err(Error::new(format!(
-                "fpmul {}: overflow policy 'ieee' needs Inf or NaN, which {} does not have; \
-                 valid: saturate",
-                format.name(),
-                format.name()
-            )));
-        }
+        rtl::check_float_policy("fpmul", &format, overflow)?;
         let p = FpMulParams { format, overflow };
         let w = FpMulWidths::of(&format);
         let (lo, hi) = p.t_range();
@@ -137,6 +129,110 @@ impl FpMulParams {
         let emax = (1i64 << f.e) - 1;
         let m = f.m as i64;
         (2 * (1 - m) - bias + 1, 2 * emax - bias + 1)
+    }
+}
+
+/// Calls `$body` with `W, E, M, S, P, X, H` bound to the widths of the named format `$fmt`
+/// (a macro because the widths are const generics); other formats give an error.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! with_fpmul_widths {
+    ($fmt:expr, |$w:ident, $e:ident, $m:ident, $s:ident, $p:ident, $x:ident, $h:ident| $body:expr) => {
+        match $fmt.name().as_str() {
+            "e4m3" => $crate::with_fpmul_widths!(@bind 8, 4, 3, 4, 8, 6, 3, |$w, $e, $m, $s, $p, $x, $h| $body),
+            "e5m2" => $crate::with_fpmul_widths!(@bind 8, 5, 2, 3, 6, 7, 3, |$w, $e, $m, $s, $p, $x, $h| $body),
+            "bf16" => $crate::with_fpmul_widths!(@bind 16, 8, 7, 8, 16, 10, 4, |$w, $e, $m, $s, $p, $x, $h| $body),
+            "fp16" => $crate::with_fpmul_widths!(@bind 16, 5, 10, 11, 22, 7, 4, |$w, $e, $m, $s, $p, $x, $h| $body),
+            "fp32" => $crate::with_fpmul_widths!(@bind 32, 8, 23, 24, 48, 10, 5, |$w, $e, $m, $s, $p, $x, $h| $body),
+            "e2m1" => $crate::with_fpmul_widths!(@bind 4, 2, 1, 2, 4, 4, 2, |$w, $e, $m, $s, $p, $x, $h| $body),
+            "e3m2" => $crate::with_fpmul_widths!(@bind 6, 3, 2, 3, 6, 5, 3, |$w, $e, $m, $s, $p, $x, $h| $body),
+            "e2m3" => $crate::with_fpmul_widths!(@bind 6, 2, 3, 4, 8, 4, 3, |$w, $e, $m, $s, $p, $x, $h| $body),
+            other => Err($crate::Error::new(format!("fpmul: no RTL for format {other}"))),
+        }
+    };
+    (@bind $vw:expr, $ve:expr, $vm:expr, $vs:expr, $vp:expr, $vx:expr, $vh:expr,
+     |$w:ident, $e:ident, $m:ident, $s:ident, $p:ident, $x:ident, $h:ident| $body:expr) => {{
+        const $w: usize = $vw;
+        const $e: usize = $ve;
+        const $m: usize = $vm;
+        const $s: usize = $vs;
+        const $p: usize = $vp;
+        const $x: usize = $vx;
+        const $h: usize = $vh;
+        $body
+    }};
+}
+
+rtl::two_stage_product! {
+    pe: FpMulRtl (
+        "fpmul",
+        "fpmul",
+        "exact float multiply: correctly rounded (nearest even), subnormals, ieee/saturate \
+         overflow; 0, 1 or 2 register stages"
+    ),
+    policies: [Overflow::Ieee, Overflow::Saturate], widths: with_fpmul_widths,
+    blocks: FpMul0, FpMul1, FpMul2 <W, E, M, S, P, X, H>,
+    params: FpMulParams, operands: Bits<W>,
+    stages: FpMulFront<W, E, M, S, P, X>, then FpMulBack<W, E, M, S, P, X, H>,
+    registers after "the multiplier": { sign => sign_reg: Bit, special => special_reg: Bit,
+        special_y => special_y_reg: Bits<W>, p => p_reg: Bits<P>, t => t_reg: Bits<X> },
+}
+
+impl FpMulRtl {
+    fn spec(&self, cfg: &RtlConfig, p: &FpMulParams) -> ModuleSpec {
+        let f = &p.format;
+        let wd = FpMulWidths::of(f);
+        let mut sem = vec![
+            format!("Format {}.", describe(f)),
+            "y = a * b correctly rounded to the format: round to nearest, ties to even; \
+             sign = sa ^ sb always (zero results are signed zeros)."
+                .to_string(),
+            "Subnormal inputs are used as they are (exponent field 0: exponent 1, hidden bit \
+             0); results below the normal range are subnormal (gradual underflow)."
+                .to_string(),
+        ];
+        sem.extend(rtl::nan_input_text(f));
+        if f.kind == Kind::Ieee {
+            sem.push(
+                "Inf x 0 gives the canonical NaN; Inf x any other number gives sign | Inf.".into(),
+            );
+        }
+        sem.push(format!(
+            "Overflow is decided after rounding (a result that rounds to the largest finite \
+             magnitude 0x{:X} is not an overflow): {}.",
+            f.max_finite(),
+            rtl::overflow_text(f, p.overflow)
+        ));
+        let mult = if wd.s > 16 {
+            format!(
+                "four 16x16 partial products of the significands split into 16 + {} bits, \
+                 added in 64 bits",
+                wd.s - 16
+            )
+        } else {
+            "one 16x16 multiplier on the zero-extended significands".to_string()
+        };
+        sem.push(format!(
+            "Datapath: unpack and classify; subnormal significands normalized by a \
+             leading-zero shift (the exponent absorbs the count); {s}x{s} -> {p}-bit exact \
+             product ({mult}); exponent arithmetic in {x}-bit two's complement; then a 1-bit \
+             normalize (normal results) or a right shift by up to {r} bits (subnormal results) \
+             with the sticky bit from a mask of the product; the round-to-nearest-even \
+             increment is added to the packed {{exponent, fraction}} code, so its carry moves \
+             into the exponent.",
+            s = wd.s,
+            p = wd.p,
+            x = wd.x,
+            r = wd.s + 1
+        ));
+        rtl::product_spec(
+            self,
+            cfg,
+            f,
+            sem,
+            "registers after the multiplier, before normalization and rounding, and on the \
+             output",
+        )
     }
 }
 
@@ -487,440 +583,10 @@ impl<
     }
 }
 
-/// Combinational fpmul (pipeline 0).
-#[derive(LogicBlock)]
-pub struct FpMul0<
-    const W: usize,
-    const E: usize,
-    const M: usize,
-    const S: usize,
-    const P: usize,
-    const X: usize,
-    const H: usize,
-> {
-    /// Operand a.
-    pub a: Signal<In, Bits<W>>,
-    /// Operand b.
-    pub b: Signal<In, Bits<W>>,
-    /// Product code.
-    pub y: Signal<Out, Bits<W>>,
-    front: FpMulFront<W, E, M, S, P, X>,
-    back: FpMulBack<W, E, M, S, P, X, H>,
-}
-
-impl<
-        const W: usize,
-        const E: usize,
-        const M: usize,
-        const S: usize,
-        const P: usize,
-        const X: usize,
-        const H: usize,
-    > FpMul0<W, E, M, S, P, X, H>
-{
-    /// Builds the block for `p`.
-    pub fn new(p: &FpMulParams) -> Self {
-        Self {
-            a: Default::default(),
-            b: Default::default(),
-            y: Default::default(),
-            front: FpMulFront::new(p),
-            back: FpMulBack::new(p),
-        }
-    }
-}
-
-impl<
-        const W: usize,
-        const E: usize,
-        const M: usize,
-        const S: usize,
-        const P: usize,
-        const X: usize,
-        const H: usize,
-    > Logic for FpMul0<W, E, M, S, P, X, H>
-{
-    #[hdl_gen]
-    fn update(&mut self) {
-        self.front.a.next = self.a.val();
-        self.front.b.next = self.b.val();
-        self.back.sign.next = self.front.sign.val();
-        self.back.special.next = self.front.special.val();
-        self.back.special_y.next = self.front.special_y.val();
-        self.back.p.next = self.front.p.val();
-        self.back.t.next = self.front.t.val();
-        self.y.next = self.back.y.val();
-    }
-}
-
-/// fpmul with an output register (pipeline 1, latency 1).
-#[derive(LogicBlock)]
-pub struct FpMul1<
-    const W: usize,
-    const E: usize,
-    const M: usize,
-    const S: usize,
-    const P: usize,
-    const X: usize,
-    const H: usize,
-> {
-    /// Clock; every register samples on its rising edge.
-    pub clock: Signal<In, Clock>,
-    /// Operand a.
-    pub a: Signal<In, Bits<W>>,
-    /// Operand b.
-    pub b: Signal<In, Bits<W>>,
-    /// Product code of the operands sampled at the previous rising edge.
-    pub y: Signal<Out, Bits<W>>,
-    front: FpMulFront<W, E, M, S, P, X>,
-    back: FpMulBack<W, E, M, S, P, X, H>,
-    y_reg: DFF<Bits<W>>,
-}
-
-impl<
-        const W: usize,
-        const E: usize,
-        const M: usize,
-        const S: usize,
-        const P: usize,
-        const X: usize,
-        const H: usize,
-    > FpMul1<W, E, M, S, P, X, H>
-{
-    /// Builds the block for `p`.
-    pub fn new(p: &FpMulParams) -> Self {
-        Self {
-            clock: Default::default(),
-            a: Default::default(),
-            b: Default::default(),
-            y: Default::default(),
-            front: FpMulFront::new(p),
-            back: FpMulBack::new(p),
-            y_reg: Default::default(),
-        }
-    }
-}
-
-impl<
-        const W: usize,
-        const E: usize,
-        const M: usize,
-        const S: usize,
-        const P: usize,
-        const X: usize,
-        const H: usize,
-    > Logic for FpMul1<W, E, M, S, P, X, H>
-{
-    #[hdl_gen]
-    fn update(&mut self) {
-        self.y_reg.clock.next = self.clock.val();
-        self.front.a.next = self.a.val();
-        self.front.b.next = self.b.val();
-        self.back.sign.next = self.front.sign.val();
-        self.back.special.next = self.front.special.val();
-        self.back.special_y.next = self.front.special_y.val();
-        self.back.p.next = self.front.p.val();
-        self.back.t.next = self.front.t.val();
-        self.y_reg.d.next = self.back.y.val();
-        self.y.next = self.y_reg.q.val();
-    }
-}
-
-/// fpmul with a register after the multiplier and one on the output (pipeline 2, latency 2).
-#[derive(LogicBlock)]
-pub struct FpMul2<
-    const W: usize,
-    const E: usize,
-    const M: usize,
-    const S: usize,
-    const P: usize,
-    const X: usize,
-    const H: usize,
-> {
-    /// Clock; every register samples on its rising edge.
-    pub clock: Signal<In, Clock>,
-    /// Operand a.
-    pub a: Signal<In, Bits<W>>,
-    /// Operand b.
-    pub b: Signal<In, Bits<W>>,
-    /// Product code of the operands sampled two rising edges earlier.
-    pub y: Signal<Out, Bits<W>>,
-    front: FpMulFront<W, E, M, S, P, X>,
-    back: FpMulBack<W, E, M, S, P, X, H>,
-    sign_reg: DFF<Bit>,
-    special_reg: DFF<Bit>,
-    special_y_reg: DFF<Bits<W>>,
-    p_reg: DFF<Bits<P>>,
-    t_reg: DFF<Bits<X>>,
-    y_reg: DFF<Bits<W>>,
-}
-
-impl<
-        const W: usize,
-        const E: usize,
-        const M: usize,
-        const S: usize,
-        const P: usize,
-        const X: usize,
-        const H: usize,
-    > FpMul2<W, E, M, S, P, X, H>
-{
-    /// Builds the block for `p`.
-    pub fn new(p: &FpMulParams) -> Self {
-        Self {
-            clock: Default::default(),
-            a: Default::default(),
-            b: Default::default(),
-            y: Default::default(),
-            front: FpMulFront::new(p),
-            back: FpMulBack::new(p),
-            sign_reg: Default::default(),
-            special_reg: Default::default(),
-            special_y_reg: Default::default(),
-            p_reg: Default::default(),
-            t_reg: Default::default(),
-            y_reg: Default::default(),
-        }
-    }
-}
-
-impl<
-        const W: usize,
-        const E: usize,
-        const M: usize,
-        const S: usize,
-        const P: usize,
-        const X: usize,
-        const H: usize,
-    > Logic for FpMul2<W, E, M, S, P, X, H>
-{
-    #[hdl_gen]
-    fn update(&mut self) {
-        self.sign_reg.clock.next = self.clock.val();
-        self.special_reg.clock.next = self.clock.val();
-        self.special_y_reg.clock.next = self.clock.val();
-        self.p_reg.clock.next = self.clock.val();
-        self.t_reg.clock.next = self.clock.val();
-        self.y_reg.clock.next = self.clock.val();
-        self.front.a.next = self.a.val();
-        self.front.b.next = self.b.val();
-        self.sign_reg.d.next = self.front.sign.val();
-        self.special_reg.d.next = self.front.special.val();
-        self.special_y_reg.d.next = self.front.special_y.val();
-        self.p_reg.d.next = self.front.p.val();
-        self.t_reg.d.next = self.front.t.val();
-        self.back.sign.next = self.sign_reg.q.val();
-        self.back.special.next = self.special_reg.q.val();
-        self.back.special_y.next = self.special_y_reg.q.val();
-        self.back.p.next = self.p_reg.q.val();
-        self.back.t.next = self.t_reg.q.val();
-        self.y_reg.d.next = self.back.y.val();
-        self.y.next = self.y_reg.q.val();
-    }
-}
-
-/// Calls `$body` with `W, E, M, S, P, X, H` bound to the widths of the named format `$fmt`
-/// (a macro because the widths are const generics); other formats give an error.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! with_fpmul_widths {
-    ($fmt:expr, |$w:ident, $e:ident, $m:ident, $s:ident, $p:ident, $x:ident, $h:ident| $body:expr) => {
-        match $fmt.name().as_str() {
-            "e4m3" => $crate::with_fpmul_widths!(@bind 8, 4, 3, 4, 8, 6, 3, |$w, $e, $m, $s, $p, $x, $h| $body),
-            "e5m2" => $crate::with_fpmul_widths!(@bind 8, 5, 2, 3, 6, 7, 3, |$w, $e, $m, $s, $p, $x, $h| $body),
-            "bf16" => $crate::with_fpmul_widths!(@bind 16, 8, 7, 8, 16, 10, 4, |$w, $e, $m, $s, $p, $x, $h| $body),
-            "fp16" => $crate::with_fpmul_widths!(@bind 16, 5, 10, 11, 22, 7, 4, |$w, $e, $m, $s, $p, $x, $h| $body),
-            "fp32" => $crate::with_fpmul_widths!(@bind 32, 8, 23, 24, 48, 10, 5, |$w, $e, $m, $s, $p, $x, $h| $body),
-            "e2m1" => $crate::with_fpmul_widths!(@bind 4, 2, 1, 2, 4, 4, 2, |$w, $e, $m, $s, $p, $x, $h| $body),
-            "e3m2" => $crate::with_fpmul_widths!(@bind 6, 3, 2, 3, 6, 5, 3, |$w, $e, $m, $s, $p, $x, $h| $body),
-            "e2m3" => $crate::with_fpmul_widths!(@bind 6, 2, 3, 4, 8, 4, 3, |$w, $e, $m, $s, $p, $x, $h| $body),
-            other => Err($crate::Error::new(format!("fpmul: no RTL for format {other}"))),
-        }
-    };
-    (@bind $vw:expr, $ve:expr, $vm:expr, $vs:expr, $vp:expr, $vx:expr, $vh:expr,
-     |$w:ident, $e:ident, $m:ident, $s:ident, $p:ident, $x:ident, $h:ident| $body:expr) => {{
-        const $w: usize = $vw;
-        const $e: usize = $ve;
-        const $m: usize = $vm;
-        const $s: usize = $vs;
-        const $p: usize = $vp;
-        const $x: usize = $vx;
-        const $h: usize = $vh;
-        $body
-    }};
-}
-
-/// The fpmul PE in the RTL registry.
-pub struct FpMulRtl;
-
-impl FpMulRtl {
-    fn spec(&self, cfg: &RtlConfig, p: &FpMulParams) -> ModuleSpec {
-        let f = &p.format;
-        let wd = FpMulWidths::of(f);
-        let w = wd.w;
-        let (ovf, _) = overflow_result(&p.format, p.overflow);
-        let ovf_text = match (p.overflow, f.kind) {
-            (Overflow::Saturate, _) => {
-                format!("saturate: sign | largest finite magnitude 0x{ovf:X}")
-            }
-            (Overflow::Ieee, Kind::Ieee) => format!("ieee: sign | Inf (0x{ovf:X})"),
-            _ => format!("ieee: canonical NaN 0x{ovf:X} (the format has no Inf)"),
-        };
-        let mut sem = vec![
-            format!("Format {}.", describe(f)),
-            "y = a * b correctly rounded to the format: round to nearest, ties to even; \
-             sign = sa ^ sb always (zero results are signed zeros)."
-                .to_string(),
-            "Subnormal inputs are used as they are (exponent field 0: exponent 1, hidden bit \
-             0); results below the normal range are subnormal (gradual underflow)."
-                .to_string(),
-        ];
-        if f.kind != Kind::Finite {
-            sem.push(format!(
-                "Any NaN input gives the canonical NaN 0x{:X}.",
-                f.canonical_nan().unwrap_or(0)
-            ));
-        }
-        if f.kind == Kind::Ieee {
-            sem.push(
-                "Inf x 0 gives the canonical NaN; Inf x any other number gives sign | Inf.".into(),
-            );
-        }
-        sem.push(format!(
-            "Overflow is decided after rounding (a result that rounds to the largest finite \
-             magnitude 0x{:X} is not an overflow): {ovf_text}.",
-            f.max_finite()
-        ));
-        let mult = if wd.s > 16 {
-            format!(
-                "four 16x16 partial products of the significands split into 16 + {} bits, \
-                 added in 64 bits",
-                wd.s - 16
-            )
-        } else {
-            "one 16x16 multiplier on the zero-extended significands".to_string()
-        };
-        sem.push(format!(
-            "Datapath: unpack and classify; subnormal significands normalized by a \
-             leading-zero shift (the exponent absorbs the count); {s}x{s} -> {p}-bit exact \
-             product ({mult}); exponent arithmetic in {x}-bit two's complement; then a 1-bit \
-             normalize (normal results) or a right shift by up to {r} bits (subnormal results) \
-             with the sticky bit from a mask of the product; the round-to-nearest-even \
-             increment is added to the packed {{exponent, fraction}} code, so its carry moves \
-             into the exponent.",
-            s = wd.s,
-            p = wd.p,
-            x = wd.x,
-            r = wd.s + 1
-        ));
-        let mut ports = Vec::new();
-        let timing = match cfg.pipeline {
-            0 => "Combinational: y follows a and b.".to_string(),
-            1 => {
-                ports.push(Port::input("clock", 1, "clock, rising edge"));
-                "y holds the product of the a and b sampled at the previous rising edge of \
-                 clock (output register)."
-                    .to_string()
-            }
-            _ => {
-                ports.push(Port::input("clock", 1, "clock, rising edge"));
-                "y holds the product of the a and b sampled two rising edges earlier; one \
-                 operation per cycle (registers after the multiplier, before normalization and \
-                 rounding, and on the output)."
-                    .to_string()
-            }
-        };
-        ports.push(Port::input("a", w, format!("operand a, {} code", f.name())));
-        ports.push(Port::input("b", w, format!("operand b, {} code", f.name())));
-        ports.push(Port::output("y", w, format!("product, {} code", f.name())));
-        ModuleSpec {
-            name: self.module_name(cfg),
-            pe: "fpmul".into(),
-            config: cfg.pairs(),
-            semantics: sem,
-            latency: cfg.pipeline,
-            timing,
-            ports,
-        }
-    }
-}
-
-/// Parses the format and policy of an fpmul configuration.
-pub fn fpmul_params(cfg: &RtlConfig) -> Result<FpMulParams> {
-    FpMulParams::new(rtl_format(&cfg.format)?, Overflow::parse(&cfg.policy)?)
-}
-
-impl PeRtl for FpMulRtl {
-    fn id(&self) -> &'static str {
-        "fpmul"
-    }
-    fn summary(&self) -> &'static str {
-        "exact float multiply: correctly rounded (nearest even), subnormals, ieee/saturate \
-         overflow; 0, 1 or 2 register stages"
-    }
-    fn configs(&self) -> Vec<RtlConfig> {
-        float_configs([Overflow::Ieee, Overflow::Saturate])
-    }
-    fn module_name(&self, cfg: &RtlConfig) -> String {
-        float_module_name("fpmul", cfg)
-    }
-    fn verilog(&self, cfg: &RtlConfig) -> Result<RtlModule> {
-        validate(self, cfg)?;
-        let p = fpmul_params(cfg)?;
-        let spec = self.spec(cfg, &p);
-        with_fpmul_widths!(p.format, |W, E, M, S, P, X, H| match cfg.pipeline {
-            0 => emit_block(&mut FpMul0::<W, E, M, S, P, X, H>::new(&p), &spec),
-            1 => emit_block(&mut FpMul1::<W, E, M, S, P, X, H>::new(&p), &spec),
-            _ => emit_block(&mut FpMul2::<W, E, M, S, P, X, H>::new(&p), &spec),
-        })
-    }
-    fn simulate(&self, cfg: &RtlConfig, rows: &[Vec<u64>]) -> Result<Vec<Vec<u64>>> {
-        validate(self, cfg)?;
-        let p = fpmul_params(cfg)?;
-        let w = p.format.width();
-        check_rows(&self.module_name(cfg), rows, &[("a", w), ("b", w)])?;
-        with_fpmul_widths!(p.format, |W, E, M, S, P, X, H| match cfg.pipeline {
-            0 => stream_ab(
-                &mut FpMul0::<W, E, M, S, P, X, H>::new(&p),
-                0,
-                rows,
-                |u, a, b| {
-                    u.a.next = bits(a);
-                    u.b.next = bits(b);
-                },
-                |u| u.y.val().to_u64(),
-                None,
-            ),
-            1 => stream_ab(
-                &mut FpMul1::<W, E, M, S, P, X, H>::new(&p),
-                1,
-                rows,
-                |u, a, b| {
-                    u.a.next = bits(a);
-                    u.b.next = bits(b);
-                },
-                |u| u.y.val().to_u64(),
-                Some(|u| &mut u.clock),
-            ),
-            _ => stream_ab(
-                &mut FpMul2::<W, E, M, S, P, X, H>::new(&p),
-                2,
-                rows,
-                |u, a, b| {
-                    u.a.next = bits(a);
-                    u.b.next = bits(b);
-                },
-                |u| u.y.val().to_u64(),
-                Some(|u| &mut u.clock),
-            ),
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::RTL_FORMATS;
+    use crate::format::{rtl_format, RTL_FORMATS};
 
     #[test]
     fn widths_match_the_dispatch_macro() {

@@ -10,10 +10,10 @@
 //!   synchronous `reset`, `clear` and `en` (the cycle behaviour of the reference model
 //!   `pelab_sim::int16fma::StreamingMac`).
 
-use crate::blocks::AccReg;
+use crate::blocks::accreg::{acc_streaming, AccText};
 use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
 use crate::rtl::{policy_tag, validate, PeRtl, RtlConfig};
-use crate::sim::{check_rows, settle, tick};
+use crate::sim::{check_rows, settle};
 use crate::{Error, Result};
 use rust_hdl::prelude::*;
 
@@ -141,70 +141,36 @@ impl Logic for Int16FmaCore {
     }
 }
 
-/// Streaming MAC: the core plus the accumulator register (latency 1).
-///
-/// At each rising edge of `clock`, the first matching rule applies: `reset` loads 0, `clear`
-/// loads 0 (that cycle's operands are not accumulated), `en` loads `core(acc, a, b)`; else the
-/// register holds.
-#[derive(LogicBlock)]
-pub struct Int16FmaMac {
-    /// Clock; the accumulator samples on its rising edge.
-    pub clock: Signal<In, Clock>,
-    /// Synchronous reset, active high, highest priority: the accumulator becomes 0.
-    pub reset: Signal<In, Bit>,
-    /// Synchronous clear, active high: the accumulator becomes 0 (a new sum starts).
-    pub clear: Signal<In, Bit>,
-    /// Accumulate enable, active high.
-    pub en: Signal<In, Bit>,
-    /// a0, INT16.
-    pub a0: Signal<In, Bits<16>>,
-    /// a1, INT16.
-    pub a1: Signal<In, Bits<16>>,
-    /// b0, INT16.
-    pub b0: Signal<In, Bits<16>>,
-    /// b1, INT16.
-    pub b1: Signal<In, Bits<16>>,
-    /// The accumulator register, INT32.
-    pub acc: Signal<Out, Bits<32>>,
-    core: Int16FmaCore,
-    acc_reg: AccReg<32>,
-}
-
-impl Int16FmaMac {
-    /// Builds the MAC; `saturate` selects VPDPWSSDS semantics for every step.
-    pub fn new(saturate: bool) -> Self {
-        Self {
-            clock: Default::default(),
-            reset: Default::default(),
-            clear: Default::default(),
-            en: Default::default(),
-            a0: Default::default(),
-            a1: Default::default(),
-            b0: Default::default(),
-            b1: Default::default(),
-            acc: Default::default(),
-            core: Int16FmaCore::new(saturate),
-            acc_reg: AccReg::new(),
-        }
+acc_streaming! {
+    /// Streaming MAC: the core plus the accumulator register (latency 1); `new(saturate)`
+    /// selects VPDPWSSDS semantics for every step.
+    ///
+    /// At each rising edge of `clock`, the first matching rule applies: `reset` loads 0,
+    /// `clear` loads 0 (that cycle's operands are not accumulated), `en` loads
+    /// `core(acc, a, b)`; else the register holds.
+    Int16FmaMac(saturate: bool) {
+        core: Int16FmaCore = Int16FmaCore::new(saturate),
+        inputs: [
+            /// a0, INT16.
+            a0: 16 = "a0, INT16",
+            /// a1, INT16.
+            a1: 16 = "a1, INT16",
+            /// b0, INT16.
+            b0: 16 = "b0, INT16",
+            /// b1, INT16.
+            b1: 16 = "b1, INT16",
+        ],
+        acc: "accumulator register, INT32",
     }
 }
 
-impl Logic for Int16FmaMac {
-    #[hdl_gen]
-    fn update(&mut self) {
-        self.acc_reg.clock.next = self.clock.val();
-        self.core.acc.next = self.acc_reg.q.val();
-        self.core.a0.next = self.a0.val();
-        self.core.a1.next = self.a1.val();
-        self.core.b0.next = self.b0.val();
-        self.core.b1.next = self.b1.val();
-        self.acc_reg.reset.next = self.reset.val();
-        self.acc_reg.clear.next = self.clear.val();
-        self.acc_reg.en.next = self.en.val();
-        self.acc_reg.d.next = self.core.y.val();
-        self.acc.next = self.acc_reg.q.val();
-    }
-}
+/// How the header of the `mac` variant words the accumulator register.
+const ACC_TEXT: AccText = AccText {
+    zero: "0",
+    dropped: "operands are",
+    next: "acc_next (above)",
+    inputs: "operands",
+};
 
 /// The INT16 FMA PE in the RTL registry.
 pub struct Int16FmaRtl;
@@ -224,61 +190,38 @@ fn saturate_of(policy: &str) -> Result<bool> {
 
 impl Int16FmaRtl {
     fn spec(&self, cfg: &RtlConfig, saturate: bool) -> ModuleSpec {
-        let (ints, out) = if cfg.variant == "mac" {
+        let mac = cfg.variant == "mac";
+        let (ints, out) = if mac {
             ("acc is", "acc_next")
         } else {
             ("acc and y are", "y")
         };
-        let mut sem = vec![format!(
-            "Operands a0, a1, b0, b1 are INT16; {ints} INT32; all two's complement."
-        )];
-        sem.push(if saturate {
-            format!(
-                "saturate (VPDPWSSDS): {out} = clamp(acc + a0*b0 + a1*b1) to [-2^31, 2^31-1], \
-                 the sum taken exactly."
-            )
-        } else {
-            format!("wrap (VPDPWSSD): {out} = (acc + a0*b0 + a1*b1) mod 2^32.")
-        });
-        let mut ports = vec![];
-        let timing;
-        if cfg.variant == "mac" {
-            sem.push(
-                "Accumulator register, at each rising edge of clock: reset -> 0, else clear -> 0 \
-                 (that cycle's operands are not accumulated), else en -> acc_next (above), else \
-                 hold. The output acc is the register itself."
-                    .into(),
-            );
-            timing = "acc includes the operands presented before the rising edge that \
-                      accumulated them; no combinational path from any input to acc."
-                .into();
-            ports.push(Port::input("clock", 1, "clock, rising edge"));
-            ports.push(Port::input(
-                "reset",
-                1,
-                "synchronous reset, active high, highest priority",
-            ));
-            ports.push(Port::input("clear", 1, "synchronous clear, active high"));
-            ports.push(Port::input("en", 1, "accumulate enable, active high"));
-        } else {
-            timing = "Combinational: y follows the inputs.".into();
-            ports.push(Port::input("acc", 32, "accumulator in, INT32"));
+        let sem = vec![
+            format!("Operands a0, a1, b0, b1 are INT16; {ints} INT32; all two's complement."),
+            if saturate {
+                format!(
+                    "saturate (VPDPWSSDS): {out} = clamp(acc + a0*b0 + a1*b1) to [-2^31, \
+                     2^31-1], the sum taken exactly."
+                )
+            } else {
+                format!("wrap (VPDPWSSD): {out} = (acc + a0*b0 + a1*b1) mod 2^32.")
+            },
+        ];
+        if mac {
+            return Int16FmaMac::spec(self, cfg, sem, &ACC_TEXT);
         }
+        let mut ports = vec![Port::input("acc", 32, "accumulator in, INT32")];
         for n in ["a0", "a1", "b0", "b1"] {
             ports.push(Port::input(n, 16, format!("{n}, INT16")));
         }
-        if cfg.variant == "mac" {
-            ports.push(Port::output("acc", 32, "accumulator register, INT32"));
-        } else {
-            ports.push(Port::output("y", 32, "result, INT32"));
-        }
+        ports.push(Port::output("y", 32, "result, INT32"));
         ModuleSpec {
             name: self.module_name(cfg),
             pe: "int16fma".into(),
             config: cfg.pairs(),
             semantics: sem,
-            latency: if cfg.variant == "mac" { 1 } else { 0 },
-            timing,
+            latency: 0,
+            timing: "Combinational: y follows the inputs.".into(),
             ports,
         }
     }
@@ -319,26 +262,7 @@ impl PeRtl for Int16FmaRtl {
         let saturate = saturate_of(&cfg.policy)?;
         let module = self.module_name(cfg);
         if cfg.variant == "mac" {
-            check_rows(
-                &module,
-                rows,
-                &[("reset", 1), ("clear", 1), ("en", 1), A0, A1, B0, B1],
-            )?;
-            let mut uut = Int16FmaMac::new(saturate);
-            uut.connect_all();
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                uut.reset.next = r[0] == 1;
-                uut.clear.next = r[1] == 1;
-                uut.en.next = r[2] == 1;
-                uut.a0.next = bits(r[3]);
-                uut.a1.next = bits(r[4]);
-                uut.b0.next = bits(r[5]);
-                uut.b1.next = bits(r[6]);
-                tick(&mut uut, |u| &mut u.clock)?;
-                out.push(vec![uut.acc.val().to_u64()]);
-            }
-            return Ok(out);
+            return Int16FmaMac::new(saturate).stream(&module, rows);
         }
         check_rows(&module, rows, &[("acc", 32), A0, A1, B0, B1])?;
         let mut uut = Int16FmaCore::new(saturate);

@@ -13,14 +13,13 @@
 //! Widths are const generics: `W` is the format width and `W1 = W + 1` (stable Rust cannot
 //! write `W + 1` in a type); the format's patterns are constants given to the constructors.
 
-use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
+use crate::emit::ModuleSpec;
 use crate::format::{
-    describe, exp_mask, inf_code, nan_masks, overflow_result, rtl_format, Format, Kind, Overflow,
+    describe, exp_mask, inf_code, nan_masks, overflow_result, Format, Kind, Overflow,
 };
 use crate::k;
-use crate::rtl::{float_configs, float_module_name, validate, PeRtl, RtlConfig};
-use crate::sim::{check_rows, stream_ab};
-use crate::{Error, Result};
+use crate::rtl::{self, RtlConfig};
+use crate::Result;
 use rust_hdl::prelude::*;
 
 /// The constants of one L-Mul configuration, derived from the format and the policy.
@@ -35,14 +34,7 @@ pub struct LMulParams {
 impl LMulParams {
     /// Checks that the policy exists for the format (kinds without NaN only saturate).
     pub fn new(format: Format, overflow: Overflow) -> Result<LMulParams> {
-        if format.kind == Kind::Finite && overflow == Overflow::Ieee {
-            return Err(Error::new(format!(
-                "lmul {}: overflow policy 'ieee' needs Inf or NaN, which {} does not have; \
-                 valid: saturate",
-                format.name(),
-                format.name()
-            )));
-        }
+        rtl::check_float_policy("lmul", &format, overflow)?;
         Ok(LMulParams { format, overflow })
     }
     /// l(M): the offset exponent of the L-Mul correction term.
@@ -57,6 +49,109 @@ impl LMulParams {
     pub fn k(&self) -> u64 {
         let f = &self.format;
         ((f.bias as u64) << f.m) - (1u64 << (f.m - self.l()))
+    }
+}
+
+/// Calls `$body` with `W`/`W1` bound to the width of `$fmt` (a macro because the widths are
+/// const generics).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! with_lmul_width {
+    ($fmt:expr, |$w:ident, $w1:ident| $body:expr) => {
+        match $fmt.width() {
+            4 => {
+                const $w: usize = 4;
+                const $w1: usize = 5;
+                $body
+            }
+            6 => {
+                const $w: usize = 6;
+                const $w1: usize = 7;
+                $body
+            }
+            8 => {
+                const $w: usize = 8;
+                const $w1: usize = 9;
+                $body
+            }
+            16 => {
+                const $w: usize = 16;
+                const $w1: usize = 17;
+                $body
+            }
+            32 => {
+                const $w: usize = 32;
+                const $w1: usize = 33;
+                $body
+            }
+            w => Err($crate::Error::new(format!("lmul: no RTL for width {w}"))),
+        }
+    };
+}
+
+rtl::two_stage_product! {
+    pe: LMulRtl (
+        "lmul",
+        "L-Mul",
+        "L-Mul: one integer add of the exponent+mantissa fields, special cases, saturate/ieee \
+         overflow; 0, 1 or 2 register stages"
+    ),
+    policies: [Overflow::Saturate, Overflow::Ieee], widths: with_lmul_width,
+    blocks: LMul0, LMul1, LMul2 <W, W1>,
+    params: LMulParams, operands: Bits<W>,
+    stages: LMulFront<W, W1>, then LMulBack<W, W1>,
+    registers after "the front stage": { sign => sign_reg: Bit, special => special_reg: Bit,
+        special_y => special_y_reg: Bits<W>, r => r_reg: Bits<W1> },
+}
+
+impl LMulRtl {
+    fn spec(&self, cfg: &RtlConfig, p: &LMulParams) -> ModuleSpec {
+        let f = &p.format;
+        let w = f.width() as usize;
+        let mut sem = vec![
+            format!("Format {}.", describe(f)),
+            format!(
+                "y = L-Mul(a, b): sign = sa ^ sb always; r = (a & 0x{:X}) + (b & 0x{:X}) - K \
+                 with K = (bias << M) - 2^(M - l(M)) = 0x{:X} (l(M) = {}), computed as a \
+                 {}-bit two's-complement integer; the mantissa carry runs into the exponent \
+                 field, there is no normalization and no rounding.",
+                f.mag_mask(),
+                f.mag_mask(),
+                p.k(),
+                p.l(),
+                w + 1
+            ),
+        ];
+        sem.extend(rtl::nan_input_text(f));
+        if f.kind == Kind::Ieee {
+            sem.push(
+                "Inf x (zero or subnormal) gives the canonical NaN; Inf x anything else gives \
+                 sign | Inf."
+                    .into(),
+            );
+        }
+        sem.push(
+            "An input with exponent field 0 (zero or subnormal) gives sign | 0 (inputs are \
+             flushed)."
+                .into(),
+        );
+        sem.push(format!(
+            "Underflow r < 0x{:X} (result exponent field <= 0) gives sign | 0.",
+            1u64 << f.m
+        ));
+        sem.push(format!(
+            "Overflow r > 0x{:X} (largest finite magnitude): {}.",
+            f.max_finite(),
+            rtl::overflow_text(f, p.overflow)
+        ));
+        sem.push("Otherwise y = sign | r.".into());
+        rtl::product_spec(
+            self,
+            cfg,
+            f,
+            sem,
+            "registers after the adder stage and on the output",
+        )
     }
 }
 
@@ -253,349 +348,5 @@ impl<const W: usize, const W1: usize> Logic for LMulBack<W, W1> {
         } else {
             self.y.next = self.r_lo.val() | self.sign_w.val();
         }
-    }
-}
-
-/// Combinational L-Mul (pipeline 0).
-#[derive(LogicBlock)]
-pub struct LMul0<const W: usize, const W1: usize> {
-    /// Operand a.
-    pub a: Signal<In, Bits<W>>,
-    /// Operand b.
-    pub b: Signal<In, Bits<W>>,
-    /// Product code.
-    pub y: Signal<Out, Bits<W>>,
-    front: LMulFront<W, W1>,
-    back: LMulBack<W, W1>,
-}
-
-impl<const W: usize, const W1: usize> LMul0<W, W1> {
-    /// Builds the block for `p`.
-    pub fn new(p: &LMulParams) -> Self {
-        Self {
-            a: Default::default(),
-            b: Default::default(),
-            y: Default::default(),
-            front: LMulFront::new(p),
-            back: LMulBack::new(p),
-        }
-    }
-}
-
-impl<const W: usize, const W1: usize> Logic for LMul0<W, W1> {
-    #[hdl_gen]
-    fn update(&mut self) {
-        self.front.a.next = self.a.val();
-        self.front.b.next = self.b.val();
-        self.back.sign.next = self.front.sign.val();
-        self.back.special.next = self.front.special.val();
-        self.back.special_y.next = self.front.special_y.val();
-        self.back.r.next = self.front.r.val();
-        self.y.next = self.back.y.val();
-    }
-}
-
-/// L-Mul with an output register (pipeline 1, latency 1).
-#[derive(LogicBlock)]
-pub struct LMul1<const W: usize, const W1: usize> {
-    /// Clock; every register samples on its rising edge.
-    pub clock: Signal<In, Clock>,
-    /// Operand a.
-    pub a: Signal<In, Bits<W>>,
-    /// Operand b.
-    pub b: Signal<In, Bits<W>>,
-    /// Product code of the operands sampled at the previous rising edge.
-    pub y: Signal<Out, Bits<W>>,
-    front: LMulFront<W, W1>,
-    back: LMulBack<W, W1>,
-    y_reg: DFF<Bits<W>>,
-}
-
-impl<const W: usize, const W1: usize> LMul1<W, W1> {
-    /// Builds the block for `p`.
-    pub fn new(p: &LMulParams) -> Self {
-        Self {
-            clock: Default::default(),
-            a: Default::default(),
-            b: Default::default(),
-            y: Default::default(),
-            front: LMulFront::new(p),
-            back: LMulBack::new(p),
-            y_reg: Default::default(),
-        }
-    }
-}
-
-impl<const W: usize, const W1: usize> Logic for LMul1<W, W1> {
-    #[hdl_gen]
-    fn update(&mut self) {
-        self.y_reg.clock.next = self.clock.val();
-        self.front.a.next = self.a.val();
-        self.front.b.next = self.b.val();
-        self.back.sign.next = self.front.sign.val();
-        self.back.special.next = self.front.special.val();
-        self.back.special_y.next = self.front.special_y.val();
-        self.back.r.next = self.front.r.val();
-        self.y_reg.d.next = self.back.y.val();
-        self.y.next = self.y_reg.q.val();
-    }
-}
-
-/// L-Mul with a register after the front stage and one on the output (pipeline 2, latency 2).
-#[derive(LogicBlock)]
-pub struct LMul2<const W: usize, const W1: usize> {
-    /// Clock; every register samples on its rising edge.
-    pub clock: Signal<In, Clock>,
-    /// Operand a.
-    pub a: Signal<In, Bits<W>>,
-    /// Operand b.
-    pub b: Signal<In, Bits<W>>,
-    /// Product code of the operands sampled two rising edges earlier.
-    pub y: Signal<Out, Bits<W>>,
-    front: LMulFront<W, W1>,
-    back: LMulBack<W, W1>,
-    sign_reg: DFF<Bit>,
-    special_reg: DFF<Bit>,
-    special_y_reg: DFF<Bits<W>>,
-    r_reg: DFF<Bits<W1>>,
-    y_reg: DFF<Bits<W>>,
-}
-
-impl<const W: usize, const W1: usize> LMul2<W, W1> {
-    /// Builds the block for `p`.
-    pub fn new(p: &LMulParams) -> Self {
-        Self {
-            clock: Default::default(),
-            a: Default::default(),
-            b: Default::default(),
-            y: Default::default(),
-            front: LMulFront::new(p),
-            back: LMulBack::new(p),
-            sign_reg: Default::default(),
-            special_reg: Default::default(),
-            special_y_reg: Default::default(),
-            r_reg: Default::default(),
-            y_reg: Default::default(),
-        }
-    }
-}
-
-impl<const W: usize, const W1: usize> Logic for LMul2<W, W1> {
-    #[hdl_gen]
-    fn update(&mut self) {
-        self.sign_reg.clock.next = self.clock.val();
-        self.special_reg.clock.next = self.clock.val();
-        self.special_y_reg.clock.next = self.clock.val();
-        self.r_reg.clock.next = self.clock.val();
-        self.y_reg.clock.next = self.clock.val();
-        self.front.a.next = self.a.val();
-        self.front.b.next = self.b.val();
-        self.sign_reg.d.next = self.front.sign.val();
-        self.special_reg.d.next = self.front.special.val();
-        self.special_y_reg.d.next = self.front.special_y.val();
-        self.r_reg.d.next = self.front.r.val();
-        self.back.sign.next = self.sign_reg.q.val();
-        self.back.special.next = self.special_reg.q.val();
-        self.back.special_y.next = self.special_y_reg.q.val();
-        self.back.r.next = self.r_reg.q.val();
-        self.y_reg.d.next = self.back.y.val();
-        self.y.next = self.y_reg.q.val();
-    }
-}
-
-/// Calls `$body` with `W`/`W1` bound to the width of `$fmt` (a macro because the widths are
-/// const generics).
-#[macro_export]
-#[doc(hidden)]
-macro_rules! with_lmul_width {
-    ($fmt:expr, |$w:ident, $w1:ident| $body:expr) => {
-        match $fmt.width() {
-            4 => {
-                const $w: usize = 4;
-                const $w1: usize = 5;
-                $body
-            }
-            6 => {
-                const $w: usize = 6;
-                const $w1: usize = 7;
-                $body
-            }
-            8 => {
-                const $w: usize = 8;
-                const $w1: usize = 9;
-                $body
-            }
-            16 => {
-                const $w: usize = 16;
-                const $w1: usize = 17;
-                $body
-            }
-            32 => {
-                const $w: usize = 32;
-                const $w1: usize = 33;
-                $body
-            }
-            w => Err($crate::Error::new(format!("lmul: no RTL for width {w}"))),
-        }
-    };
-}
-
-/// The L-Mul PE in the RTL registry.
-pub struct LMulRtl;
-
-impl LMulRtl {
-    fn spec(&self, cfg: &RtlConfig, p: &LMulParams) -> ModuleSpec {
-        let f = &p.format;
-        let w = f.width() as usize;
-        let (ovf, _) = overflow_result(&p.format, p.overflow);
-        let ovf_text = match (p.overflow, f.kind) {
-            (Overflow::Saturate, _) => {
-                format!("saturate: sign | largest finite magnitude 0x{ovf:X}")
-            }
-            (Overflow::Ieee, Kind::Ieee) => format!("ieee: sign | Inf (0x{ovf:X})"),
-            _ => format!("ieee: canonical NaN 0x{ovf:X} (the format has no Inf)"),
-        };
-        let mut sem = vec![
-            format!("Format {}.", describe(f)),
-            format!(
-                "y = L-Mul(a, b): sign = sa ^ sb always; r = (a & 0x{:X}) + (b & 0x{:X}) - K \
-                 with K = (bias << M) - 2^(M - l(M)) = 0x{:X} (l(M) = {}), computed as a \
-                 {}-bit two's-complement integer; the mantissa carry runs into the exponent \
-                 field, there is no normalization and no rounding.",
-                f.mag_mask(),
-                f.mag_mask(),
-                p.k(),
-                p.l(),
-                w + 1
-            ),
-        ];
-        match f.kind {
-            Kind::Finite => {}
-            _ => sem.push(format!(
-                "Any NaN input gives the canonical NaN 0x{:X}.",
-                f.canonical_nan().unwrap_or(0)
-            )),
-        }
-        if f.kind == Kind::Ieee {
-            sem.push(
-                "Inf x (zero or subnormal) gives the canonical NaN; Inf x anything else gives \
-                 sign | Inf."
-                    .into(),
-            );
-        }
-        sem.push(
-            "An input with exponent field 0 (zero or subnormal) gives sign | 0 (inputs are \
-             flushed)."
-                .into(),
-        );
-        sem.push(format!(
-            "Underflow r < 0x{:X} (result exponent field <= 0) gives sign | 0.",
-            1u64 << f.m
-        ));
-        sem.push(format!(
-            "Overflow r > 0x{:X} (largest finite magnitude): {ovf_text}.",
-            f.max_finite()
-        ));
-        sem.push("Otherwise y = sign | r.".into());
-        let mut ports = Vec::new();
-        let timing = match cfg.pipeline {
-            0 => "Combinational: y follows a and b.".to_string(),
-            1 => {
-                ports.push(Port::input("clock", 1, "clock, rising edge"));
-                "y holds the product of the a and b sampled at the previous rising edge of \
-                 clock (output register)."
-                    .to_string()
-            }
-            _ => {
-                ports.push(Port::input("clock", 1, "clock, rising edge"));
-                "y holds the product of the a and b sampled two rising edges earlier; one \
-                 operation per cycle (registers after the adder stage and on the output)."
-                    .to_string()
-            }
-        };
-        ports.push(Port::input("a", w, format!("operand a, {} code", f.name())));
-        ports.push(Port::input("b", w, format!("operand b, {} code", f.name())));
-        ports.push(Port::output("y", w, format!("product, {} code", f.name())));
-        ModuleSpec {
-            name: self.module_name(cfg),
-            pe: "lmul".into(),
-            config: cfg.pairs(),
-            semantics: sem,
-            latency: cfg.pipeline,
-            timing,
-            ports,
-        }
-    }
-}
-
-/// Parses the format and policy of an L-Mul configuration.
-pub fn lmul_params(cfg: &RtlConfig) -> Result<LMulParams> {
-    LMulParams::new(rtl_format(&cfg.format)?, Overflow::parse(&cfg.policy)?)
-}
-
-impl PeRtl for LMulRtl {
-    fn id(&self) -> &'static str {
-        "lmul"
-    }
-    fn summary(&self) -> &'static str {
-        "L-Mul: one integer add of the exponent+mantissa fields, special cases, saturate/ieee \
-         overflow; 0, 1 or 2 register stages"
-    }
-    fn configs(&self) -> Vec<RtlConfig> {
-        float_configs([Overflow::Saturate, Overflow::Ieee])
-    }
-    fn module_name(&self, cfg: &RtlConfig) -> String {
-        float_module_name("lmul", cfg)
-    }
-    fn verilog(&self, cfg: &RtlConfig) -> Result<RtlModule> {
-        validate(self, cfg)?;
-        let p = lmul_params(cfg)?;
-        let spec = self.spec(cfg, &p);
-        with_lmul_width!(p.format, |W, W1| match cfg.pipeline {
-            0 => emit_block(&mut LMul0::<W, W1>::new(&p), &spec),
-            1 => emit_block(&mut LMul1::<W, W1>::new(&p), &spec),
-            _ => emit_block(&mut LMul2::<W, W1>::new(&p), &spec),
-        })
-    }
-    fn simulate(&self, cfg: &RtlConfig, rows: &[Vec<u64>]) -> Result<Vec<Vec<u64>>> {
-        validate(self, cfg)?;
-        let p = lmul_params(cfg)?;
-        let w = p.format.width();
-        check_rows(&self.module_name(cfg), rows, &[("a", w), ("b", w)])?;
-        with_lmul_width!(p.format, |W, W1| match cfg.pipeline {
-            0 => stream_ab(
-                &mut LMul0::<W, W1>::new(&p),
-                0,
-                rows,
-                |u, a, b| {
-                    u.a.next = bits(a);
-                    u.b.next = bits(b);
-                },
-                |u| u.y.val().to_u64(),
-                None,
-            ),
-            1 => stream_ab(
-                &mut LMul1::<W, W1>::new(&p),
-                1,
-                rows,
-                |u, a, b| {
-                    u.a.next = bits(a);
-                    u.b.next = bits(b);
-                },
-                |u| u.y.val().to_u64(),
-                Some(|u| &mut u.clock),
-            ),
-            _ => stream_ab(
-                &mut LMul2::<W, W1>::new(&p),
-                2,
-                rows,
-                |u, a, b| {
-                    u.a.next = bits(a);
-                    u.b.next = bits(b);
-                },
-                |u| u.y.val().to_u64(),
-                Some(|u| &mut u.clock),
-            ),
-        })
     }
 }

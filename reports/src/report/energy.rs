@@ -5,11 +5,11 @@ use super::emit::first_per_format;
 use super::study::lmul::DOT_K;
 use super::{parallel, Progress, ReportOpts};
 use crate::plots::{short, BarSeries, Bars, Figure, Panel};
-use crate::table::{cell_str, fnum, md_head, md_row, opt_short};
+use crate::table::{fnum, md_head, md_row, md_table, opt_short, Shown};
 use crate::Table;
 use pelab_hdl::RtlConfig;
 use pelab_sim::Result;
-use pelab_testbench::codec::{Dist, Shape};
+use pelab_testbench::codec::{Dist, Shape, WorkloadSpec};
 use pelab_testbench::energy::{Measurement, Request, Tech};
 use pelab_testbench::Pe;
 use serde_json::{json, Value};
@@ -28,20 +28,13 @@ pub(crate) struct Energy {
     pub m: std::result::Result<Measurement, String>,
 }
 
-/// Operations simulated per measurement.
+/// Operations simulated per measurement: the library's default
+/// ([`WorkloadSpec::DEFAULT_OPS`]), an eighth of it in the quick run.
 pub(crate) fn ops(o: &ReportOpts) -> u64 {
     if o.quick {
-        8192
+        WorkloadSpec::DEFAULT_OPS / 8
     } else {
-        65_536
-    }
-}
-
-/// A workload's name in the tables.
-pub(crate) fn workload_name(s: Shape) -> String {
-    match s {
-        Shape::Elementwise => "elementwise".into(),
-        Shape::Dot { k } => format!("dot:{k}"),
+        WorkloadSpec::DEFAULT_OPS
     }
 }
 
@@ -81,12 +74,7 @@ pub(crate) fn measure_all(
                 None,
             )
         };
-        progress.step(&format!(
-            "{} {} {}",
-            j.pe.id(),
-            j.cfg.format,
-            workload_name(j.shape)
-        ));
+        progress.step(&format!("{} {} {}", j.pe.id(), j.cfg.format, j.shape));
         Energy {
             pe: j.pe,
             cfg: j.cfg.clone(),
@@ -157,7 +145,7 @@ pub(crate) fn energy_table(o: &ReportOpts, e: &[Energy]) -> Result<Table> {
             json!(r.cfg.format),
             json!(r.cfg.policy),
             json!(r.cfg.variant),
-            json!(workload_name(r.shape)),
+            json!(r.shape.to_string()),
         ];
         let mut row = head;
         match &r.m {
@@ -363,7 +351,7 @@ pub(crate) fn markdown(
                     r.pe.id().into(),
                     r.cfg.format.clone(),
                     pv,
-                    format!("{} (per {})", workload_name(r.shape), m.op_name),
+                    format!("{} (per {})", r.shape, m.op_name),
                     short(m.total_pj),
                     opt_short(m.horowitz.energy_pj),
                     opt_short(m.horowitz.energy_pj.map(|h| m.total_pj / h)),
@@ -373,7 +361,7 @@ pub(crate) fn markdown(
                     r.pe.id().into(),
                     r.cfg.format.clone(),
                     pv,
-                    workload_name(r.shape),
+                    r.shape.to_string(),
                     format!("not measured: {e}"),
                     "—".into(),
                     "—".into(),
@@ -406,29 +394,32 @@ pub(crate) fn markdown(
                  exact FP16/FP32 multipliers, beside Horowitz's figure for the same operation \
                  (generic-45nm is at 1.1 V, Horowitz's table at about 0.9 V).\n\n",
             );
-            s.push_str(&md_head(&[
-                "operation",
-                "bits",
-                "cells",
-                "gate pJ",
-                "table pJ",
-                "gate / table",
-            ]));
-            for r in &a.rows {
-                let c = |n: &str| -> Result<String> { Ok(cell_str(&r[a.col(n)?])) };
-                let f = |n: &str| -> Result<String> { Ok(opt_short(r[a.col(n)?].as_f64())) };
-                s.push_str(&md_row(&[
-                    c("operation")?,
-                    c("bits")?,
-                    c("cells")?,
-                    f("gate_pj")?,
-                    f("horowitz_pj")?,
-                    f("ratio")?,
-                ]));
-            }
+            s.push_str(&md_table(
+                a,
+                &[
+                    ("operation", "operation", Shown::Text),
+                    ("bits", "bits", Shown::Text),
+                    ("cells", "cells", Shown::Text),
+                    ("gate pJ", "gate_pj", Shown::Short),
+                    ("table pJ", "horowitz_pj", Shown::Short),
+                    ("gate / table", "ratio", Shown::Short),
+                ],
+            )?);
             s.push_str("\nData: `energy_anchors.csv`.\n\n");
         }
     }
 
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workload_names_are_what_the_command_line_reads() {
+        for s in [Shape::Elementwise, Shape::Dot { k: DOT_K }] {
+            assert_eq!(WorkloadSpec::parse(&s.to_string()).unwrap().shape(), s);
+        }
+    }
 }

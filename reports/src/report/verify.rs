@@ -17,14 +17,6 @@ use std::time::{Duration, Instant};
 /// Time limit of one simulator step.
 const SIM_LIMIT: Duration = Duration::from_secs(900);
 
-/// The simulators, in the order of the verification matrix.
-pub(crate) const SIMS: [Simulator; 4] = [
-    Simulator::RustHdl,
-    Simulator::Icarus,
-    Simulator::Verilator,
-    Simulator::Gates,
-];
-
 /// One simulator's cell of the verification matrix.
 #[derive(Debug, Clone)]
 pub(crate) struct SimCell {
@@ -147,7 +139,7 @@ fn verify_one(o: &ReportOpts, m: &Module, tools: &Tools, work: &Path) -> Result<
     let v = pelab_testbench::vectors::generate(pe, &m.cfg, set, o.seed, Shard::ALL)?;
     let mut run = Vec::new();
     let mut cells: Vec<Option<SimCell>> = Vec::new();
-    for sim in SIMS {
+    for sim in Simulator::ALL {
         let skip = |status: &str, note: String| SimCell {
             sim: sim.name(),
             status: status.into(),
@@ -181,7 +173,7 @@ fn verify_one(o: &ReportOpts, m: &Module, tools: &Tools, work: &Path) -> Result<
             c.unwrap_or_else(|| {
                 let r = ran.next().expect("one run per simulator asked for");
                 SimCell {
-                    sim: SIMS
+                    sim: Simulator::ALL
                         .iter()
                         .find(|s| s.name() == r.sim)
                         .map_or("?", |s| s.name()),
@@ -346,7 +338,7 @@ pub(crate) fn markdown(
         .collect();
     s.push_str(&format!("Simulator runs: {}.\n\n", counts.join(", ")));
     let mut cols = vec!["module", "vectors"];
-    cols.extend(SIMS.iter().map(|s| s.name()));
+    cols.extend(Simulator::ALL.iter().map(|s| s.name()));
     s.push_str(&md_head(&cols));
     for v in verified {
         let mut row = vec![
@@ -357,7 +349,7 @@ pub(crate) fn markdown(
                 format!("{} cases, {} rows", v.cases, v.rows)
             },
         ];
-        for sim in SIMS {
+        for sim in Simulator::ALL {
             let c = v.cells.iter().find(|c| c.sim == sim.name());
             row.push(match (c, &v.error) {
                 (_, Some(e)) => format!("error: {e}"),

@@ -252,7 +252,8 @@ impl Ctx<'_> {
                 g.name
             ),
         };
-        let mut values = Vec::with_capacity(index_1.len().max(1) * index_2.len().max(1));
+        // No capacity from the indices: their product may be far larger than the file.
+        let mut values = Vec::new();
         for a in vargs {
             number_list(a, path, "values", &mut values)?;
         }

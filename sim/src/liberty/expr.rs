@@ -23,11 +23,21 @@ fn is_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'[' | b']' | b'.' | b'$')
 }
 
+/// Most operators and names in one expression. Real cell functions have a few dozen; the
+/// limit bounds the depth of the tree, which is dropped, evaluated and compiled recursively.
+const MAX_NODES: usize = 1000;
+/// Deepest nesting of parentheses and prefix `!` the recursive parser descends into.
+const MAX_NESTING: usize = 100;
+
 struct ExprParser<'s> {
     src: &'s str,
     pos: usize,
     tok: ETok,
     tok_pos: usize,
+    /// Nodes built so far.
+    nodes: usize,
+    /// Parentheses and prefix `!` open around the current token.
+    nesting: usize,
 }
 
 impl<'s> ExprParser<'s> {
@@ -85,24 +95,54 @@ impl<'s> ExprParser<'s> {
         )
     }
 
-    fn or(&mut self) -> Result<Expr> {
-        let mut left = self.xor()?;
-        while self.tok == ETok::Or {
+    /// Counts one more node of the tree.
+    fn node(&mut self, e: Expr) -> Result<Expr> {
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            bail!(
+                "more than {MAX_NODES} names and operators at position {} of \"{}\"",
+                self.tok_pos + 1,
+                self.src
+            );
+        }
+        Ok(e)
+    }
+
+    /// Enters one more level of parentheses or prefix `!`.
+    fn nest(&mut self) -> Result<()> {
+        self.nesting += 1;
+        if self.nesting > MAX_NESTING {
+            bail!(
+                "nested more than {MAX_NESTING} deep at position {} of \"{}\"",
+                self.tok_pos + 1,
+                self.src
+            );
+        }
+        Ok(())
+    }
+
+    /// A left-associative chain of `operand`s joined by `op`, each pair combined by `make`.
+    fn chain(
+        &mut self,
+        op: ETok,
+        operand: fn(&mut Self) -> Result<Expr>,
+        make: fn(Box<Expr>, Box<Expr>) -> Expr,
+    ) -> Result<Expr> {
+        let mut left = operand(self)?;
+        while self.tok == op {
             self.advance()?;
-            let right = self.xor()?;
-            left = Expr::Or(Box::new(left), Box::new(right));
+            let right = operand(self)?;
+            left = self.node(make(Box::new(left), Box::new(right)))?;
         }
         Ok(left)
     }
 
+    fn or(&mut self) -> Result<Expr> {
+        self.chain(ETok::Or, Self::xor, Expr::Or)
+    }
+
     fn xor(&mut self) -> Result<Expr> {
-        let mut left = self.and()?;
-        while self.tok == ETok::Xor {
-            self.advance()?;
-            let right = self.and()?;
-            left = Expr::Xor(Box::new(left), Box::new(right));
-        }
-        Ok(left)
+        self.chain(ETok::Xor, Self::and, Expr::Xor)
     }
 
     fn and(&mut self) -> Result<Expr> {
@@ -115,21 +155,23 @@ impl<'s> ExprParser<'s> {
                 _ => break,
             }
             let right = self.unary()?;
-            left = Expr::And(Box::new(left), Box::new(right));
+            left = self.node(Expr::And(Box::new(left), Box::new(right)))?;
         }
         Ok(left)
     }
 
     fn unary(&mut self) -> Result<Expr> {
         if self.tok == ETok::Not {
+            self.nest()?;
             self.advance()?;
             let inner = self.unary()?;
-            return Ok(Expr::Not(Box::new(inner)));
+            self.nesting -= 1;
+            return self.node(Expr::Not(Box::new(inner)));
         }
         let mut e = self.primary()?;
         while self.tok == ETok::Postfix {
             self.advance()?;
-            e = Expr::Not(Box::new(e));
+            e = self.node(Expr::Not(Box::new(e)))?;
         }
         Ok(e)
     }
@@ -147,14 +189,16 @@ impl<'s> ExprParser<'s> {
                     _ => Expr::Var(n),
                 };
                 self.advance()?;
-                Ok(e)
+                self.node(e)
             }
             ETok::LParen => {
+                self.nest()?;
                 self.advance()?;
                 let e = self.or()?;
                 if self.tok != ETok::RParen {
                     return self.err("')'");
                 }
+                self.nesting -= 1;
                 self.advance()?;
                 Ok(e)
             }
@@ -176,6 +220,8 @@ impl Expr {
             pos: 0,
             tok: ETok::End,
             tok_pos: 0,
+            nodes: 0,
+            nesting: 0,
         };
         p.advance()?;
         let e = p.or()?;

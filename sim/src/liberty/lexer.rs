@@ -169,6 +169,10 @@ impl<'a> Lexer<'a> {
                 b'"' => break,
                 b'\\' => {
                     plain = false;
+                    // An escaped newline still ends a line of the file.
+                    if b.get(p + 1) == Some(&b'\n') {
+                        self.line += 1;
+                    }
                     p += 2;
                 }
                 b'\n' => {

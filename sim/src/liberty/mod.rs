@@ -1,10 +1,11 @@
 //! Liberty (`.lib`) reader: the cells, pins, logic functions, flip-flops, units and
 //! internal-power tables that the gate-level energy model needs.
 //!
-//! The reader is hand-written: a tokenizer that keeps line numbers, a recursive parser
-//! that turns the text into generic groups and attributes, and an interpreter that picks
-//! out what pelab uses and skips everything else (timing arcs, wire loads, `pg_pin`,
-//! `test_cell`, unknown groups and attributes). Every error names the file and the line.
+//! The reader is hand-written: a tokenizer that keeps line numbers, a parser that turns
+//! the text into generic groups and attributes (groups nest at most 1,000 deep), and an
+//! interpreter that picks out what pelab uses and skips everything else (timing arcs, wire
+//! loads, `pg_pin`, `test_cell`, unknown groups and attributes). Every error names the file
+//! and the line.
 //!
 //! ```no_run
 //! let lib = pelab_sim::liberty::read(std::path::Path::new("cells.lib.gz"))?;

@@ -72,7 +72,19 @@ impl<'a> Group<'a> {
     }
 }
 
-/// Recursive parser over a [`Lexer`], with one token of look-ahead.
+/// How deep groups may nest. Real libraries nest a handful of levels (library, cell, pin,
+/// internal_power, table); the limit bounds the tree, whose drop is recursive.
+pub(super) const MAX_DEPTH: usize = 1000;
+
+/// A statement whose leading name has been read: a whole attribute, or the head of a group
+/// whose '{' has been read.
+enum Stmt<'a> {
+    Item(Item<'a>),
+    Open(Group<'a>),
+}
+
+/// Parser over a [`Lexer`], with one token of look-ahead. Nested groups are kept on an
+/// explicit stack, so nesting costs no machine stack.
 pub(super) struct Parser<'a> {
     lex: Lexer<'a>,
     peeked: Option<(Tok<'a>, usize)>,
@@ -108,21 +120,24 @@ impl<'a> Parser<'a> {
     /// The whole file: one `library (...) { ... }` group and nothing after it.
     pub(super) fn parse_top(&mut self) -> Result<Group<'a>> {
         let (tok, line) = self.next()?;
-        let lib = match tok {
-            Tok::Word(name) => match self.statement(name, line)? {
-                Item::Group(g) if g.name == "library" => g,
-                _ => bail!(
-                    "{}:{}: expected 'library (name) {{ ... }}' at the start of the file",
-                    self.path(),
-                    line
-                ),
-            },
-            other => bail!(
+        let Tok::Word(name) = tok else {
+            bail!(
                 "{}:{}: expected 'library (name) {{ ... }}', found {}",
                 self.path(),
                 line,
-                other.describe()
-            ),
+                tok.describe()
+            );
+        };
+        let top = match self.statement(name, line)? {
+            Stmt::Open(g) => Some(self.group(g)?),
+            Stmt::Item(_) => None,
+        };
+        let Some(lib) = top.filter(|g| g.name == "library") else {
+            bail!(
+                "{}:{}: expected 'library (name) {{ ... }}' at the start of the file",
+                self.path(),
+                line
+            );
         };
         let (tok, line) = self.next()?;
         if tok != Tok::Eof {
@@ -137,7 +152,7 @@ impl<'a> Parser<'a> {
     }
 
     /// One statement whose leading name has been read.
-    fn statement(&mut self, name: &'a str, line: usize) -> Result<Item<'a>> {
+    fn statement(&mut self, name: &'a str, line: usize) -> Result<Stmt<'a>> {
         let (tok, tline) = self.next()?;
         match tok {
             Tok::Colon => {
@@ -160,27 +175,26 @@ impl<'a> Parser<'a> {
                         vline
                     );
                 }
-                Ok(Item::Simple {
+                Ok(Stmt::Item(Item::Simple {
                     name,
                     value: Val { text, line: vline },
-                })
+                }))
             }
             Tok::LParen => {
                 let args = self.args(name, line)?;
                 if self.peek()?.0 == Tok::LBrace {
                     self.next()?;
-                    let items = self.body(name, line)?;
-                    Ok(Item::Group(Group {
+                    Ok(Stmt::Open(Group {
                         name,
                         args,
                         line,
-                        items,
+                        items: Vec::new(),
                     }))
                 } else {
                     if self.peek()?.0 == Tok::Semi {
                         self.next()?;
                     }
-                    Ok(Item::Complex { name, args, line })
+                    Ok(Stmt::Item(Item::Complex { name, args, line }))
                 }
             }
             other => bail!(
@@ -223,24 +237,47 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Items after '{' up to and including '}'.
-    fn body(&mut self, name: &str, line: usize) -> Result<Vec<Item<'a>>> {
-        let mut items = Vec::new();
+    /// The items of the open group `top` up to and including its '}', groups nested in it
+    /// included.
+    fn group(&mut self, top: Group<'a>) -> Result<Group<'a>> {
+        let mut open = vec![top];
         loop {
             let (tok, tline) = self.next()?;
+            let g = open.last_mut().expect("a group is open");
             match tok {
-                Tok::RBrace => return Ok(items),
+                Tok::RBrace => {
+                    let done = open.pop().expect("a group is open");
+                    match open.last_mut() {
+                        Some(parent) => parent.items.push(Item::Group(done)),
+                        None => return Ok(done),
+                    }
+                }
                 Tok::Semi => {}
-                Tok::Word(w) => items.push(self.statement(w, tline)?),
+                Tok::Word(w) => match self.statement(w, tline)? {
+                    Stmt::Item(it) => g.items.push(it),
+                    Stmt::Open(inner) => {
+                        if open.len() == MAX_DEPTH {
+                            bail!(
+                                "{}:{}: group '{}' is nested more than {MAX_DEPTH} groups deep",
+                                self.path(),
+                                inner.line,
+                                inner.name
+                            );
+                        }
+                        open.push(inner);
+                    }
+                },
                 Tok::Eof => bail!(
-                    "{}:{}: group '{name}' is not closed: expected '}}' before the end of the file",
+                    "{}:{}: group '{}' is not closed: expected '}}' before the end of the file",
                     self.path(),
-                    line
+                    g.line,
+                    g.name
                 ),
                 other => bail!(
-                    "{}:{}: expected an attribute or group name in '{name}', found {}",
+                    "{}:{}: expected an attribute or group name in '{}', found {}",
                     self.path(),
                     tline,
+                    g.name,
                     other.describe()
                 ),
             }

@@ -263,11 +263,7 @@ impl<'a> Sim<'a> {
     /// Counts toggles in [`ToggleMode::Lanes`]: lanes `0..n` hold the next `n` operations of
     /// the stream. The very first lane of the first call has no predecessor and is not counted.
     pub fn count_lanes(&mut self, n: usize) -> Result<()> {
-        if self.mode != ToggleMode::Lanes {
-            return Err(Error::new(
-                "toggle counting over lanes needs ToggleMode::Lanes",
-            ));
-        }
+        self.require(ToggleMode::Lanes)?;
         let n = n.min(LANES);
         if n == 0 {
             return Ok(());
@@ -277,13 +273,7 @@ impl<'a> Sim<'a> {
         if self.last.len() != self.toggles.len() {
             self.last = vec![[0; LANE_WORDS]; self.toggles.len()];
         }
-        for ((t, last), &(net, _)) in self
-            .toggles
-            .iter_mut()
-            .zip(self.last.iter_mut())
-            .zip(&self.net.counted)
-        {
-            let v = self.vals[net as usize];
+        self.each_counted(|t, last, v| {
             // last[0] holds the value of the previous call's final lane.
             let mut prev = if first { v[0] & 1 } else { last[0] };
             let mut count = 0u32;
@@ -294,7 +284,7 @@ impl<'a> Sim<'a> {
             }
             *t += count as u64;
             last[0] = (v[(n - 1) / 64] >> ((n - 1) % 64)) & 1;
-        }
+        });
         self.started = true;
         self.samples += n as u64 - u64::from(first);
         Ok(())
@@ -303,19 +293,9 @@ impl<'a> Sim<'a> {
     /// Counts toggles in [`ToggleMode::Time`]: each lane in `mask` is compared with its own
     /// value at the previous sample (the first sample only records values).
     pub fn count_time(&mut self, mask: &Word) -> Result<()> {
-        if self.mode != ToggleMode::Time {
-            return Err(Error::new(
-                "toggle counting over time needs ToggleMode::Time",
-            ));
-        }
+        self.require(ToggleMode::Time)?;
         let first = !self.started;
-        for ((t, last), &(net, _)) in self
-            .toggles
-            .iter_mut()
-            .zip(self.last.iter_mut())
-            .zip(&self.net.counted)
-        {
-            let v = self.vals[net as usize];
+        self.each_counted(|t, last, v| {
             if !first {
                 let mut c = 0u32;
                 for k in 0..LANE_WORDS {
@@ -323,13 +303,38 @@ impl<'a> Sim<'a> {
                 }
                 *t += c as u64;
             }
-            *last = v;
-        }
+            *last = *v;
+        });
         if !first {
             self.samples += mask.iter().map(|w| w.count_ones() as u64).sum::<u64>();
         }
         self.started = true;
         Ok(())
+    }
+
+    /// An error unless toggles are counted in `mode`.
+    fn require(&self, mode: ToggleMode) -> Result<()> {
+        if self.mode == mode {
+            return Ok(());
+        }
+        let over = format!("{mode:?}").to_lowercase();
+        Err(Error::new(format!(
+            "toggle counting over {over} needs ToggleMode::{mode:?}"
+        )))
+    }
+
+    /// Calls `f` with each counted net's toggle count, its last recorded value and its value
+    /// now.
+    #[inline(always)]
+    fn each_counted(&mut self, mut f: impl FnMut(&mut u64, &mut Word, &Word)) {
+        for ((t, last), &(net, _)) in self
+            .toggles
+            .iter_mut()
+            .zip(self.last.iter_mut())
+            .zip(&self.net.counted)
+        {
+            f(t, last, &self.vals[net as usize]);
+        }
     }
 
     /// Toggles counted so far, one per entry of [`Netlist::counted`].
@@ -454,9 +459,9 @@ mod tests {
         }
         let orig = a;
         transpose64(&mut a);
-        for i in 0..64 {
-            for j in 0..64 {
-                assert_eq!(a[j] >> i & 1, orig[i] >> j & 1, "bit ({i},{j})");
+        for (i, o) in orig.iter().enumerate() {
+            for (j, t) in a.iter().enumerate() {
+                assert_eq!(t >> i & 1, o >> j & 1, "bit ({i},{j})");
             }
         }
     }

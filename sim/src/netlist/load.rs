@@ -287,8 +287,6 @@ impl<'a> Builder<'a> {
                     bits.len()
                 )));
             }
-            let n = self.net(&bits[0], &|| format!("cell {name} pin {pin}"))?;
-            inst.pins.insert(pin.clone(), n);
             // Yosys writes no port directions for cells it has no model of, such as the
             // library cells that `abc -liberty` and `dfflibmap` map to: the library, or
             // the generic cell's pin names, tell then which pins drive.
@@ -302,6 +300,19 @@ impl<'a> Builder<'a> {
                     .and_then(|l| l.cells.get(kind))
                     .is_some_and(|c| c.outputs().any(|p| p.name == *pin)),
             };
+            // An output never drives the constant nets: an undriven one gets a net of its
+            // own, and one wired to 0 or 1 is a malformed netlist.
+            let n = match bits[0].as_str() {
+                Some("x" | "z") if output => self.temp(),
+                Some(c @ ("0" | "1")) if output => {
+                    return Err(Error::new(format!(
+                        "{source}: cell {name} ({kind}) output pin {pin} is wired to the \
+                         constant {c}"
+                    )))
+                }
+                _ => self.net(&bits[0], &|| format!("cell {name} pin {pin}"))?,
+            };
+            inst.pins.insert(pin.clone(), n);
             if output {
                 inst.outs.push((pin.clone(), n));
             } else {

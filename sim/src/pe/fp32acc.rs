@@ -11,6 +11,9 @@
 use crate::error::{Error, Result};
 use crate::format::{Class, Format, Overflow, Rounding};
 use crate::model::{hex, parse_hex, pick_policy, Evaluation, PeModel};
+use crate::pe::stream::{random_cycles, Accumulator};
+use crate::samples::special_codes;
+use rand::Rng;
 
 const F: Format = Format::FP32;
 
@@ -37,6 +40,18 @@ pub fn add(acc: u32, x: u32) -> u32 {
         Rounding::NearestEven,
         Overflow::Ieee,
     ) as u32
+}
+
+/// The same sum from the CPU's own binary32 adder (x86-64 SSE: round to nearest even,
+/// subnormals kept, no flush to zero), any NaN made canonical: an oracle for tests that shares
+/// no code with [`add`].
+pub fn cpu_add(acc: u32, x: u32) -> u32 {
+    let s = f32::from_bits(acc) + f32::from_bits(x);
+    if s.is_nan() {
+        NAN
+    } else {
+        s.to_bits()
+    }
 }
 
 /// The inputs of the accumulator during one clock cycle (one value per RTL port).
@@ -70,6 +85,145 @@ impl Fp32Acc {
             self.acc = add(self.acc, i.x);
         }
         self.acc
+    }
+}
+
+impl Accumulator for Fp32Acc {
+    type Operands = u32;
+    type Inputs = AccInputs;
+    fn inputs(reset: bool, clear: bool, en: bool, x: u32) -> AccInputs {
+        AccInputs {
+            reset,
+            clear,
+            en,
+            x,
+        }
+    }
+    fn clock(&mut self, i: &AccInputs) -> u32 {
+        Fp32Acc::clock(self, i)
+    }
+    /// `reset clear en x`.
+    fn row(i: &AccInputs) -> Vec<u64> {
+        vec![i.reset as u64, i.clear as u64, i.en as u64, i.x as u64]
+    }
+    fn of_row(r: &[u64]) -> AccInputs {
+        Self::inputs(r[0] == 1, r[1] == 1, r[2] == 1, r[3] as u32)
+    }
+}
+
+/// One random accumulation for test stimulus ([`random_cycles`]). It works in a range of
+/// magnitudes (anywhere, tiny near the subnormal range, or huge near the overflow threshold),
+/// and its addends are chosen against the running sum: nearly or exactly cancelling it, odd
+/// multiples of half a unit in its last place (rounding ties), a few binades away (short
+/// alignments), 20 to 40 binades away (sticky bits only), or drawn from the range, with the odd
+/// special or uniformly random code (NaN and Inf mostly redrawn, since they stay until the
+/// next clear).
+pub fn random_accumulation<R: Rng>(r: &mut R) -> Vec<AccInputs> {
+    let range = regime(r);
+    random_cycles::<Fp32Acc, R>(r, |r| r.gen(), |r, acc| addend(acc, range, r))
+}
+
+/// Special and boundary codes, both signs ([`special_codes`]).
+pub fn specials() -> Vec<u32> {
+    special_codes(&F).into_iter().map(|c| c as u32).collect()
+}
+
+/// A random code with exponent field `ef` (clamped to the finite range) and random sign and
+/// mantissa.
+pub fn with_exp<R: Rng>(ef: i64, r: &mut R) -> u32 {
+    (r.gen::<u32>() & 0x807F_FFFF) | ((ef.clamp(0, 254) as u32) << 23)
+}
+
+/// Addends that nearly or exactly cancel, for tests: `a` with a random exponent field (a third
+/// of the time near the subnormal range), `b` a random number of units in the last place off
+/// `-a`, possibly in the neighbouring binade (`-a` itself where that would be a NaN code).
+pub fn cancelling_pair<R: Rng>(r: &mut R) -> (u32, u32) {
+    let ef = if r.gen_ratio(1, 3) {
+        r.gen_range(0..=26)
+    } else {
+        r.gen_range(0..=254)
+    };
+    let a = with_exp(ef, r);
+    let bits = r.gen_range(0..25);
+    let delta = r.gen_range(0..=1u32 << bits);
+    let b = if r.gen() {
+        a.wrapping_add(delta)
+    } else {
+        a.wrapping_sub(delta)
+    } ^ 0x8000_0000;
+    let b = if F.classify(b as u64) == Class::Nan {
+        a ^ 0x8000_0000
+    } else {
+        b
+    };
+    (a, b)
+}
+
+/// The range of magnitudes a random accumulation works in: exponent fields `lo..=hi`.
+fn regime<R: Rng>(r: &mut R) -> (i64, i64) {
+    match r.gen_range(0..8) {
+        0 | 1 => (0, 30),
+        2 => (215, 254),
+        _ => (0, 254),
+    }
+}
+
+/// An addend chosen against the running sum `acc` (see [`random_accumulation`]).
+fn addend<R: Rng>(acc: u32, (lo, hi): (i64, i64), r: &mut R) -> u32 {
+    const NEG: u32 = 0x8000_0000;
+    let ef = ((acc >> 23) & 0xFF) as i64;
+    let finite = ef != 0xFF;
+    let x = match r.gen_range(0..64) {
+        0..=13 if finite => {
+            // Near -acc: a random number of units in the last place off, possibly none.
+            let bits = r.gen_range(0..25);
+            let d = r.gen_range(0..=1u32 << bits) >> r.gen_range(0..2);
+            let x = if r.gen() {
+                acc.wrapping_add(d)
+            } else {
+                acc.wrapping_sub(d)
+            } ^ NEG;
+            if (x >> 23) & 0xFF == 0xFF {
+                acc ^ NEG
+            } else {
+                x
+            }
+        }
+        14..=21 if finite && ef >= 1 => {
+            // An odd multiple of half a unit in the last place of acc: its lowest set bit has
+            // weight 2^(ef - 151); exponent field ef - 24 + j puts it at mantissa bit 23 - j.
+            let j = r.gen_range(0..=10i64);
+            let f = ef - 24 + j;
+            if f < 1 {
+                with_exp(r.gen_range(lo..=hi), r)
+            } else {
+                let m = if j == 0 {
+                    0
+                } else {
+                    let low = 1u32 << (23 - j);
+                    (r.gen::<u32>() & 0x7F_FFFF & !(low - 1)) | low
+                };
+                ((f as u32) << 23) | m | (r.gen::<u32>() & NEG)
+            }
+        }
+        22..=31 if finite => with_exp(ef + r.gen_range(-3..=3), r),
+        32..=37 if finite => {
+            let d = r.gen_range(20..=40);
+            with_exp(if r.gen_ratio(3, 4) { ef - d } else { ef + d }, r)
+        }
+        38 => {
+            // Special codes are kept as drawn, NaN and Inf included.
+            let sp = specials();
+            return sp[r.gen_range(0..sp.len())];
+        }
+        39 => r.gen(),
+        _ => with_exp(r.gen_range(lo..=hi), r),
+    };
+    // NaN and Inf stay in the accumulator until the next clear: mostly redrawn as finite.
+    if (x >> 23) & 0xFF == 0xFF && !r.gen_ratio(1, 8) {
+        x & 0xFF7F_FFFF
+    } else {
+        x
     }
 }
 
@@ -123,24 +277,13 @@ impl PeModel for Fp32AccPe {
 
 #[cfg(test)]
 mod tests {
-    //! The reference against the CPU's own binary32 addition (x86-64 SSE: round to nearest
-    //! even, subnormals kept, no flush to zero), an implementation that shares no code with
-    //! `Format::round_sum`.
+    //! The reference against the CPU's own binary32 addition ([`cpu_add`]), an implementation
+    //! that shares no code with `Format::round_sum`.
 
     use super::*;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
     use rayon::prelude::*;
-
-    /// The oracle: the hardware sum, any NaN made canonical.
-    fn oracle(a: u32, b: u32) -> u32 {
-        let s = f32::from_bits(a) + f32::from_bits(b);
-        if s.is_nan() {
-            NAN
-        } else {
-            s.to_bits()
-        }
-    }
 
     /// Codes for the exhaustive pair check, both signs.
     fn special_set() -> Vec<u32> {
@@ -207,12 +350,12 @@ mod tests {
         let bad: Vec<String> = s
             .par_iter()
             .flat_map_iter(|&a| s.iter().map(move |&b| (a, b)))
-            .filter(|&(a, b)| add(a, b) != oracle(a, b))
+            .filter(|&(a, b)| add(a, b) != cpu_add(a, b))
             .map(|(a, b)| {
                 format!(
                     "{a:08X} + {b:08X}: {:08X}, hardware {:08X}",
                     add(a, b),
-                    oracle(a, b)
+                    cpu_add(a, b)
                 )
             })
             .collect();
@@ -226,12 +369,6 @@ mod tests {
         println!("fp32acc: {} special pairs", s.len() * s.len());
     }
 
-    /// A random code with exponent field `ef` (clamped to the finite range when `finite`).
-    fn with_exp(ef: i64, r: &mut ChaCha8Rng) -> u32 {
-        let ef = ef.clamp(0, 254) as u32;
-        (r.gen::<u32>() & 0x807F_FFFF) | (ef << 23)
-    }
-
     /// One random pair of the mixes: uniform codes, exponent distances 0 to 30 and beyond,
     /// nearly equal magnitudes of opposite sign (cancellation of every depth), sums near the
     /// overflow threshold, and operands in and near the subnormal range.
@@ -239,29 +376,7 @@ mod tests {
         let a = match r.gen_range(0..10) {
             0 => return (r.gen(), r.gen()),
             1..=3 => with_exp(r.gen_range(1..=254), r),
-            4 | 5 => {
-                // Cancellation: b near -a (a few units in the last place off, or in the
-                // neighbouring binade).
-                let ef = if r.gen_ratio(1, 3) {
-                    r.gen_range(0..=26)
-                } else {
-                    r.gen_range(0..=254)
-                };
-                let a = with_exp(ef, r);
-                let bits = r.gen_range(0..25);
-                let delta = r.gen_range(0..=1u32 << bits);
-                let b = if r.gen() {
-                    a.wrapping_add(delta)
-                } else {
-                    a.wrapping_sub(delta)
-                } ^ 0x8000_0000;
-                let b = if F.classify(b as u64) == Class::Nan {
-                    a ^ 0x8000_0000
-                } else {
-                    b
-                };
-                return (a, b);
-            }
+            4 | 5 => return cancelling_pair(r),
             6 => {
                 // Near the overflow threshold: both large, same sign mostly.
                 let a = with_exp(254 - r.gen_range(0..3), r);
@@ -312,7 +427,7 @@ mod tests {
                 let mut c = [0u64; 4];
                 for _ in 0..CHUNK {
                     let (a, b) = random_pair(&mut r);
-                    let (got, want) = (add(a, b), oracle(a, b));
+                    let (got, want) = (add(a, b), cpu_add(a, b));
                     if got != want && bad.len() < 4 {
                         bad.push(format!("{a:08X} + {b:08X}: {got:08X}, hardware {want:08X}"));
                     }
@@ -351,7 +466,7 @@ mod tests {
     #[test]
     fn fp32acc_signed_zeros_nan_and_overflow() {
         assert_eq!(
-            oracle(1, 1),
+            cpu_add(1, 1),
             2,
             "the CPU keeps subnormals (no flush to zero)"
         );

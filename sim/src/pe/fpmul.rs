@@ -7,7 +7,7 @@
 
 use crate::error::{Error, Result};
 use crate::format::{Class, Format, Kind, Overflow, Rounding};
-use crate::model::{hex, parse_hex, pick_policy, Evaluation, PeModel};
+use crate::model::{hex, parse_hex, pick_policy, Evaluation, PeModel, TableOps};
 use rayon::prelude::*;
 
 /// Integer types that carry format codes in slices.
@@ -258,6 +258,28 @@ pub fn float_operands(fmt: &Format, operands: &[String]) -> Result<(u64, u64)> {
     ))
 }
 
+/// A two-operand float PE's table rows: those of one multiply (`ops`, `note`), and the FP32
+/// accumulation of a dot product after them when `accumulate`.
+pub fn float_table_ops(
+    mut ops: Vec<(&'static str, u32)>,
+    note: String,
+    accumulate: bool,
+) -> TableOps {
+    if !accumulate {
+        return (ops, note);
+    }
+    ops.push(("fp_add", 32));
+    (ops, format!("{note}, plus the FP32 accumulation"))
+}
+
+/// The names of the named formats, all of which a two-operand float PE takes.
+pub fn named_formats() -> Vec<String> {
+    crate::format::NAMED
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect()
+}
+
 /// A float PE's evaluation: hex result, decimal value, decoded operands.
 pub fn float_evaluation(
     fmt: &Format,
@@ -286,11 +308,7 @@ pub fn float_evaluation(
 pub struct FpMulPe;
 
 impl PeModel for FpMulPe {
-    fn table_ops(
-        &self,
-        format: &str,
-        accumulate: bool,
-    ) -> Result<(Vec<(&'static str, u32)>, String)> {
+    fn table_ops(&self, format: &str, accumulate: bool) -> Result<TableOps> {
         let f = Format::parse(format)?;
         let (bits, note) = match (f.e, f.m) {
             (5, 10) => (16, "fp_mult 16"),
@@ -306,20 +324,10 @@ impl PeModel for FpMulPe {
                 )))
             }
         };
-        let mut ops = vec![("fp_mult", bits)];
-        if accumulate {
-            ops.push(("fp_add", 32));
-        }
-        Ok((
-            ops,
-            format!(
-                "{note}{}",
-                if accumulate {
-                    ", plus the FP32 accumulation"
-                } else {
-                    ""
-                }
-            ),
+        Ok(float_table_ops(
+            vec![("fp_mult", bits)],
+            note.into(),
+            accumulate,
         ))
     }
 
@@ -330,10 +338,7 @@ impl PeModel for FpMulPe {
         "exact float multiply, correctly rounded (RNE), subnormals in and out; the L-Mul baseline"
     }
     fn formats(&self) -> Vec<String> {
-        crate::format::NAMED
-            .iter()
-            .map(|(n, _)| n.to_string())
-            .collect()
+        named_formats()
     }
     fn format_note(&self) -> &'static str {
         "also custom eXmY (IEEE kind, bias 2^(X-1)-1, X 2..=11, Y 1..=52, width <= 64)"

@@ -6,7 +6,7 @@
 //! Semantics are stated in `docs/int16fma.md`.
 
 use crate::error::{Error, Result};
-use crate::model::{hex, parse_hex, pick_policy, Evaluation, PeModel};
+use crate::model::{hex, parse_hex, pick_policy, Evaluation, PeModel, TableOps};
 
 /// How the INT32 accumulator treats a sum outside [-2^31, 2^31-1].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -416,36 +416,34 @@ pub mod hw {
         Ok(())
     }
 
-    fn missing(what: &str) -> Error {
-        Error::new(format!("{what} not available on this CPU"))
+    /// Checks the lane layout, and that the CPU has `feature` (`available`).
+    fn ready(acc: &[i32], a: &[i16], b: &[i16], available: bool, feature: &str) -> Result<()> {
+        check(acc.len(), a.len(), b.len())?;
+        if !available {
+            return Err(Error::new(format!("{feature} not available on this CPU")));
+        }
+        Ok(())
     }
 
     /// `_mm512_dpwssd_epi32` (VPDPWSSD) on every lane; an error when the CPU lacks AVX512-VNNI
     /// or the lane layout is wrong.
     pub fn dpwssd_vnni(acc: &mut [i32], a: &[i16], b: &[i16]) -> Result<()> {
-        check(acc.len(), a.len(), b.len())?;
-        if !vnni_available() {
-            return Err(missing("avx512vnni"));
-        }
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: AVX512F and AVX512-VNNI were detected above; lengths were checked.
-        unsafe {
-            x86::vnni(false, acc, a, b)
-        };
-        Ok(())
+        vnni_checked(false, acc, a, b)
     }
 
     /// `_mm512_dpwssds_epi32` (VPDPWSSDS) on every lane; an error when the CPU lacks
     /// AVX512-VNNI or the lane layout is wrong.
     pub fn dpwssds_vnni(acc: &mut [i32], a: &[i16], b: &[i16]) -> Result<()> {
-        check(acc.len(), a.len(), b.len())?;
-        if !vnni_available() {
-            return Err(missing("avx512vnni"));
-        }
+        vnni_checked(true, acc, a, b)
+    }
+
+    /// VPDPWSSDS (`sat`) or VPDPWSSD on every lane, after [`ready`].
+    fn vnni_checked(sat: bool, acc: &mut [i32], a: &[i16], b: &[i16]) -> Result<()> {
+        ready(acc, a, b, vnni_available(), "avx512vnni")?;
         #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX512F and AVX512-VNNI were detected above; lengths were checked.
         unsafe {
-            x86::vnni(true, acc, a, b)
+            x86::vnni(sat, acc, a, b)
         };
         Ok(())
     }
@@ -453,10 +451,7 @@ pub mod hw {
     /// `_mm256_madd_epi16` (VPMADDWD) then `_mm256_add_epi32` on every lane, which equals
     /// VPDPWSSD; an error when the CPU lacks AVX2 or the lane layout is wrong.
     pub fn dpwssd_avx2(acc: &mut [i32], a: &[i16], b: &[i16]) -> Result<()> {
-        check(acc.len(), a.len(), b.len())?;
-        if !avx2_available() {
-            return Err(missing("avx2"));
-        }
+        ready(acc, a, b, avx2_available(), "avx2")?;
         #[cfg(target_arch = "x86_64")]
         // SAFETY: AVX2 was detected above; lengths were checked.
         unsafe {
@@ -473,6 +468,35 @@ pub mod hw {
         const L512: usize = 16;
         /// Lanes per 256-bit register.
         const L256: usize = 8;
+
+        /// Runs `$call` on the accumulator lanes `s` and the operands `x`, `y` of each block of
+        /// `$l` lanes of `$acc`, `$a`, `$b`; the tail runs on zero-padded copies. Expanded in
+        /// place, so that the block stays inlined in its `target_feature` function.
+        macro_rules! by_blocks {
+            ($l:expr, $acc:ident, $a:ident, $b:ident, |$s:ident, $x:ident, $y:ident| $call:expr) => {{
+                let full = $acc.len() / $l * $l;
+                for i in (0..full).step_by($l) {
+                    let ($s, $x, $y) = (
+                        $acc.as_mut_ptr().add(i),
+                        $a.as_ptr().add(2 * i),
+                        $b.as_ptr().add(2 * i),
+                    );
+                    $call;
+                }
+                let rest = $acc.len() - full;
+                if rest > 0 {
+                    let mut s = [0i32; $l];
+                    let mut x = [0i16; 2 * $l];
+                    let mut y = [0i16; 2 * $l];
+                    s[..rest].copy_from_slice(&$acc[full..]);
+                    x[..2 * rest].copy_from_slice(&$a[2 * full..]);
+                    y[..2 * rest].copy_from_slice(&$b[2 * full..]);
+                    let ($s, $x, $y) = (s.as_mut_ptr(), x.as_ptr(), y.as_ptr());
+                    $call;
+                    $acc[full..].copy_from_slice(&s[..rest]);
+                }
+            }};
+        }
 
         /// VPDPWSSD(S) over all lanes; the tail runs through the instruction on padded copies.
         ///
@@ -491,26 +515,7 @@ pub mod hw {
                 };
                 _mm512_storeu_si512(s as *mut _, r);
             }
-            let full = acc.len() / L512 * L512;
-            for i in (0..full).step_by(L512) {
-                block(
-                    sat,
-                    acc.as_mut_ptr().add(i),
-                    a.as_ptr().add(2 * i),
-                    b.as_ptr().add(2 * i),
-                );
-            }
-            let rest = acc.len() - full;
-            if rest > 0 {
-                let mut s = [0i32; L512];
-                let mut x = [0i16; 2 * L512];
-                let mut y = [0i16; 2 * L512];
-                s[..rest].copy_from_slice(&acc[full..]);
-                x[..2 * rest].copy_from_slice(&a[2 * full..]);
-                y[..2 * rest].copy_from_slice(&b[2 * full..]);
-                block(sat, s.as_mut_ptr(), x.as_ptr(), y.as_ptr());
-                acc[full..].copy_from_slice(&s[..rest]);
-            }
+            by_blocks!(L512, acc, a, b, |s, x, y| block(sat, s, x, y));
         }
 
         /// VPMADDWD + VPADDD over all lanes; the tail runs through the instructions on padded
@@ -527,25 +532,7 @@ pub mod hw {
                 let r = _mm256_add_epi32(vs, _mm256_madd_epi16(vx, vy));
                 _mm256_storeu_si256(s as *mut __m256i, r);
             }
-            let full = acc.len() / L256 * L256;
-            for i in (0..full).step_by(L256) {
-                block(
-                    acc.as_mut_ptr().add(i),
-                    a.as_ptr().add(2 * i),
-                    b.as_ptr().add(2 * i),
-                );
-            }
-            let rest = acc.len() - full;
-            if rest > 0 {
-                let mut s = [0i32; L256];
-                let mut x = [0i16; 2 * L256];
-                let mut y = [0i16; 2 * L256];
-                s[..rest].copy_from_slice(&acc[full..]);
-                x[..2 * rest].copy_from_slice(&a[2 * full..]);
-                y[..2 * rest].copy_from_slice(&b[2 * full..]);
-                block(s.as_mut_ptr(), x.as_ptr(), y.as_ptr());
-                acc[full..].copy_from_slice(&s[..rest]);
-            }
+            by_blocks!(L256, acc, a, b, |s, x, y| block(s, x, y));
         }
     }
 }
@@ -557,11 +544,7 @@ pub struct Int16FmaPe;
 const OPERANDS: [(&str, u32); 5] = [("ACC", 32), ("A0", 16), ("A1", 16), ("B0", 16), ("B1", 16)];
 
 impl PeModel for Int16FmaPe {
-    fn table_ops(
-        &self,
-        _format: &str,
-        _accumulate: bool,
-    ) -> Result<(Vec<(&'static str, u32)>, String)> {
+    fn table_ops(&self, _format: &str, _accumulate: bool) -> Result<TableOps> {
         Ok((
             vec![("int_mult", 16), ("int_add", 32)],
             "a 16-bit multiply and a 32-bit add per MAC".into(),

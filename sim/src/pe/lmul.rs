@@ -10,8 +10,10 @@
 
 use crate::error::{Error, Result};
 use crate::format::{Class, Format, Kind, Overflow};
-use crate::fpmul::{float_config, float_evaluation, float_operands, Code};
-use crate::model::{hex, Evaluation, PeModel};
+use crate::fpmul::{
+    float_config, float_evaluation, float_operands, float_table_ops, named_formats, Code,
+};
+use crate::model::{hex, Evaluation, PeModel, TableOps};
 use rayon::prelude::*;
 
 /// The offset exponent `l(M)` of the paper: `M` for `M <= 3`, 3 for `M = 4`, 4 for `M > 4`.
@@ -252,30 +254,16 @@ lmul_apply!(i64);
 pub struct LMulPe;
 
 impl PeModel for LMulPe {
-    fn table_ops(
-        &self,
-        format: &str,
-        accumulate: bool,
-    ) -> Result<(Vec<(&'static str, u32)>, String)> {
+    fn table_ops(&self, format: &str, accumulate: bool) -> Result<TableOps> {
         let f = Format::parse(format)?;
         let w = f.width() - 1;
         let bits = crate::model::table_add_bits(w).ok_or_else(|| {
             crate::Error::new(format!("horowitz-45nm has no integer add of {w} bits"))
         })?;
-        let mut ops = vec![("int_add", bits)];
-        if accumulate {
-            ops.push(("fp_add", 32));
-        }
-        Ok((
-            ops,
-            format!(
-                "the {w}-bit add of the exponent and mantissa fields priced as int_add {bits}{}",
-                if accumulate {
-                    ", plus the FP32 accumulation"
-                } else {
-                    ""
-                }
-            ),
+        Ok(float_table_ops(
+            vec![("int_add", bits)],
+            format!("the {w}-bit add of the exponent and mantissa fields priced as int_add {bits}"),
+            accumulate,
         ))
     }
 
@@ -286,10 +274,7 @@ impl PeModel for LMulPe {
         "L-Mul: float multiply approximated by one integer add of the exponent+mantissa fields"
     }
     fn formats(&self) -> Vec<String> {
-        crate::format::NAMED
-            .iter()
-            .map(|(n, _)| n.to_string())
-            .collect()
+        named_formats()
     }
     fn format_note(&self) -> &'static str {
         "also custom eXmY (IEEE kind); needs E >= 2 and M >= 1"

@@ -2,7 +2,7 @@
 //!
 //! Each PE implements [`crate::model::PeModel`] once; callers discover PEs through
 //! [`registry`] and never name a PE themselves. Adding a PE: one new module here and one line
-//! in [`registry`].
+//! in [`registry`]. What the streaming accumulators share is in [`stream`].
 
 pub mod bitmod;
 pub mod fp16mac;
@@ -10,6 +10,7 @@ pub mod fp32acc;
 pub mod fpmul;
 pub mod int16fma;
 pub mod lmul;
+pub mod stream;
 
 use crate::error::{Error, Result};
 use crate::model::PeModel;

@@ -22,7 +22,7 @@
 //! cycles, a type select that changes within a group, a group of more than 128 weights) are
 //! refused with an error.
 
-use crate::codec::{Case, Dist, Field, Layout, PeVectors, Shape, Stage, Timing, Workload};
+use crate::codec::{Case, Field, Layout, PeVectors, Stage, Timing, Workload, WorkloadOps};
 use pelab_hdl::RtlConfig;
 use pelab_sim::bitmod::datapath::EXP_BITS;
 use pelab_sim::bitmod::datatype::by_pe_select;
@@ -232,23 +232,21 @@ struct Stream<'r> {
 impl<'r> Stream<'r> {
     /// A stream that starts with a reset cycle.
     fn new(rng: &'r mut ChaCha8Rng) -> Stream<'r> {
-        let mut s = Stream {
-            rng,
-            rows: Vec::new(),
-            last_handoff: None,
-            quiet: false,
-        };
-        s.reset();
-        s
+        Stream::starting(rng, false)
     }
 
     /// A stream whose idle and reset rows hold zeros, as a quiet bus would.
     fn quiet(rng: &'r mut ChaCha8Rng) -> Stream<'r> {
+        Stream::starting(rng, true)
+    }
+
+    /// A stream that starts with a reset cycle, its idle and reset rows zeros when `quiet`.
+    fn starting(rng: &'r mut ChaCha8Rng, quiet: bool) -> Stream<'r> {
         let mut s = Stream {
             rng,
             rows: Vec::new(),
             last_handoff: None,
-            quiet: true,
+            quiet,
         };
         s.reset();
         s
@@ -511,14 +509,8 @@ impl PeVectors for BitModVectors {
     /// group, 8-bit integer group scales), against FP16 activations drawn from `dist`; groups
     /// back to back after a reset, zeros on idle cycles, until the last result. The PE does
     /// dot products by construction (one result per group); `shape` does not change it.
-    fn workload(
-        &self,
-        cfg: &RtlConfig,
-        dist: Dist,
-        _shape: Shape,
-        ops: u64,
-        rng: &mut ChaCha8Rng,
-    ) -> Result<Workload> {
+    fn workload(&self, cfg: &RtlConfig, w: WorkloadOps, rng: &mut ChaCha8Rng) -> Result<Workload> {
+        let WorkloadOps { dist, ops, .. } = w;
         check_config(cfg)?;
         let groups = ops.div_ceil(MAX_GROUP as u64).max(1) as usize;
         let set = pelab_sim::bitmod::candidate_set("bitmod4")
@@ -585,12 +577,6 @@ impl PeVectors for BitModVectors {
             care: true,
             restart: vec!["reset".into()],
         })
-    }
-    fn exhaustive_size(&self, _cfg: &RtlConfig) -> Option<u64> {
-        None
-    }
-    fn exhaustive_case(&self, _cfg: &RtlConfig, _i: u64) -> Case {
-        Vec::new()
     }
     fn corner_cases(&self, cfg: &RtlConfig) -> Result<Vec<Case>> {
         check_config(cfg)?;

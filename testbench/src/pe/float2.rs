@@ -1,7 +1,8 @@
 //! Vectors of the two-operand float PEs (`lmul`, `fpmul`): `A B Y`, one operation per row.
 
 use crate::codec::{
-    accumulator_rows, Case, Dist, Field, Layout, PeVectors, Shape, Stage, Timing, Workload,
+    accumulator_rows, Case, ColumnBlock, Field, Layout, PeVectors, Shape, Stage, Timing, Workload,
+    WorkloadOps,
 };
 use pelab_hdl::RtlConfig;
 use pelab_sim::format::{Format, Overflow, Rounding};
@@ -44,14 +45,8 @@ impl PeVectors for Float2 {
     /// Element-wise: `ops` products of operands drawn from `dist`. Dot products: the same
     /// multiplies, each product converted exactly to FP32 and summed by the `fp32acc`
     /// accumulator, cleared at the start of every dot product.
-    fn workload(
-        &self,
-        cfg: &RtlConfig,
-        dist: Dist,
-        shape: Shape,
-        ops: u64,
-        rng: &mut ChaCha8Rng,
-    ) -> Result<Workload> {
+    fn workload(&self, cfg: &RtlConfig, w: WorkloadOps, rng: &mut ChaCha8Rng) -> Result<Workload> {
+        let WorkloadOps { dist, shape, ops } = w;
         let (f, pol) = parse(cfg)?;
         let mut rows = Vec::with_capacity(ops as usize);
         let mut prods = Vec::new();
@@ -91,13 +86,12 @@ impl PeVectors for Float2 {
     }
     /// Case `i` is `a = i >> w`, `b = i mod 2^w`; the expected products come from the
     /// reference's slice kernel.
-    fn exhaustive_block(
-        &self,
-        cfg: &RtlConfig,
-        start: u64,
-        inputs: &mut [Vec<u64>],
-        expected: &mut [Vec<u64>],
-    ) -> Option<Result<()>> {
+    fn exhaustive_block(&self, cfg: &RtlConfig, block: ColumnBlock) -> Option<Result<()>> {
+        let ColumnBlock {
+            start,
+            inputs,
+            expected,
+        } = block;
         Some((|| {
             let (f, pol) = parse(cfg)?;
             let w = f.width();

@@ -1,12 +1,10 @@
 //! Vectors of `fp16mac`, the streaming FP16 x FP16 + FP32 MAC: `RESET CLEAR EN A B ACC`, one
 //! clock cycle per row (`ACC` is the accumulator after that cycle's rising edge).
 //!
-//! A random case is one accumulation: a reset or clear cycle, then 1 to 64 cycles with `en`
-//! mostly high. Operands come from `pelab_sim::samples::random_pair` (NaN and Inf mostly
-//! redrawn, since they stay in the accumulator until the next clear), from values chosen
-//! against the running sum (products that cancel it, sometimes in runs of up to three cycles
-//! that reach exact zero, and products at half a unit in its last place: rounding ties), and a
-//! few special or uniformly random codes; `reset` and `clear` also arrive in the middle.
+//! A random case is one accumulation, `pelab_sim::fp16mac::random_accumulation`: a reset or
+//! clear cycle, then 1 to 64 cycles with `en` mostly high, operands random or chosen against
+//! the running sum (cancellations, rounding ties); `reset` and `clear` also arrive in the
+//! middle.
 //!
 //! The corner cases come first: hand-written accumulations (signed-zero sums, Inf - Inf,
 //! Inf x 0, NaN, the largest products, cancellation to zero, ties on both sides, sticky bits
@@ -15,51 +13,29 @@
 //! each special FP16 code `a`, one case that applies every special code `b`, each time after
 //! a clear and the cycles that reach the state.
 
-use crate::codec::{
-    accumulator_rows, Case, Dist, Field, Layout, PeVectors, Shape, Stage, Timing, Workload,
-};
+use super::stream::AccumulatorPe;
+use crate::codec::{accumulator_rows, Case, PeVectors, Stage, Workload, WorkloadOps};
 use pelab_hdl::RtlConfig;
-use pelab_sim::format::{Format, Overflow, Rounding};
-use pelab_sim::fp16mac::{Fp16Mac, MacInputs};
-use pelab_sim::samples::{random_pair, special_codes};
-use pelab_sim::{Error, Result};
-use rand::Rng;
+use pelab_sim::format::Format;
+use pelab_sim::fp16mac::{random_accumulation, Fp16Mac, MacInputs};
+use pelab_sim::pe::stream::Accumulator;
+use pelab_sim::samples::special_codes;
+use pelab_sim::Result;
 use rand_chacha::ChaCha8Rng;
 
 /// The `fp16mac` vector codec.
 pub struct Fp16MacVectors;
 
 const H: Format = Format::FP16;
-const F: Format = Format::FP32;
 const ONE: u16 = 0x3C00;
 
-fn check(cfg: &RtlConfig) -> Result<()> {
-    if cfg.format != "fp16" || cfg.policy != "ieee" {
-        return Err(Error::new(format!(
-            "fp16mac vectors exist for format=fp16 policy=ieee, not format={} policy={}",
-            cfg.format, cfg.policy
-        )));
-    }
-    Ok(())
-}
-
 fn row(reset: bool, clear: bool, en: bool, a: u16, b: u16) -> Vec<u64> {
-    vec![reset as u64, clear as u64, en as u64, a as u64, b as u64]
+    Fp16Mac::row(&Fp16Mac::inputs(reset, clear, en, (a, b)))
 }
 
 /// An accumulating row.
 fn acc_row((a, b): (u16, u16)) -> Vec<u64> {
     row(false, false, true, a, b)
-}
-
-fn inputs(r: &[u64]) -> MacInputs {
-    MacInputs {
-        reset: r[0] == 1,
-        clear: r[1] == 1,
-        en: r[2] == 1,
-        a: r[3] as u16,
-        b: r[4] as u16,
-    }
 }
 
 /// A clear, then accumulating rows.
@@ -155,132 +131,12 @@ fn states() -> Vec<Vec<(u16, u16)>> {
     ]
 }
 
-/// The FP16 code of `x` when `x` is exactly an FP16 value.
-fn exact_h(x: f64) -> Option<u16> {
-    let c = H
-        .from_f64(x, Rounding::NearestEven, Overflow::Saturate)
-        .ok()? as u16;
-    (H.to_f64(c as u64) == x).then_some(c)
-}
-
-/// A `random_pair`, redrawn (but for one time in 128) while it holds a NaN or an Inf.
-fn mostly_finite_pair(r: &mut ChaCha8Rng) -> (u16, u16) {
-    loop {
-        let (a, b) = random_pair(&H, r);
-        let special = |c: u64| c & 0x7C00 == 0x7C00;
-        if !(special(a) || special(b)) || r.gen_ratio(1, 128) {
-            return (a as u16, b as u16);
-        }
-    }
-}
-
-/// Operands whose product nearly or exactly cancels the accumulator: `b` a power of two (or a
-/// random value near 1), `a` the FP16 value nearest to `-acc / b`, sometimes one unit off.
-fn cancel_pair(acc: u32, r: &mut ChaCha8Rng) -> (u16, u16) {
-    let v = F.to_f64(acc as u64);
-    let sign = if r.gen() { 0x8000 } else { 0 };
-    let b = if r.gen_ratio(3, 4) {
-        ((15 + r.gen_range(-8i32..=8)) as u16) << 10
-    } else {
-        (((15 + r.gen_range(-3i32..=3)) as u16) << 10) | r.gen_range(0..0x400)
-    } | sign;
-    let x = -v / H.to_f64(b as u64);
-    if !v.is_finite() || x.abs() > 65504.0 {
-        return mostly_finite_pair(r);
-    }
-    let mut a = H
-        .from_f64(x, Rounding::NearestEven, Overflow::Saturate)
-        .expect("finite") as u16;
-    match r.gen_range(0..8) {
-        0 if a & 0x7FFF < 0x7BFF => a += 1,
-        1 if a & 0x7FFF > 0 => a -= 1,
-        _ => {}
-    }
-    if r.gen() {
-        (a, b)
-    } else {
-        (b, a)
-    }
-}
-
-/// Operands whose product is an odd multiple of half a unit in the last place of the normal
-/// accumulator `acc` (a tie when the sum stays in its binade).
-fn tie_pair(acc: u32, r: &mut ChaCha8Rng) -> Option<(u16, u16)> {
-    let e = ((acc >> 23) & 0xFF) as i32 - 127;
-    let q = if r.gen_ratio(1, 3) {
-        1.0
-    } else {
-        (r.gen_range(0..1024u32) * 2 + 1) as f64
-    };
-    for _ in 0..8 {
-        let t = r.gen_range(-24i32..=15);
-        let s = e - 24 - t;
-        if let (Some(a), Some(b)) = (exact_h(q * 2f64.powi(s)), exact_h(2f64.powi(t))) {
-            let a = a | if r.gen() { 0x8000 } else { 0 };
-            return Some(if r.gen() { (a, b) } else { (b, a) });
-        }
-    }
-    None
-}
-
-impl PeVectors for Fp16MacVectors {
-    fn id(&self) -> &'static str {
-        "fp16mac"
-    }
-    /// `ops` MACs of FP16 operands drawn from `dist`: a reset cycle, then dot products of `k`
-    /// terms each starting with `clear` (element-wise: one running sum).
-    fn workload(
-        &self,
-        cfg: &RtlConfig,
-        dist: Dist,
-        shape: Shape,
-        ops: u64,
-        rng: &mut ChaCha8Rng,
-    ) -> Result<Workload> {
-        let layout = self.layout(cfg)?;
-        let a: Vec<u64> = (0..ops).map(|_| dist.code(&H, rng)).collect();
-        let b: Vec<u64> = (0..ops).map(|_| dist.code(&H, rng)).collect();
-        let k = match shape {
-            Shape::Dot { k } => k,
-            Shape::Elementwise => 0,
-        };
-        let rows = accumulator_rows(&layout, &[("a", a), ("b", b)], k);
-        Ok(Workload {
-            stages: vec![Stage {
-                rtl: &pelab_hdl::pe::fp16mac::Fp16MacRtl,
-                cfg: cfg.clone(),
-                layout,
-                rows,
-                role: "MAC".into(),
-            }],
-            ops,
-            op_name: "MAC",
-        })
-    }
-    fn layout(&self, cfg: &RtlConfig) -> Result<Layout> {
-        check(cfg)?;
-        Ok(Layout {
-            fields: vec![
-                Field::input("reset", 1),
-                Field::input("clear", 1),
-                Field::input("en", 1),
-                Field::input("a", 16),
-                Field::input("b", 16),
-                Field::output("acc", 32),
-            ],
-            timing: Timing::Cycles,
-            care: false,
-            restart: vec!["reset".into(), "clear".into()],
-        })
-    }
-    fn exhaustive_size(&self, _cfg: &RtlConfig) -> Option<u64> {
-        None
-    }
-    fn exhaustive_case(&self, _cfg: &RtlConfig, _i: u64) -> Case {
-        Vec::new()
-    }
-    fn corner_cases(&self, cfg: &RtlConfig) -> Result<Vec<Case>> {
-        check(cfg)?;
+impl AccumulatorPe for Fp16MacVectors {
+    type Model = Fp16Mac;
+    const ID: &'static str = "fp16mac";
+    const FORMAT: &'static str = "fp16";
+    const DATA: &'static [(&'static str, u32)] = &[("a", 16), ("b", 16)];
+    fn corner_cases() -> Vec<Case> {
         let mut v = hand_written();
         let sp: Vec<u16> = special_codes(&H).into_iter().map(|c| c as u16).collect();
         for state in states() {
@@ -294,69 +150,31 @@ impl PeVectors for Fp16MacVectors {
                 v.push(case);
             }
         }
-        Ok(v)
+        v
     }
-    fn random_case(&self, cfg: &RtlConfig, r: &mut ChaCha8Rng) -> Result<Case> {
-        check(cfg)?;
-        let sp = special_codes(&H);
-        // The reference runs alongside, so that operands can be chosen against the sum.
-        let mut m = Fp16Mac::default();
-        let start = if r.gen_ratio(1, 8) {
-            row(true, r.gen(), r.gen(), r.gen(), r.gen())
-        } else {
-            row(false, true, r.gen(), r.gen(), r.gen())
-        };
-        m.clock(&inputs(&start));
-        let mut case = vec![start];
-        let mut run = 0;
-        for _ in 0..r.gen_range(1..=64) {
-            let exp = m.acc & 0x7F80_0000;
-            let normal = exp != 0 && exp != 0x7F80_0000;
-            let (a, b) = if run > 0 {
-                run -= 1;
-                cancel_pair(m.acc, r)
-            } else {
-                match r.gen_range(0..64) {
-                    36..=49 => {
-                        run = r.gen_range(0..=2);
-                        cancel_pair(m.acc, r)
-                    }
-                    50..=57 if normal => tie_pair(m.acc, r).unwrap_or_else(|| random_pair_h(r)),
-                    58 => (sp[r.gen_range(0..sp.len())] as u16, r.gen()),
-                    59 => (r.gen(), r.gen()),
-                    _ => mostly_finite_pair(r),
-                }
-            };
-            let x = row(
-                r.gen_ratio(1, 400),
-                r.gen_ratio(1, 100),
-                !r.gen_ratio(1, 8),
-                a,
-                b,
-            );
-            m.clock(&inputs(&x));
-            case.push(x);
-        }
-        Ok(case)
+    fn random(r: &mut ChaCha8Rng) -> Vec<MacInputs> {
+        random_accumulation(r)
     }
-    fn expected(&self, cfg: &RtlConfig, case: &[Vec<u64>]) -> Result<Vec<(Vec<u64>, u64)>> {
-        check(cfg)?;
-        // Every case starts with a reset or clear cycle, so the register's earlier content
-        // never matters.
-        let mut m = Fp16Mac::default();
-        Ok(case
-            .iter()
-            .map(|r| (vec![m.clock(&inputs(r)) as u64], 0))
-            .collect())
+    /// `ops` MACs of FP16 operands drawn from `dist`: a reset cycle, then dot products of `k`
+    /// terms each starting with `clear` (element-wise: one running sum).
+    fn workload(cfg: &RtlConfig, w: WorkloadOps, rng: &mut ChaCha8Rng) -> Result<Workload> {
+        let WorkloadOps { dist, shape, ops } = w;
+        let layout = Fp16MacVectors.layout(cfg)?;
+        let a: Vec<u64> = (0..ops).map(|_| dist.code(&H, rng)).collect();
+        let b: Vec<u64> = (0..ops).map(|_| dist.code(&H, rng)).collect();
+        let rows = accumulator_rows(&layout, &[("a", a), ("b", b)], shape.dot_len());
+        Ok(Workload {
+            stages: vec![Stage {
+                rtl: &pelab_hdl::pe::fp16mac::Fp16MacRtl,
+                cfg: cfg.clone(),
+                layout,
+                rows,
+                role: "MAC".into(),
+            }],
+            ops,
+            op_name: "MAC",
+        })
     }
-    fn describe_output(&self, _cfg: &RtlConfig, _field: &str, v: u64) -> String {
-        F.display_value(v)
-    }
-}
-
-fn random_pair_h(r: &mut ChaCha8Rng) -> (u16, u16) {
-    let (a, b) = random_pair(&H, r);
-    (a as u16, b as u16)
 }
 
 #[cfg(test)]
@@ -366,7 +184,7 @@ mod tests {
 
     fn run(case: &Case) -> Vec<u32> {
         let mut m = Fp16Mac::default();
-        case.iter().map(|r| m.clock(&inputs(r))).collect()
+        case.iter().map(|r| m.clock(&Fp16Mac::of_row(r))).collect()
     }
 
     #[test]

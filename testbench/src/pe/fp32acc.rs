@@ -1,14 +1,10 @@
 //! Vectors of `fp32acc`, the streaming FP32 accumulator: `RESET CLEAR EN X ACC`, one clock
 //! cycle per row (`ACC` is the accumulator after that cycle's rising edge).
 //!
-//! A random case is one accumulation: a reset or clear cycle, then 1 to 64 cycles with `en`
-//! high seven times in eight and an occasional `reset` or `clear`. Each case works in a range
-//! of magnitudes (anywhere, tiny near the subnormal range, or huge near the overflow
-//! threshold), and its addends are chosen against the running sum: nearly or exactly
-//! cancelling it, odd multiples of half a unit in its last place (rounding ties), a few
-//! binades away (short alignments), 20 to 40 binades away (sticky bits only), or drawn from the
-//! range, with the odd special or uniformly random code (NaN and Inf mostly redrawn, since they
-//! stay until the next clear).
+//! A random case is one accumulation, `pelab_sim::fp32acc::random_accumulation`: a reset or
+//! clear cycle, then 1 to 64 cycles with `en` high seven times in eight and an occasional
+//! `reset` or `clear`, its addends chosen against the running sum within a range of magnitudes
+//! (cancellations, rounding ties, short and long alignments, the odd special code).
 //!
 //! The corner cases come first: hand-written accumulations (signed zeros, overflow to Inf and
 //! on through NaN back to numbers after a clear, overflow by rounding, subnormal sums in and
@@ -17,45 +13,22 @@
 //! each special code `a`, one case that loads `a` after a clear (+0 + `a` is `a`) and adds each
 //! special code `b`.
 
-use crate::codec::{Case, Field, Layout, PeVectors, Timing};
-use pelab_hdl::RtlConfig;
-use pelab_sim::format::Format;
-use pelab_sim::fp32acc::{AccInputs, Fp32Acc};
-use pelab_sim::samples::special_codes;
-use pelab_sim::{Error, Result};
-use rand::Rng;
+use super::stream::AccumulatorPe;
+use crate::codec::Case;
+use pelab_sim::fp32acc::{random_accumulation, specials, AccInputs, Fp32Acc};
+use pelab_sim::pe::stream::Accumulator;
 use rand_chacha::ChaCha8Rng;
 
 /// The `fp32acc` vector codec.
 pub struct Fp32AccVectors;
 
-const F: Format = Format::FP32;
 const ONE: u32 = 0x3F80_0000;
 const MAX: u32 = 0x7F7F_FFFF;
 const INF: u32 = 0x7F80_0000;
 const NEG: u32 = 0x8000_0000;
 
-fn check(cfg: &RtlConfig) -> Result<()> {
-    if cfg.format != "fp32" || cfg.policy != "ieee" {
-        return Err(Error::new(format!(
-            "fp32acc vectors exist for format=fp32 policy=ieee, not format={} policy={}",
-            cfg.format, cfg.policy
-        )));
-    }
-    Ok(())
-}
-
 fn row(reset: bool, clear: bool, en: bool, x: u32) -> Vec<u64> {
-    vec![reset as u64, clear as u64, en as u64, x as u64]
-}
-
-fn inputs(r: &[u64]) -> AccInputs {
-    AccInputs {
-        reset: r[0] == 1,
-        clear: r[1] == 1,
-        en: r[2] == 1,
-        x: r[3] as u32,
-    }
+    Fp32Acc::row(&Fp32Acc::inputs(reset, clear, en, x))
 }
 
 /// A clear, then one accumulating row per addend.
@@ -145,111 +118,12 @@ fn hand_written() -> Vec<Case> {
     v
 }
 
-/// Special and boundary FP32 codes, both signs (`pelab_sim::samples::special_codes`).
-fn specials() -> Vec<u32> {
-    special_codes(&F).into_iter().map(|c| c as u32).collect()
-}
-
-/// A random code with exponent field `ef` (clamped to the finite range) and random sign and
-/// mantissa.
-fn with_exp(ef: i64, r: &mut ChaCha8Rng) -> u32 {
-    (r.gen::<u32>() & 0x807F_FFFF) | ((ef.clamp(0, 254) as u32) << 23)
-}
-
-/// The range of magnitudes a random case works in: exponent fields `lo..=hi`.
-fn regime(r: &mut ChaCha8Rng) -> (i64, i64) {
-    match r.gen_range(0..8) {
-        0 | 1 => (0, 30),
-        2 => (215, 254),
-        _ => (0, 254),
-    }
-}
-
-/// An addend chosen against the running sum `acc` (see the module documentation).
-fn addend(acc: u32, (lo, hi): (i64, i64), r: &mut ChaCha8Rng) -> u32 {
-    let ef = ((acc >> 23) & 0xFF) as i64;
-    let finite = ef != 0xFF;
-    let x = match r.gen_range(0..64) {
-        0..=13 if finite => {
-            // Near -acc: a random number of units in the last place off, possibly none.
-            let bits = r.gen_range(0..25);
-            let d = r.gen_range(0..=1u32 << bits) >> r.gen_range(0..2);
-            let x = if r.gen() {
-                acc.wrapping_add(d)
-            } else {
-                acc.wrapping_sub(d)
-            } ^ NEG;
-            if (x >> 23) & 0xFF == 0xFF {
-                acc ^ NEG
-            } else {
-                x
-            }
-        }
-        14..=21 if finite && ef >= 1 => {
-            // An odd multiple of half a unit in the last place of acc: its lowest set bit has
-            // weight 2^(ef - 151); exponent field ef - 24 + j puts it at mantissa bit 23 - j.
-            let j = r.gen_range(0..=10i64);
-            let f = ef - 24 + j;
-            if f < 1 {
-                with_exp(r.gen_range(lo..=hi), r)
-            } else {
-                let m = if j == 0 {
-                    0
-                } else {
-                    let low = 1u32 << (23 - j);
-                    (r.gen::<u32>() & 0x7F_FFFF & !(low - 1)) | low
-                };
-                ((f as u32) << 23) | m | (r.gen::<u32>() & NEG)
-            }
-        }
-        22..=31 if finite => with_exp(ef + r.gen_range(-3..=3), r),
-        32..=37 if finite => {
-            let d = r.gen_range(20..=40);
-            with_exp(if r.gen_ratio(3, 4) { ef - d } else { ef + d }, r)
-        }
-        38 => {
-            // Special codes are kept as drawn, NaN and Inf included.
-            let sp = specials();
-            return sp[r.gen_range(0..sp.len())];
-        }
-        39 => r.gen(),
-        _ => with_exp(r.gen_range(lo..=hi), r),
-    };
-    // NaN and Inf stay in the accumulator until the next clear: mostly redrawn as finite.
-    if (x >> 23) & 0xFF == 0xFF && !r.gen_ratio(1, 8) {
-        x & 0xFF7F_FFFF
-    } else {
-        x
-    }
-}
-
-impl PeVectors for Fp32AccVectors {
-    fn id(&self) -> &'static str {
-        "fp32acc"
-    }
-    fn layout(&self, cfg: &RtlConfig) -> Result<Layout> {
-        check(cfg)?;
-        Ok(Layout {
-            fields: vec![
-                Field::input("reset", 1),
-                Field::input("clear", 1),
-                Field::input("en", 1),
-                Field::input("x", 32),
-                Field::output("acc", 32),
-            ],
-            timing: Timing::Cycles,
-            care: false,
-            restart: vec!["reset".into(), "clear".into()],
-        })
-    }
-    fn exhaustive_size(&self, _cfg: &RtlConfig) -> Option<u64> {
-        None
-    }
-    fn exhaustive_case(&self, _cfg: &RtlConfig, _i: u64) -> Case {
-        Vec::new()
-    }
-    fn corner_cases(&self, cfg: &RtlConfig) -> Result<Vec<Case>> {
-        check(cfg)?;
+impl AccumulatorPe for Fp32AccVectors {
+    type Model = Fp32Acc;
+    const ID: &'static str = "fp32acc";
+    const FORMAT: &'static str = "fp32";
+    const DATA: &'static [(&'static str, u32)] = &[("x", 32)];
+    fn corner_cases() -> Vec<Case> {
         let mut v = hand_written();
         let sp = specials();
         for &a in &sp {
@@ -259,55 +133,22 @@ impl PeVectors for Fp32AccVectors {
             }
             v.push(case);
         }
-        Ok(v)
+        v
     }
-    fn random_case(&self, cfg: &RtlConfig, r: &mut ChaCha8Rng) -> Result<Case> {
-        check(cfg)?;
-        // The reference runs alongside, so that addends can be chosen against the sum.
-        let mut m = Fp32Acc::default();
-        let range = regime(r);
-        let start = if r.gen_ratio(1, 8) {
-            row(true, r.gen(), r.gen(), r.gen())
-        } else {
-            row(false, true, r.gen(), r.gen())
-        };
-        m.clock(&inputs(&start));
-        let mut case = vec![start];
-        for _ in 0..r.gen_range(1..=64) {
-            let x = addend(m.acc, range, r);
-            let x = row(
-                r.gen_ratio(1, 400),
-                r.gen_ratio(1, 100),
-                !r.gen_ratio(1, 8),
-                x,
-            );
-            m.clock(&inputs(&x));
-            case.push(x);
-        }
-        Ok(case)
-    }
-    fn expected(&self, cfg: &RtlConfig, case: &[Vec<u64>]) -> Result<Vec<(Vec<u64>, u64)>> {
-        check(cfg)?;
-        // Every case starts with a reset or clear cycle, so the register's earlier content
-        // never matters.
-        let mut m = Fp32Acc::default();
-        Ok(case
-            .iter()
-            .map(|r| (vec![m.clock(&inputs(r)) as u64], 0))
-            .collect())
-    }
-    fn describe_output(&self, _cfg: &RtlConfig, _field: &str, v: u64) -> String {
-        F.display_value(v)
+    fn random(r: &mut ChaCha8Rng) -> Vec<AccInputs> {
+        random_accumulation(r)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::PeVectors;
+    use pelab_hdl::RtlConfig;
     use rand::SeedableRng;
 
-    /// The accumulator after each row, from the CPU's own binary32 addition (NaN made
-    /// canonical) and the control priorities written out here.
+    /// The accumulator after each row, from the CPU's own binary32 addition
+    /// (`pelab_sim::fp32acc::cpu_add`) and the control priorities written out here.
     fn run_cpu(case: &Case) -> Vec<u32> {
         let mut acc = 0u32;
         case.iter()
@@ -315,8 +156,7 @@ mod tests {
                 if r[0] == 1 || r[1] == 1 {
                     acc = 0;
                 } else if r[2] == 1 {
-                    let s = f32::from_bits(acc) + f32::from_bits(r[3] as u32);
-                    acc = if s.is_nan() { 0x7FC0_0000 } else { s.to_bits() };
+                    acc = pelab_sim::fp32acc::cpu_add(acc, r[3] as u32);
                 }
                 acc
             })
@@ -325,7 +165,7 @@ mod tests {
 
     fn run(case: &Case) -> Vec<u32> {
         let mut m = Fp32Acc::default();
-        let got: Vec<u32> = case.iter().map(|r| m.clock(&inputs(r))).collect();
+        let got: Vec<u32> = case.iter().map(|r| m.clock(&Fp32Acc::of_row(r))).collect();
         assert_eq!(got, run_cpu(case), "reference and CPU differ on {case:X?}");
         got
     }

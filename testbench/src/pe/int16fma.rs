@@ -3,8 +3,8 @@
 //! one accumulation: a reset or clear cycle, then up to 64 cycles with `en` mostly high).
 
 use crate::codec::{
-    accumulator_rows, input_row, Case, Dist, Field, Layout, PeVectors, Shape, Stage, Timing,
-    Workload,
+    accumulator_rows, input_row, Case, Field, Layout, PeVectors, Stage, Timing, Workload,
+    WorkloadOps,
 };
 use pelab_hdl::RtlConfig;
 use pelab_sim::int16fma::{MacInputs, Mode, StreamingMac};
@@ -60,21 +60,12 @@ impl PeVectors for Int16FmaVectors {
     /// The MAC: a reset cycle, then dot products of `k` terms (`k / 2` rows) each starting
     /// with `clear` (element-wise: one running sum). The core: the accumulator input is the
     /// previous row's result, back to 0 at the start of every dot product.
-    fn workload(
-        &self,
-        cfg: &RtlConfig,
-        dist: Dist,
-        shape: Shape,
-        ops: u64,
-        rng: &mut ChaCha8Rng,
-    ) -> Result<Workload> {
+    fn workload(&self, cfg: &RtlConfig, w: WorkloadOps, rng: &mut ChaCha8Rng) -> Result<Workload> {
+        let WorkloadOps { dist, shape, ops } = w;
         let mode = Mode::from_policy(&cfg.policy)?;
         let layout = self.layout(cfg)?;
         let n = ops.div_ceil(2);
-        let k_rows = match shape {
-            Shape::Dot { k } => k.div_ceil(2),
-            Shape::Elementwise => 0,
-        };
+        let k_rows = shape.dot_len().div_ceil(2);
         let ops4: Vec<[i16; 4]> = (0..n).map(|_| [0; 4].map(|_| dist.int16(rng))).collect();
         let rows = if is_mac(cfg)? {
             let col = |k: usize| ops4.iter().map(|o| h16(o[k])).collect::<Vec<u64>>();
@@ -158,12 +149,6 @@ impl PeVectors for Int16FmaVectors {
                 restart: Vec::new(),
             }
         })
-    }
-    fn exhaustive_size(&self, _cfg: &RtlConfig) -> Option<u64> {
-        None
-    }
-    fn exhaustive_case(&self, _cfg: &RtlConfig, _i: u64) -> Case {
-        Vec::new()
     }
     fn corner_cases(&self, cfg: &RtlConfig) -> Result<Vec<Case>> {
         let mut v = Vec::new();

@@ -4,13 +4,15 @@
 //! other place looks a PE up by id across layers.
 //!
 //! Adding a PE: one new module per layer (`sim/src/pe/`, `hdl/src/pe/`, `testbench/src/pe/`)
-//! and one line in each layer's `registry()`.
+//! and one line in each layer's `registry()`. The streaming accumulators share their codec
+//! (`stream.rs`).
 
 mod bitmod;
 mod float2;
 mod fp16mac;
 mod fp32acc;
 mod int16fma;
+mod stream;
 
 use crate::codec::PeVectors;
 use pelab_hdl::PeRtl;

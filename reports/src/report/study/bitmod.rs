@@ -5,7 +5,7 @@ use super::{study_source, Results, Study};
 use crate::plots::{short, BarSeries, Bars, Figure, Panel};
 use crate::report::energy::gate_source;
 use crate::report::{Claim, ReportOpts};
-use crate::table::{cell_str, md_head, md_row, one, opt_pct, pct, provenance_md, rows};
+use crate::table::{cell_str, cols, md_table, one, opt_pct, pct, provenance_md, rows, Shown};
 use pelab_sim::Result;
 use pelab_testbench::codec::Shape;
 use serde_json::Value;
@@ -147,11 +147,7 @@ impl Study for BitMod {
     fn figures(&self, _o: &ReportOpts, x: &Results) -> Result<Vec<Figure>> {
         let mut v = Vec::new();
         let mse = x.table("bitmod_mse")?;
-        let (si, ni, nii) = (
-            mse.col("set")?,
-            mse.col("nmse")?,
-            mse.col("nmse_int_scale")?,
-        );
+        let [si, ni, nii] = cols(mse, ["set", "nmse", "nmse_int_scale"])?;
         let bits = mse.col("bits")?;
         let mut order: Vec<&Vec<Value>> = mse.rows.iter().collect();
         order.sort_by_key(|r| r[bits].as_u64());
@@ -194,32 +190,21 @@ impl Study for BitMod {
         let mut s = String::new();
         let mse = x.table("bitmod_mse")?;
         s.push_str("### BitMoD weight quantization\n\n");
-        s.push_str(&md_head(&[
-            "set",
-            "bits",
-            "bits/weight",
-            "MSE",
-            "normalized MSE",
-            "normalized MSE, 8-bit integer scale",
-        ]));
-        for r in &mse.rows {
-            let c = |n: &str| -> Result<String> { Ok(cell_str(&r[mse.col(n)?])) };
-            let f = |n: &str| -> Result<String> {
-                Ok(r[mse.col(n)?]
-                    .as_f64()
-                    .map_or("—".into(), |v| format!("{v:.3e}")))
-            };
-            s.push_str(&md_row(&[
-                c("set")?,
-                c("bits")?,
-                r[mse.col("bits_per_weight")?]
-                    .as_f64()
-                    .map_or("—".into(), |v| format!("{v:.3}")),
-                f("mse")?,
-                f("nmse")?,
-                f("nmse_int_scale")?,
-            ]));
-        }
+        s.push_str(&md_table(
+            mse,
+            &[
+                ("set", "set", Shown::Text),
+                ("bits", "bits", Shown::Text),
+                ("bits/weight", "bits_per_weight", Shown::Fixed(3)),
+                ("MSE", "mse", Shown::Sci),
+                ("normalized MSE", "nmse", Shown::Sci),
+                (
+                    "normalized MSE, 8-bit integer scale",
+                    "nmse_int_scale",
+                    Shown::Sci,
+                ),
+            ],
+        )?);
         s.push_str(&provenance_md(mse));
         if let Ok(sh) = x.table("bitmod_type_share") {
             let mut shares = Vec::new();

@@ -5,7 +5,8 @@ use super::{study_source, Results, Study};
 use crate::plots::{Figure, Line, Lines, Panel};
 use crate::report::{Claim, ReportOpts};
 use crate::table::{
-    cell_str, distinct_u64, md_head, md_row, one, opt_pct, opt_short, provenance_md,
+    cell_str, cols, distinct_u64, md_head, md_row, md_table, one, opt_pct, opt_short,
+    provenance_md, Shown,
 };
 use pelab_sim::Result;
 
@@ -31,12 +32,7 @@ impl Study for Dfp {
                 "overflow_fraction",
             )
         };
-        let (ci, hi, mi, fi) = (
-            ov.col("chunk")?,
-            ov.col("headroom")?,
-            ov.col("mode")?,
-            ov.col("overflow_fraction")?,
-        );
+        let [ci, hi, mi, fi] = cols(ov, ["chunk", "headroom", "mode", "overflow_fraction"])?;
         let chunks = distinct_u64(ov, ci);
         let heads = distinct_u64(ov, hi);
         let get = |c: u64, h: u64, m: &str| {
@@ -123,13 +119,16 @@ impl Study for Dfp {
     fn figures(&self, _o: &ReportOpts, x: &Results) -> Result<Vec<Figure>> {
         let mut v = Vec::new();
         let ov = x.table("dfp_overflow")?;
-        let (ci, hi, mi, fi, ei) = (
-            ov.col("chunk")?,
-            ov.col("headroom")?,
-            ov.col("mode")?,
-            ov.col("overflow_fraction")?,
-            ov.col("mean_norm_err")?,
-        );
+        let [ci, hi, mi, fi, ei] = cols(
+            ov,
+            [
+                "chunk",
+                "headroom",
+                "mode",
+                "overflow_fraction",
+                "mean_norm_err",
+            ],
+        )?;
         let heads = distinct_u64(ov, hi);
         let chunks = distinct_u64(ov, ci);
         let series = |mode: &str, col: usize, scale: f64| -> Vec<Line> {
@@ -223,30 +222,16 @@ impl Study for Dfp {
         let mut s = String::new();
         let qe = x.table("dfp_quant_error")?;
         s.push_str("### DFP-16 quantization and chunk overflow\n\n");
-        s.push_str(&md_head(&[
-            "headroom",
-            "mean error / max",
-            "bound / max",
-            "SQNR dB",
-            "clamped",
-        ]));
-        for r in &qe.rows {
-            let c = |n: &str| -> Result<String> { Ok(cell_str(&r[qe.col(n)?])) };
-            let f = |n: &str| -> Result<String> {
-                Ok(r[qe.col(n)?]
-                    .as_f64()
-                    .map_or("—".into(), |v| format!("{v:.3e}")))
-            };
-            s.push_str(&md_row(&[
-                c("headroom")?,
-                f("mean_abs_err_rel_max")?,
-                f("bound_rel_max")?,
-                r[qe.col("sqnr_db")?]
-                    .as_f64()
-                    .map_or("—".into(), |v| format!("{v:.1}")),
-                c("clamped")?,
-            ]));
-        }
+        s.push_str(&md_table(
+            qe,
+            &[
+                ("headroom", "headroom", Shown::Text),
+                ("mean error / max", "mean_abs_err_rel_max", Shown::Sci),
+                ("bound / max", "bound_rel_max", Shown::Sci),
+                ("SQNR dB", "sqnr_db", Shown::Fixed(1)),
+                ("clamped", "clamped", Shown::Text),
+            ],
+        )?);
         s.push_str(&provenance_md(qe));
         let ov = x.table("dfp_overflow")?;
         let (ci, hi) = (ov.col("chunk")?, ov.col("headroom")?);

@@ -4,7 +4,7 @@
 use super::{study_source, Results, Study};
 use crate::plots::{short, Figure, Line, Lines, Panel};
 use crate::report::emit::first_per_format;
-use crate::report::energy::{gate_source, workload_name, Energy, EnergyJob, TABLE_SOURCE};
+use crate::report::energy::{gate_source, Energy, EnergyJob, TABLE_SOURCE};
 use crate::report::{Claim, ReportOpts};
 use crate::table::{
     capitalize, cell_str, distinct_u64, fnum, md_head, md_row, one, opt_pct, opt_short, pct,
@@ -110,7 +110,7 @@ impl Study for LMul {
                     };
                     t.push(vec![
                         json!(f),
-                        json!(workload_name(shape)),
+                        json!(shape.to_string()),
                         json!(est),
                         a.map_or(Value::Null, fnum),
                         b.map_or(Value::Null, fnum),
@@ -222,7 +222,7 @@ impl Study for LMul {
             (Shape::Elementwise, PAPER_ELEM_SAVING),
             (Shape::Dot { k: DOT_K }, PAPER_DOT_SAVING),
         ] {
-            let wl = workload_name(shape);
+            let wl = shape.to_string();
             for f in CLAIM_FORMATS {
                 let get = |est: &str, col: &str| {
                     one(
