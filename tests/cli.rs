@@ -209,3 +209,60 @@ fn closed_stdout_ends_quietly() {
         );
     }
 }
+
+/// `verify --rtl` without `--sim` runs the simulators that can run Verilog files (rust-hdl,
+/// which simulates pelab's own blocks, is left out); an explicit `--sim rusthdl` is an error.
+#[test]
+fn verify_rtl_defaults_to_verilog_simulators() {
+    let dir = std::env::temp_dir().join(format!("pelab-rtl-default-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.to_str().unwrap();
+    ok(&["emit", "lmul", "-f", "e4m3", "--out", d]);
+    let v = dir.join("pelab_lmul_e4m3_sat.v");
+    assert!(v.exists(), "emit wrote no {}", v.display());
+    let v = v.to_str().unwrap();
+    let work = dir.join("work");
+    let work = work.to_str().unwrap();
+    let out = ok(&[
+        "verify",
+        "lmul",
+        "-f",
+        "e4m3",
+        "--rtl",
+        v,
+        "--top",
+        "pelab_lmul_e4m3_sat",
+        "--exhaustive",
+        "--work",
+        work,
+        "--json",
+    ]);
+    let j: serde_json::Value = serde_json::from_str(&out).expect("verify --json prints JSON");
+    let text = j.to_string();
+    for sim in ["icarus", "verilator", "gates"] {
+        assert!(
+            text.contains(&format!("\"{sim}\"")),
+            "{sim} did not run: {text}"
+        );
+    }
+    assert!(
+        !text.contains("\"rusthdl\""),
+        "rusthdl ran on --rtl files: {text}"
+    );
+    let e = err(&[
+        "verify",
+        "lmul",
+        "-f",
+        "e4m3",
+        "--rtl",
+        v,
+        "--top",
+        "pelab_lmul_e4m3_sat",
+        "--sim",
+        "rusthdl",
+        "--work",
+        work,
+    ]);
+    assert!(e.contains("rusthdl") && e.contains("cannot run"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

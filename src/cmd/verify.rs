@@ -30,9 +30,10 @@ pub struct Args {
     vectors: Option<PathBuf>,
     /// Simulators: a comma-separated list of rusthdl (rust-hdl's in-process simulation of the
     /// block, a first check only), icarus, verilator, gates (pelab's bit-parallel simulation of
-    /// the Yosys generic-gate netlist); or all; or none (with --formal).
-    #[arg(long, default_value = "all")]
-    sim: String,
+    /// the Yosys generic-gate netlist); or all; or none (with --formal). Default: all; with
+    /// --rtl, the simulators that run Verilog files (icarus, verilator, gates).
+    #[arg(long)]
+    sim: Option<String>,
     /// Also prove the emitted Verilog equivalent to its Yosys-synthesized gate netlist (ABC
     /// cec for combinational designs, dsec with flip-flops).
     #[arg(long)]
@@ -57,7 +58,11 @@ pub struct Args {
 /// Verifies every configuration asked for, prints each report (and a summary for several),
 /// and fails naming the modules that did not pass.
 pub fn run(o: Args) -> Result<()> {
-    let sims = Simulator::parse_list(&o.sim)?;
+    // rust-hdl simulates pelab's own blocks only, so it is not a default for --rtl files.
+    let mut sims = Simulator::parse_list(o.sim.as_deref().unwrap_or("all"))?;
+    if o.sim.is_none() && !o.rtl_files.is_empty() {
+        sims.retain(|s| *s != Simulator::RustHdl);
+    }
     let mut jobs = Vec::new();
     if o.all {
         for pe in pelab_testbench::pes() {
