@@ -202,9 +202,35 @@ pub fn measure(
         });
     }
     let sum = |f: fn(&Energy) -> f64| stages.iter().map(|s| f(&s.energy)).sum::<f64>();
-    let model = pe.model;
-    let accumulate = matches!(req.shape, Shape::Dot { .. });
-    let horowitz = match model
+    let horowitz = table_estimate(pe, cfg, req.shape);
+    Ok(Measurement {
+        pe: pe.id().into(),
+        config: cfg.clone(),
+        tech: tech.name(),
+        dist: req.dist,
+        shape: req.shape,
+        seed: req.seed,
+        op_name: w.op_name.into(),
+        ops: w.ops,
+        dynamic_pj: sum(|e| e.dynamic_pj),
+        clock_pj: sum(|e| e.clock_pj),
+        leakage_pj: sum(|e| e.leakage_pj),
+        total_pj: sum(|e| e.total_pj),
+        area_um2: sum(|e| e.area_um2),
+        toggles_per_op: sum(|e| e.toggles_per_op),
+        stages,
+        horowitz,
+        caveat: pelab_sim::energy::GLITCH_CAVEAT.into(),
+    })
+}
+
+/// The `horowitz-45nm` table estimate of `cfg` of `pe` under `shape`. It reads no netlist,
+/// so it exists whether or not Yosys is installed; `energy_pj` is `None` (and `detail` says
+/// why) when the table has no rows for the operation.
+pub fn table_estimate(pe: crate::pe::Pe, cfg: &RtlConfig, shape: Shape) -> TableEstimate {
+    let accumulate = matches!(shape, Shape::Dot { .. });
+    match pe
+        .model
         .table_ops(&cfg.format, accumulate)
         .and_then(|(ops, note)| Ok((pelab_sim::horowitz::estimate(&ops)?, note)))
     {
@@ -230,26 +256,7 @@ pub fn measure(
             detail: e.0,
             provenance: pelab_sim::horowitz::PROVENANCE.into(),
         },
-    };
-    Ok(Measurement {
-        pe: pe.id().into(),
-        config: cfg.clone(),
-        tech: tech.name(),
-        dist: req.dist,
-        shape: req.shape,
-        seed: req.seed,
-        op_name: w.op_name.into(),
-        ops: w.ops,
-        dynamic_pj: sum(|e| e.dynamic_pj),
-        clock_pj: sum(|e| e.clock_pj),
-        leakage_pj: sum(|e| e.leakage_pj),
-        total_pj: sum(|e| e.total_pj),
-        area_um2: sum(|e| e.area_um2),
-        toggles_per_op: sum(|e| e.toggles_per_op),
-        stages,
-        horowitz,
-        caveat: pelab_sim::energy::GLITCH_CAVEAT.into(),
-    })
+    }
 }
 
 /// One anchor circuit priced at gate level beside Horowitz's figure.

@@ -10,7 +10,7 @@ use crate::Table;
 use pelab_hdl::RtlConfig;
 use pelab_sim::Result;
 use pelab_testbench::codec::{Dist, Shape, WorkloadSpec};
-use pelab_testbench::energy::{Measurement, Request, Tech};
+use pelab_testbench::energy::{table_estimate, Measurement, Request, TableEstimate, Tech};
 use pelab_testbench::Pe;
 use serde_json::{json, Value};
 /// An energy job: a PE configuration under a workload shape.
@@ -20,12 +20,14 @@ pub(crate) struct EnergyJob {
     pub shape: Shape,
 }
 
-/// A finished energy job.
+/// A finished energy job: the gate-level measurement (or why there is none) and the table
+/// estimate, which needs no netlist and so exists without Yosys.
 pub(crate) struct Energy {
     pub pe: Pe,
     pub cfg: RtlConfig,
     pub shape: Shape,
     pub m: std::result::Result<Measurement, String>,
+    pub table: TableEstimate,
 }
 
 /// Operations simulated per measurement: the library's default
@@ -39,10 +41,12 @@ pub(crate) fn ops(o: &ReportOpts) -> u64 {
 }
 
 /// Measures every PE's elementwise energy (first configuration per format), then the studies'
-/// own jobs (`extra`).
+/// own jobs (`extra`). `gates` is `Err(why)` when the gate level cannot run (no Yosys): the
+/// table estimates are still made, and every gate-level figure says why it is missing.
 pub(crate) fn measure_all(
     o: &ReportOpts,
     extra: Vec<EnergyJob>,
+    gates: std::result::Result<(), String>,
     progress: &dyn Progress,
 ) -> Result<Vec<Energy>> {
     let mut jobs = Vec::new();
@@ -58,8 +62,9 @@ pub(crate) fn measure_all(
     jobs.extend(extra);
     progress.stage("energy", jobs.len() as u64);
     let r = parallel(&jobs, |j| {
-        let m = {
-            pelab_testbench::energy::measure(
+        let m = match &gates {
+            Err(why) => Err(pelab_sim::Error::new(why.clone())),
+            Ok(()) => pelab_testbench::energy::measure(
                 j.pe,
                 &j.cfg,
                 &Request {
@@ -72,13 +77,14 @@ pub(crate) fn measure_all(
                     wire_ff: 0.5,
                 },
                 None,
-            )
+            ),
         };
         progress.step(&format!("{} {} {}", j.pe.id(), j.cfg.format, j.shape));
         Energy {
             pe: j.pe,
             cfg: j.cfg.clone(),
             shape: j.shape,
+            table: table_estimate(j.pe, &j.cfg, j.shape),
             m: m.map_err(|e| {
                 let e = e.to_string();
                 if e.contains("has no energy workload") {
@@ -164,8 +170,8 @@ pub(crate) fn energy_table(o: &ReportOpts, e: &[Energy]) -> Result<Table> {
                     fnum(m.leakage_pj),
                     fnum(m.area_um2),
                     fnum(m.toggles_per_op),
-                    m.horowitz.energy_pj.map_or(Value::Null, fnum),
-                    json!(m.horowitz.detail),
+                    r.table.energy_pj.map_or(Value::Null, fnum),
+                    json!(r.table.detail),
                     json!(stages.join("; ")),
                     json!(m.tech),
                     json!(m.dist.name()),
@@ -183,8 +189,8 @@ pub(crate) fn energy_table(o: &ReportOpts, e: &[Energy]) -> Result<Table> {
                     Value::Null,
                     Value::Null,
                     Value::Null,
-                    Value::Null,
-                    json!(""),
+                    r.table.energy_pj.map_or(Value::Null, fnum),
+                    json!(r.table.detail),
                     json!(""),
                     json!("generic-45nm"),
                     json!("gaussian"),
@@ -252,14 +258,20 @@ pub(crate) fn figure(o: &ReportOpts, e: &[Energy]) -> Option<Figure> {
     let mut cats = Vec::new();
     let (mut gate, mut table) = (Vec::new(), Vec::new());
     for r in e {
-        let Ok(m) = &r.m else { continue };
+        let gate_pj = r.m.as_ref().ok().map(|m| m.total_pj);
+        if gate_pj.is_none() && r.table.energy_pj.is_none() {
+            continue;
+        }
         let variant = if r.cfg.variant.is_empty() {
             String::new()
         } else {
             format!(" {}", r.cfg.variant)
         };
         let what = match r.shape {
-            Shape::Elementwise => format!("per {}", m.op_name),
+            Shape::Elementwise => match &r.m {
+                Ok(m) => format!("per {}", m.op_name),
+                Err(_) => "per operation".into(),
+            },
             Shape::Dot { k } => format!("multiply + FP32 accumulate, dot {k}"),
         };
         cats.push(format!(
@@ -268,8 +280,8 @@ pub(crate) fn figure(o: &ReportOpts, e: &[Energy]) -> Option<Figure> {
             r.cfg.format,
             variant
         ));
-        gate.push(Some(m.total_pj));
-        table.push(m.horowitz.energy_pj);
+        gate.push(gate_pj);
+        table.push(r.table.energy_pj);
     }
     if cats.is_empty() {
         return None;
@@ -293,7 +305,7 @@ pub(crate) fn figure(o: &ReportOpts, e: &[Energy]) -> Option<Figure> {
                 ],
                 log: true,
                 value_labels: true,
-                missing: "no table figure".into(),
+                missing: "no figure".into(),
             })],
             notes: vec![
                 format!(
@@ -322,7 +334,7 @@ pub(crate) fn markdown(
     let mut s = String::new();
     s.push_str("## Energy\n\n");
     if energy.is_empty() {
-        s.push_str("Not measured: Yosys is not available.\n\n");
+        s.push_str("Not measured.\n\n");
     } else {
         s.push_str(&format!(
             "Two estimators side by side. {}. {}. Caveat: {}.\n\n",
@@ -353,8 +365,8 @@ pub(crate) fn markdown(
                     pv,
                     format!("{} (per {})", r.shape, m.op_name),
                     short(m.total_pj),
-                    opt_short(m.horowitz.energy_pj),
-                    opt_short(m.horowitz.energy_pj.map(|h| m.total_pj / h)),
+                    opt_short(r.table.energy_pj),
+                    opt_short(r.table.energy_pj.map(|h| m.total_pj / h)),
                     format!("{:.0}", m.area_um2),
                 ])),
                 Err(e) => s.push_str(&md_row(&[
@@ -363,7 +375,7 @@ pub(crate) fn markdown(
                     pv,
                     r.shape.to_string(),
                     format!("not measured: {e}"),
-                    "—".into(),
+                    opt_short(r.table.energy_pj),
                     "—".into(),
                     "—".into(),
                 ])),
@@ -381,7 +393,7 @@ pub(crate) fn markdown(
                     short(m.total_pj),
                     short(2.0 * m.total_pj),
                     if r.cfg.policy == "saturate" { "S" } else { "" },
-                    opt_short(m.horowitz.energy_pj)
+                    opt_short(r.table.energy_pj)
                 ));
             }
         }

@@ -161,14 +161,17 @@ pub fn run(o: &ReportOpts, progress: &dyn Progress) -> Result<Summary> {
 
     // 4. Energy: every PE, then the studies' own jobs.
     let t = Instant::now();
-    let energy = if tools.yosys.is_ok() {
+    let energy = {
         let mut extra = Vec::new();
         for s in STUDIES {
             extra.extend(s.energy_jobs()?);
         }
-        energy::measure_all(o, extra, progress)?
-    } else {
-        Vec::new()
+        let gates = tools
+            .yosys
+            .as_ref()
+            .map(|_| ())
+            .map_err(|_| "yosys is not installed; `./scripts/setup` installs it".to_string());
+        energy::measure_all(o, extra, gates, progress)?
     };
     let anchors = if tools.yosys.is_ok() && !o.quick {
         progress.stage("anchors", 1);

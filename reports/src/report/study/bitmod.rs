@@ -80,16 +80,19 @@ impl Study for BitMod {
         }
 
         // BitMoD energy.
-        let per_mac = |pe: &str| {
-            x.energy
+        // The gate-level measurement of `pe`, or why there is none.
+        let per_mac = |pe: &str| -> std::result::Result<_, String> {
+            let r = x
+                .energy
                 .iter()
                 .find(|r| r.pe.id() == pe && r.shape == Shape::Elementwise)
-                .and_then(|r| r.m.as_ref().ok())
+                .ok_or_else(|| format!("{pe} was not measured"))?;
+            r.m.as_ref().map_err(|e| e.clone())
         };
         let paper_ratio = BITMOD_MW / BITMOD_MACS_PER_CYCLE / FP16MAC_MW;
         let (b, f) = (per_mac(BITMOD), per_mac(FP16MAC));
         let (pelab, verdict) = match (b, f) {
-            (Some(b), Some(f)) => {
+            (Ok(b), Ok(f)) => {
                 let r = b.total_pj / f.total_pj;
                 let verdict = if (r - paper_ratio).abs() <= RATIO_TOLERANCE * paper_ratio {
                     format!(
@@ -121,9 +124,12 @@ impl Study for BitMod {
                     verdict,
                 )
             }
-            _ => (
-                "not measured (0 pJ figures: no gate-level energy)".into(),
-                "Not measured".into(),
+            (Err(e), _) | (_, Err(e)) => (
+                format!(
+                    "gate level: no figure ({e}); table: no figure (horowitz-45nm has no \
+                     bit-serial PE)"
+                ),
+                format!("Not measured at gate level ({e})"),
             ),
         };
         v.push(Claim {

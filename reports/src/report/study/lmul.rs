@@ -13,7 +13,6 @@ use crate::table::{
 use crate::Table;
 use pelab_sim::Result;
 use pelab_testbench::codec::Shape;
-use pelab_testbench::energy::Measurement;
 use serde_json::{json, Value};
 
 /// The PEs the paper compares: L-Mul and the exact multiply.
@@ -79,7 +78,6 @@ impl Study for LMul {
                 let get = |pe: &str| {
                     e.iter()
                         .find(|r| r.pe.id() == pe && r.cfg.format == f && r.shape == shape)
-                        .and_then(|r| r.m.as_ref().ok())
                 };
                 let (l, x) = (get(LMUL), get(FPMUL));
                 let paper = if shape == Shape::Elementwise {
@@ -88,22 +86,21 @@ impl Study for LMul {
                     PAPER_DOT_SAVING
                 };
                 for est in ["gate level", "table"] {
-                    let pick = |m: Option<&Measurement>| {
-                        m.and_then(|m| {
-                            if est == "gate level" {
-                                Some(m.total_pj)
-                            } else {
-                                m.horowitz.energy_pj
-                            }
-                        })
+                    // The figure of one side, or why there is none.
+                    let pick = |r: Option<&Energy>| -> std::result::Result<f64, String> {
+                        let r = r.ok_or_else(|| "not measured".to_string())?;
+                        if est == "gate level" {
+                            r.m.as_ref().map(|m| m.total_pj).map_err(|e| e.clone())
+                        } else {
+                            r.table.energy_pj.ok_or_else(|| r.table.detail.clone())
+                        }
                     };
                     let (a, b) = (pick(l), pick(x));
-                    let note = match (l, x, a, b) {
-                        (None, _, _, _) | (_, None, _, _) => "not measured".to_string(),
-                        (_, Some(x), _, None) if est == "table" => x.horowitz.detail.clone(),
-                        (Some(l), _, None, _) if est == "table" => l.horowitz.detail.clone(),
+                    let note = match (&a, &b) {
+                        (Err(e), _) | (_, Err(e)) => e.clone(),
                         _ => String::new(),
                     };
+                    let (a, b) = (a.ok(), b.ok());
                     let saving = match (a, b) {
                         (Some(a), Some(b)) if b > 0.0 => fnum(1.0 - a / b),
                         _ => Value::Null,
@@ -241,14 +238,24 @@ impl Study for LMul {
                     get("table", "lmul_pj")?,
                     get("table", "fpmul_pj")?,
                 );
+                // Why an estimator has no figure, from the saving table's note.
+                let why = |est: &str| -> Result<String> {
+                    let want = [("format", f), ("workload", wl.as_str()), ("estimator", est)];
+                    let c = savings.col("note")?;
+                    Ok(rows(savings, &want)?
+                        .first()
+                        .map(|r| cell_str(&r[c]))
+                        .unwrap_or_default())
+                };
                 let pj =
                     |x: Option<f64>| x.map_or("no figure".into(), |x| format!("{} pJ", short(x)));
-                let mut meas = format!("gate level {} ({} vs {})", opt_pct(gs), pj(gl), pj(gx));
+                let mut meas = match gs {
+                    Some(gs) => format!("gate level {} ({} vs {})", pct(gs), pj(gl), pj(gx)),
+                    None => format!("gate level: no figure ({})", why("gate level")?),
+                };
                 meas.push_str(&match ts {
                     Some(ts) => format!("; table {} ({} vs {})", pct(ts), pj(tl), pj(tx)),
-                    None => {
-                        "; table: no figure (horowitz-45nm has no multiply in this format)".into()
-                    }
+                    None => format!("; table: no figure ({})", why("table")?),
                 });
                 let holds = |x: f64| x >= paper - SAVING_TOLERANCE;
                 let gate_v = match gs {
@@ -258,12 +265,12 @@ impl Study for LMul {
                         pct(g),
                         pct(paper)
                     ),
-                    None => "not measured at gate level".into(),
+                    None => format!("not measured at gate level ({})", why("gate level")?),
                 };
                 let table_v = match ts {
                     Some(t) if holds(t) => format!("the table method gives it ({})", pct(t)),
                     Some(t) => format!("the table method gives {}", pct(t)),
-                    None => "the table method has no figure for this format".into(),
+                    None => format!("the table method has no figure ({})", why("table")?),
                 };
                 let what = if shape == Shape::Elementwise {
                     "element-wise"
