@@ -183,24 +183,37 @@ fn quick_report_writes_every_file() {
     let rows = md_table(&md, "## Claims and measurements");
     assert_eq!(
         rows[0],
-        ["claim", "paper says", "pelab measures", "source", "verdict"]
+        ["claim", "paper says", "pelab measures", "verdict"]
     );
     let claims = &rows[2..];
-    assert_eq!(
-        claims.len(),
-        summary["claims"].as_array().unwrap().len(),
-        "one row per claim"
-    );
+    let json_claims = summary["claims"].as_array().unwrap();
+    assert_eq!(claims.len(), json_claims.len(), "one row per claim");
     assert!(claims.len() >= 10, "only {} claims", claims.len());
-    for r in claims {
-        assert_eq!(r.len(), 5, "claim row {r:?}");
+    // Sources are numbered footnotes below the table: each verdict ends in `[n]`, and line n
+    // of the list is that claim's source from summary.json.
+    let after = &md[md.find("## Claims and measurements").unwrap()..];
+    let list = &after[after
+        .find("Sources:")
+        .expect("a Sources list under the claims")..];
+    for (r, j) in claims.iter().zip(json_claims) {
+        assert_eq!(r.len(), 4, "claim row {r:?}");
         assert!(
             r[2].chars().any(|c| c.is_ascii_digit()),
             "claim '{}' has no pelab number: {}",
             r[0],
             r[2]
         );
-        assert!(!r[3].is_empty() && !r[4].is_empty(), "claim {r:?}");
+        let n: usize = r[3]
+            .rsplit_once(" [")
+            .and_then(|(_, n)| n.strip_suffix(']'))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("verdict without a source number: {r:?}"));
+        let src = j["source"].as_str().unwrap().replace('|', "\\|");
+        assert!(
+            list.contains(&format!("\n{n}. {src}\n")),
+            "source {n} of '{}' is not listed",
+            r[0]
+        );
     }
     for section in [
         "## Verification",

@@ -466,17 +466,28 @@ fn markdown(o: &ReportOpts, sum: &Summary, x: &Sections) -> Result<String> {
         "claim",
         "paper says",
         "pelab measures",
-        "source",
         "verdict",
     ]));
+    // Sources as numbered footnotes, each distinct source once.
+    let mut sources: Vec<&str> = Vec::new();
     for c in &sum.claims {
+        let n = match sources.iter().position(|x| *x == c.source) {
+            Some(i) => i + 1,
+            None => {
+                sources.push(&c.source);
+                sources.len()
+            }
+        };
         s.push_str(&md_row(&[
             c.claim.clone(),
             c.paper.clone(),
             c.pelab.clone(),
-            c.source.clone(),
-            c.verdict.clone(),
+            format!("{} [{n}]", c.verdict),
         ]));
+    }
+    s.push_str("\nSources:\n\n");
+    for (i, src) in sources.iter().enumerate() {
+        s.push_str(&format!("{}. {}\n", i + 1, md(src)));
     }
     s.push_str("\nData: `claims.csv`.\n\n");
 
