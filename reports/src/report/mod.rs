@@ -235,16 +235,19 @@ pub fn run(o: &ReportOpts, progress: &dyn Progress) -> Result<Summary> {
         files.push(format!("{}.csv", tab.name));
         progress.step(&tab.name);
     }
+    // Every figure, keyed by the summary section that shows it inline.
     let mut figures = Vec::new();
     for s in STUDIES {
-        figures.extend(s.figures(o, &results)?);
+        figures.extend(s.figures(o, &results)?.into_iter().map(|f| (s.name(), f)));
     }
-    figures.extend(energy::figure(o, &energy));
-    figures.extend(synth::figure(&synth));
-    for fig in figures {
+    figures.extend(energy::figure(o, &energy).map(|f| ("energy", f)));
+    figures.extend(synth::figure(&synth).map(|f| ("synthesis", f)));
+    let mut plots: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (section, fig) in figures {
         for p in fig.write(&o.out)? {
             files.push(rel(&o.out, &p));
         }
+        plots.entry(section).or_default().push(fig.stem.clone());
         progress.step(&fig.stem);
     }
     timed("write", t);
@@ -275,6 +278,7 @@ pub fn run(o: &ReportOpts, progress: &dyn Progress) -> Result<Summary> {
             synth: &synth,
             anchors: at.as_ref(),
             results: &results,
+            plots: &plots,
         },
     )?;
     pelab_hdl::emit::write_atomic(&o.out.join("summary.md"), &md)?;
@@ -415,6 +419,20 @@ struct Sections<'a> {
     synth: &'a [Synth],
     anchors: Option<&'a Table>,
     results: &'a Results<'a>,
+    /// The plots written, by the section that shows them (a study's name, `energy`,
+    /// `synthesis`).
+    plots: &'a BTreeMap<&'a str, Vec<String>>,
+}
+
+impl Sections<'_> {
+    /// The section's plots as inline Markdown images (the PNG; the SVG sits beside it).
+    fn plots(&self, section: &str) -> String {
+        let mut s = String::new();
+        for stem in self.plots.get(section).into_iter().flatten() {
+            s.push_str(&format!("![{stem}]({stem}.png)\n\n"));
+        }
+        s
+    }
 }
 
 /// The summary's sections, in order: header, claims, verification, synthesis, energy (with the
@@ -493,11 +511,13 @@ fn markdown(o: &ReportOpts, sum: &Summary, x: &Sections) -> Result<String> {
 
     s.push_str(&verify::markdown(o, sum, x.modules.len(), x.verified));
     s.push_str(&synth::markdown(o, x.synth));
+    s.push_str(&x.plots("synthesis"));
     let mut studies = String::new();
     for st in STUDIES {
         studies.push_str(&st.energy_markdown(o, x.results)?);
     }
     s.push_str(&energy::markdown(o, x.results.energy, &studies, x.anchors)?);
+    s.push_str(&x.plots("energy"));
 
     // Accuracy.
     s.push_str("## Accuracy studies\n\n");
@@ -507,6 +527,7 @@ fn markdown(o: &ReportOpts, sum: &Summary, x: &Sections) -> Result<String> {
     );
     for st in STUDIES {
         s.push_str(&st.markdown(o, x.results)?);
+        s.push_str(&x.plots(st.name()));
     }
 
     // Run.
