@@ -145,6 +145,12 @@ pub(crate) fn one(t: &Table, want: &[(&str, &str)], col: &str) -> Result<Option<
     Ok(rows(t, want)?.first().and_then(|r| r[c].as_f64()))
 }
 
+/// Column `col` of the first row matching `want`, as text.
+pub(crate) fn one_text(t: &Table, want: &[(&str, &str)], col: &str) -> Result<Option<String>> {
+    let c = t.col(col)?;
+    Ok(rows(t, want)?.first().map(|r| cell_str(&r[c])))
+}
+
 /// The distinct whole numbers of column `col`, ascending.
 pub(crate) fn distinct_u64(t: &Table, col: usize) -> Vec<u64> {
     let mut v: Vec<u64> = t.rows.iter().filter_map(|r| r[col].as_u64()).collect();

@@ -7,8 +7,8 @@ use crate::report::emit::first_per_format;
 use crate::report::energy::{gate_source, Energy, EnergyJob, TABLE_SOURCE};
 use crate::report::{Claim, ReportOpts};
 use crate::table::{
-    capitalize, cell_str, distinct_u64, fnum, md_head, md_row, one, opt_pct, opt_short, pct,
-    provenance_md, rows,
+    capitalize, cell_str, distinct_u64, fnum, md_head, md_row, one, one_text, opt_pct, opt_short,
+    pct, provenance_md, rows,
 };
 use crate::Table;
 use pelab_sim::Result;
@@ -221,13 +221,10 @@ impl Study for LMul {
         ] {
             let wl = shape.to_string();
             for f in CLAIM_FORMATS {
-                let get = |est: &str, col: &str| {
-                    one(
-                        savings,
-                        &[("format", f), ("workload", &wl), ("estimator", est)],
-                        col,
-                    )
+                let want = |est: &'static str| {
+                    [("format", f), ("workload", wl.as_str()), ("estimator", est)]
                 };
+                let get = |est: &'static str, col: &str| one(savings, &want(est), col);
                 let (gs, gl, gx) = (
                     get("gate level", "saving")?,
                     get("gate level", "lmul_pj")?,
@@ -239,13 +236,8 @@ impl Study for LMul {
                     get("table", "fpmul_pj")?,
                 );
                 // Why an estimator has no figure, from the saving table's note.
-                let why = |est: &str| -> Result<String> {
-                    let want = [("format", f), ("workload", wl.as_str()), ("estimator", est)];
-                    let c = savings.col("note")?;
-                    Ok(rows(savings, &want)?
-                        .first()
-                        .map(|r| cell_str(&r[c]))
-                        .unwrap_or_default())
+                let why = |est: &'static str| -> Result<String> {
+                    Ok(one_text(savings, &want(est), "note")?.unwrap_or_default())
                 };
                 let pj =
                     |x: Option<f64>| x.map_or("no figure".into(), |x| format!("{} pJ", short(x)));
