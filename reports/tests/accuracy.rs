@@ -83,6 +83,7 @@ fn opts(source: Source, samples: usize) -> Opts {
         source,
         samples,
         seed: 7,
+        scale: Default::default(),
     }
 }
 

@@ -20,6 +20,10 @@ pub struct Args {
     /// Random seed of the values.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Scaling before conversion (lmul only): none, or amax (per tensor and format, the
+    /// largest power of two whose scaled products stay finite; see docs/accuracy.md).
+    #[arg(long, default_value = "none", value_parser = acc::Scale::NAMES)]
+    scale: String,
     /// Print a JSON array of the tables.
     #[arg(long, conflicts_with = "csv")]
     json: bool,
@@ -41,6 +45,7 @@ pub fn run(args: Args) -> Result<()> {
         source: acc::Source::parse(&args.dist)?,
         samples,
         seed: args.seed,
+        scale: acc::Scale::parse(&args.scale)?,
     };
     let tables = acc::study(&args.study, &opts)?;
     if let Some(dir) = &args.out {

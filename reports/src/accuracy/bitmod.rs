@@ -1,7 +1,7 @@
 //! The BitMoD study: every candidate set of weight datatypes quantizes the same weights in
 //! groups; the mean squared error of each set and the share of groups per datatype.
 
-use super::{check_samples, common_provenance, read_npy, to_f32, Opts, Source};
+use super::{check_samples, common_provenance, read_npy, to_f32, unscaled, Opts, Source};
 use crate::table::fnum;
 use crate::Table;
 use pelab_sim::bitmod::{quantize_channel, CandidateSet, ALL_SETS};
@@ -108,6 +108,7 @@ fn set_stats(rows: &[Vec<f32>], set: &CandidateSet) -> Result<SetStats> {
 /// Weights come from the source (`samples` values in rows of 4096) or from a 2-D float32 or
 /// float64 `.npy` matrix whose rows are output channels (the whole matrix).
 pub fn bitmod_study(o: &Opts) -> Result<Vec<Table>> {
+    unscaled(o, "bitmod", "each group of weights by its absmax")?;
     let (rows, layout) = bitmod_weights(o)?;
     let weights: usize = rows.iter().map(|r| r.len()).sum();
     let sum_w2: f64 = rows.iter().flatten().map(|&w| w as f64 * w as f64).sum();

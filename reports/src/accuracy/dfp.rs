@@ -1,7 +1,7 @@
 //! The DFP-16 study: quantization error per headroom, and INT32 overflow and error of chunked
 //! dot products.
 
-use super::{check_samples, common_provenance, to_f32, DotStats, Opts, Tally};
+use super::{check_samples, common_provenance, to_f32, unscaled, DotStats, Opts, Tally};
 use crate::table::fnum;
 use crate::Table;
 use pelab_sim::int16fma::{dfp, Mode};
@@ -96,6 +96,7 @@ impl QuantStats {
 /// vector is a DFP-16 tensor with its own shared exponent. The quantization table covers
 /// every vector.
 pub fn dfp_study(o: &Opts) -> Result<Vec<Table>> {
+    unscaled(o, "dfp", "each tensor by its shared exponent")?;
     let n = check_samples(o)?;
     let dots = n.div_ceil(2 * DFP_LEN);
     let mut rng = ChaCha8Rng::seed_from_u64(o.seed);

@@ -25,6 +25,43 @@ use pelab_sim::{Error, Result};
 /// The studies, by name.
 pub const STUDIES: &[&str] = &["lmul", "bitmod", "dfp"];
 
+/// How the lmul study scales each tensor before converting it into a format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scale {
+    /// The values as they are.
+    #[default]
+    None,
+    /// Per tensor (all x values, all y values) and format, the largest power of two 2^s with
+    /// (amax * 2^s)^2 <= the format's largest finite value, so that no product of two scaled
+    /// values exceeds it; results are divided by both scales (docs/accuracy.md).
+    Amax,
+}
+
+impl Scale {
+    /// The names, as `--scale` takes them.
+    pub const NAMES: [&'static str; 2] = ["none", "amax"];
+
+    /// `none` or `amax`; the error lists both.
+    pub fn parse(s: &str) -> Result<Scale> {
+        match s {
+            "none" => Ok(Scale::None),
+            "amax" => Ok(Scale::Amax),
+            _ => Err(Error::new(format!(
+                "unknown scale '{s}'; valid: {}",
+                Scale::NAMES.join(", ")
+            ))),
+        }
+    }
+
+    /// The name, as [`Scale::parse`] takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scale::None => "none",
+            Scale::Amax => "amax",
+        }
+    }
+}
+
 /// Options shared by the studies.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Opts {
@@ -35,6 +72,9 @@ pub struct Opts {
     pub samples: usize,
     /// Seed of the random source (ChaCha8).
     pub seed: u64,
+    /// Scaling of the tensors before conversion: the lmul study only; the other studies
+    /// reject [`Scale::Amax`] (they scale their own groups or tensors).
+    pub scale: Scale,
 }
 
 /// The default `samples` of a study: lmul 1,000,000 pairs, bitmod 128 x 4096 weights, dfp
@@ -71,6 +111,18 @@ fn check_samples(o: &Opts) -> Result<usize> {
         return Err(Error::new("samples must be at least 1"));
     }
     Ok(o.samples)
+}
+
+/// An error unless `o.scale` is [`Scale::None`]: `study` has its own scaling, `how`.
+fn unscaled(o: &Opts, study: &str, how: &str) -> Result<()> {
+    match o.scale {
+        Scale::None => Ok(()),
+        s => Err(Error::new(format!(
+            "--scale {} applies to the lmul study only; the {study} study scales {how} itself \
+             (use --scale none)",
+            s.name()
+        ))),
+    }
 }
 
 /// Provenance lines every table of a study starts with.

@@ -78,6 +78,9 @@ pub struct Claim {
     pub source: String,
     /// The verdict in plain words.
     pub verdict: String,
+    /// The claim's numbers by name, as in `pelab`'s text (fractions, not percent); empty for a
+    /// claim that gives none this way.
+    pub figures: BTreeMap<String, Option<f64>>,
 }
 
 /// What a report run did (also printed as JSON by `pelab report --json`).

@@ -76,6 +76,7 @@ impl Study for BitMod {
                 ),
                 source: format!("{}; groups of 128, exact group scale", study_source(mse)),
                 verdict,
+                figures: Default::default(),
             });
         }
 
@@ -145,6 +146,7 @@ impl Study for BitMod {
                 gate_source(o)
             ),
             verdict,
+            figures: Default::default(),
         });
 
         Ok(v)

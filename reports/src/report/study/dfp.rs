@@ -112,6 +112,7 @@ impl Study for Dfp {
             ),
             source: study_source(ov),
             verdict,
+            figures: Default::default(),
         });
         Ok(v)
     }

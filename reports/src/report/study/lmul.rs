@@ -1,7 +1,8 @@
 //! L-Mul (Luo and Sun, 2024): accuracy against the FP8 multiplies, and the energy saving over
 //! the exact multiply, element-wise and in dot products with FP32 accumulation.
 
-use super::{study_source, Results, Study};
+use super::{accuracy_tables, study_source, Results, Study};
+use crate::accuracy::Scale;
 use crate::plots::{short, Figure, Line, Lines, Panel};
 use crate::report::emit::first_per_format;
 use crate::report::energy::{gate_source, Energy, EnergyJob, TABLE_SOURCE};
@@ -11,9 +12,10 @@ use crate::table::{
     pct, provenance_md, rows,
 };
 use crate::Table;
-use pelab_sim::Result;
+use pelab_sim::{Error, Result};
 use pelab_testbench::codec::Shape;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 /// The PEs the paper compares: L-Mul and the exact multiply.
 const LMUL: &str = "lmul";
@@ -29,6 +31,47 @@ const PAPER_DOT_SAVING: f64 = 0.80;
 const SAVING_TOLERANCE: f64 = 0.05;
 /// The energy-saving table.
 const SAVINGS: &str = "energy_lmul_saving";
+/// The scalings the study runs with, as the `scale` column names them, and as the claims word
+/// them.
+const SCALES: [(&str, &str); 2] = [("none", "unscaled"), ("amax", "amax-scaled")];
+
+/// How one L-Mul figure compares with its FP8 baseline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Verdict {
+    Holds,
+    Roughly,
+    Fails,
+    Unmeasured,
+}
+
+impl Verdict {
+    /// L-Mul's error `l` against the baseline's `b`: strictly below (`strict`), or at most,
+    /// or (not strict) within 10% above it.
+    fn judge(l: Option<f64>, b: Option<f64>, strict: bool) -> (Verdict, Option<f64>) {
+        match (l, b) {
+            (Some(l), Some(b)) if b > 0.0 => {
+                let v = if (strict && l < b) || (!strict && l <= b) {
+                    Verdict::Holds
+                } else if !strict && l <= 1.1 * b {
+                    Verdict::Roughly
+                } else {
+                    Verdict::Fails
+                };
+                (v, Some(l / b))
+            }
+            _ => (Verdict::Unmeasured, None),
+        }
+    }
+
+    fn words(self) -> &'static str {
+        match self {
+            Verdict::Holds => "holds",
+            Verdict::Roughly => "holds roughly (within 10%)",
+            Verdict::Fails => "does not hold",
+            Verdict::Unmeasured => "is not measured",
+        }
+    }
+}
 
 /// The L-Mul study.
 pub(crate) struct LMul;
@@ -36,6 +79,38 @@ pub(crate) struct LMul;
 impl Study for LMul {
     fn name(&self) -> &'static str {
         "lmul"
+    }
+
+    /// The accuracy tables run unscaled and with amax scaling, merged: the rows of both (the
+    /// `scale` column tells them apart) and the provenance lines of both.
+    fn run(&self, o: &ReportOpts) -> Result<Vec<Table>> {
+        let mut tables = accuracy_tables(self.name(), o, Scale::None)?;
+        let scaled = accuracy_tables(self.name(), o, Scale::Amax)?;
+        if tables.len() != scaled.len() {
+            return Err(Error::new("the scaled lmul study gave other tables"));
+        }
+        for (t, u) in tables.iter_mut().zip(scaled) {
+            if t.name != u.name || t.columns != u.columns {
+                return Err(Error::new(format!(
+                    "the scaled lmul study's table {} does not match {}",
+                    u.name, t.name
+                )));
+            }
+            t.rows.extend(u.rows);
+            // The scaled run's own lines (its scale line) go after the unscaled scale line.
+            let mut at = t
+                .provenance
+                .iter()
+                .position(|p| p.starts_with("scale:"))
+                .map_or(t.provenance.len(), |i| i + 1);
+            for p in u.provenance {
+                if !t.provenance.contains(&p) {
+                    t.provenance.insert(at, p);
+                    at += 1;
+                }
+            }
+        }
+        Ok(tables)
     }
 
     /// The dot products of the energy claims: each multiplier with the FP32 accumulator.
@@ -136,12 +211,20 @@ impl Study for LMul {
     fn claims(&self, o: &ReportOpts, x: &Results) -> Result<Vec<Claim>> {
         let mut v = Vec::new();
         let el = x.table("lmul_elementwise")?;
-        let err = |method: &str, fmt: &str, conv: &str| {
+        let get = |method: &str, fmt: &str, conv: &str, scale: &str, col: &str| {
             one(
                 el,
-                &[("method", method), ("format", fmt), ("conversion", conv)],
-                "mean_abs_rel_err",
+                &[
+                    ("method", method),
+                    ("format", fmt),
+                    ("conversion", conv),
+                    ("scale", scale),
+                ],
+                col,
             )
+        };
+        let err = |method: &str, fmt: &str, conv: &str, scale: &str| {
+            get(method, fmt, conv, scale, "mean_abs_rel_err")
         };
         for (m, base, paper, strict) in [
             (
@@ -157,59 +240,81 @@ impl Study for LMul {
                 true,
             ),
         ] {
-            let b = err(FPMUL, base, "rne")?;
+            let mut figures = BTreeMap::new();
             let mut meas = Vec::new();
             let mut verdicts = Vec::new();
+            let b = [
+                err(FPMUL, base, "rne", "none")?,
+                err(FPMUL, base, "rne", "amax")?,
+            ];
+            let scale = |col: &str| get(FPMUL, base, "rne", "amax", col);
+            let (sx, sy) = (scale("scale_x_log2")?, scale("scale_y_log2")?);
             for conv in ["rne", "rtz"] {
-                let l = err(LMUL, m, conv)?;
-                meas.push(format!(
-                    "L-Mul {m}, {} inputs: {}",
-                    conv.to_uppercase(),
-                    opt_pct(l)
-                ));
-                let word = match (l, b) {
-                    (Some(l), Some(b)) if strict && l < b => format!(
-                        "holds with {} inputs ({} of e5m2's error)",
-                        conv.to_uppercase(),
-                        pct(l / b)
-                    ),
-                    (Some(l), Some(b)) if strict => format!(
-                        "does not hold with {} inputs (L-Mul's error is {}x e5m2's)",
-                        conv.to_uppercase(),
-                        short(l / b)
-                    ),
-                    (Some(l), Some(b)) if l <= b => format!(
-                        "holds with {} inputs (L-Mul is at least as precise: {}x e4m3's error)",
-                        conv.to_uppercase(),
-                        short(l / b)
-                    ),
-                    (Some(l), Some(b)) if l <= 1.1 * b => format!(
-                        "holds roughly with {} inputs (within 10%: {}x e4m3's error)",
-                        conv.to_uppercase(),
-                        short(l / b)
-                    ),
-                    (Some(l), Some(b)) => format!(
-                        "does not hold with {} inputs (L-Mul's error is {}x e4m3's)",
-                        conv.to_uppercase(),
-                        short(l / b)
-                    ),
-                    _ => format!("not measured with {} inputs", conv.to_uppercase()),
-                };
-                verdicts.push(word);
+                let c = conv.to_uppercase();
+                let l = [err(LMUL, m, conv, "none")?, err(LMUL, m, conv, "amax")?];
+                for (i, (sc, _)) in SCALES.iter().enumerate() {
+                    figures.insert(format!("lmul_{m}_{conv}_{sc}"), l[i]);
+                }
+                // The same figure up to the last bits of a parallel sum reads as one.
+                meas.push(if opt_pct(l[0]) == opt_pct(l[1]) {
+                    format!(
+                        "L-Mul {m}, {c} inputs: {} (unscaled and amax-scaled alike)",
+                        opt_pct(l[0])
+                    )
+                } else {
+                    format!(
+                        "L-Mul {m}, {c} inputs: unscaled {}, amax-scaled {}",
+                        opt_pct(l[0]),
+                        opt_pct(l[1])
+                    )
+                });
+                let j = [0, 1].map(|i| Verdict::judge(l[i], b[i], strict));
+                let ratio =
+                    |r: Option<f64>| r.map_or("no figure".into(), |r| format!("{}x", short(r)));
+                verdicts.push(if j[0].0 == j[1].0 {
+                    format!(
+                        "{} with {c} inputs, unscaled and amax-scaled (L-Mul's error is {} and {} \
+                         {base}'s)",
+                        j[0].0.words(),
+                        ratio(j[0].1),
+                        ratio(j[1].1)
+                    )
+                } else {
+                    format!(
+                        "with {c} inputs it {} against amax-scaled {base} ({}) and {} against \
+                         unscaled {base} ({})",
+                        j[1].0.words(),
+                        ratio(j[1].1),
+                        j[0].0.words(),
+                        ratio(j[0].1)
+                    )
+                });
             }
+            for (i, (sc, _)) in SCALES.iter().enumerate() {
+                figures.insert(format!("{base}_rne_{sc}"), b[i]);
+            }
+            figures.insert(format!("{base}_amax_scale_x_log2"), sx);
+            figures.insert(format!("{base}_amax_scale_y_log2"), sy);
+            let pow = |s: Option<f64>| s.map_or("2^?".into(), |s| format!("2^{s}"));
             meas.push(format!(
-                "exact {base} multiply (RNE inputs): {}",
-                opt_pct(b)
+                "exact {base} multiply (RNE inputs): unscaled {}, amax-scaled {} (x times {}, \
+                 y times {})",
+                opt_pct(b[0]),
+                opt_pct(b[1]),
+                pow(sx),
+                pow(sy)
             ));
             v.push(Claim {
                 claim: format!("L-Mul {m} vs {base} multiply (accuracy)"),
                 paper: paper.into(),
                 pelab: format!("mean relative error: {}", meas.join("; ")),
                 source: format!(
-                    "{}; error against the exact product of the real values",
+                    "{}; error against the exact product of the real values; amax: each tensor \
+                     times the largest power of two keeping its products finite",
                     study_source(el)
                 ),
                 verdict: capitalize(&verdicts.join("; ")),
+                figures,
             });
         }
 
@@ -286,6 +391,11 @@ impl Study for LMul {
                         gate_source(o)
                     ),
                     verdict: capitalize(&format!("{gate_v}; {table_v}")),
+                    figures: BTreeMap::from([
+                        ("gate_level_saving".to_string(), gs),
+                        ("table_saving".to_string(), ts),
+                        ("paper_saving".to_string(), Some(paper)),
+                    ]),
                 });
             }
         }
@@ -314,6 +424,7 @@ impl Study for LMul {
                         ("method", method),
                         ("format", &format!("e8m{m}")),
                         ("conversion", conv),
+                        ("scale", "none"),
                     ],
                     "mean_abs_rel_err",
                 )? {
@@ -329,14 +440,27 @@ impl Study for LMul {
                 legend: true,
             });
         }
-        for (i, (fmt, m)) in [("e4m3", 3.0), ("e5m2", 2.0)].into_iter().enumerate() {
+        for (i, (fmt, m, sc, how)) in [
+            ("e4m3", 3.0, "none", "unscaled"),
+            ("e5m2", 2.0, "none", "unscaled"),
+            ("e4m3", 3.0, "amax", "amax-scaled"),
+            ("e5m2", 2.0, "amax", "amax-scaled"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
             if let Some(y) = one(
                 el,
-                &[("method", FPMUL), ("format", fmt), ("conversion", "rne")],
+                &[
+                    ("method", FPMUL),
+                    ("format", fmt),
+                    ("conversion", "rne"),
+                    ("scale", sc),
+                ],
                 "mean_abs_rel_err",
             )? {
                 lines.push(Line {
-                    name: format!("exact {fmt} multiply (at M = {m}; dashed: its level)"),
+                    name: format!("exact {fmt} multiply, {how} (at M = {m}; dashed: its level)"),
                     points: vec![(m, y * 100.0)],
                     dashed: false,
                     color: 2 + i,
@@ -344,7 +468,7 @@ impl Study for LMul {
                     legend: true,
                 });
                 lines.push(Line {
-                    name: format!("{fmt} level"),
+                    name: format!("{fmt} {how} level"),
                     points: vec![(1.0, y * 100.0), (7.0, y * 100.0)],
                     dashed: true,
                     color: 2 + i,
@@ -369,7 +493,9 @@ impl Study for LMul {
             notes: vec![
                 format!("Source: {}", study_source(el)),
                 "Error against the exact product of the real values (conversion of the inputs \
-                 included); reference models pelab_sim::lmul and pelab_sim::fpmul."
+                 included); reference models pelab_sim::lmul and pelab_sim::fpmul. The e8mM \
+                 lines are unscaled; amax-scaled FP8: each tensor times the largest power of \
+                 two whose products stay finite (docs/accuracy.md)."
                     .into(),
             ],
             width: 1200,
@@ -421,6 +547,9 @@ impl Study for LMul {
             "L-Mul RTZ",
             "exact RNE",
             "exact RTZ",
+            "exact RNE, amax-scaled",
+            "amax scales (x, y)",
+            "exact RNE flushed to 0 (unscaled, amax)",
         ]));
         let mut fmts: Vec<String> = Vec::new();
         for r in &el.rows {
@@ -429,14 +558,46 @@ impl Study for LMul {
                 fmts.push(f);
             }
         }
+        // Whether amax scaling changed any L-Mul figure.
+        let mut lmul_same = true;
         for f in &fmts {
-            let e = |m: &str, c: &str| -> Result<String> {
-                Ok(opt_pct(one(
+            let cell = |m: &str, c: &str, sc: &str, col: &str| {
+                one(
                     el,
-                    &[("method", m), ("format", f), ("conversion", c)],
-                    "mean_abs_rel_err",
-                )?))
-                .map(|v| if v == "no figure" { "—".into() } else { v })
+                    &[
+                        ("method", m),
+                        ("format", f),
+                        ("conversion", c),
+                        ("scale", sc),
+                    ],
+                    col,
+                )
+            };
+            let es = |m: &str, c: &str, sc: &str| -> Result<String> {
+                Ok(opt_pct(cell(m, c, sc, "mean_abs_rel_err")?)).map(|v| {
+                    if v == "no figure" {
+                        "—".into()
+                    } else {
+                        v
+                    }
+                })
+            };
+            let e = |m: &str, c: &str| es(m, c, "none");
+            for c in ["rne", "rtz"] {
+                let l = |sc| cell(LMUL, c, sc, "mean_abs_rel_err");
+                // Equal up to the last bits of a parallel sum.
+                lmul_same &= match (l("none")?, l("amax")?) {
+                    (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(b.abs()),
+                    (a, b) => a == b,
+                };
+            }
+            let int = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v}"));
+            let scales = match (
+                cell(FPMUL, "rne", "amax", "scale_x_log2")?,
+                cell(FPMUL, "rne", "amax", "scale_y_log2")?,
+            ) {
+                (Some(a), Some(b)) => format!("2^{a}, 2^{b}"),
+                _ => "—".into(),
             };
             let mb = rows(el, &[("format", f)])?
                 .first()
@@ -449,8 +610,26 @@ impl Study for LMul {
                 e(LMUL, "rtz")?,
                 e(FPMUL, "rne")?,
                 e(FPMUL, "rtz")?,
+                es(FPMUL, "rne", "amax")?,
+                scales,
+                format!(
+                    "{}, {}",
+                    int(cell(FPMUL, "rne", "none", "flushed_to_zero")?),
+                    int(cell(FPMUL, "rne", "amax", "flushed_to_zero")?)
+                ),
             ]));
         }
+        s.push_str(&format!(
+            "\nUnscaled columns unless marked. amax scaling multiplies each tensor (all x, all y) by \
+             the largest power of two whose products stay finite in the format and divides the \
+             result by both scales; {}. Flushed to 0: pairs whose product is not 0 but whose \
+             result is.\n",
+            if lmul_same {
+                "L-Mul's figures are the same with it (lmul_elementwise.csv has both)"
+            } else {
+                "some of L-Mul's figures change with it (lmul_elementwise.csv has both)"
+            }
+        ));
         s.push_str(&provenance_md(el));
         s.push_str("Plot: `lmul_error.png`, `lmul_error.svg`.\n\n");
 
@@ -467,22 +646,31 @@ impl Study for LMul {
                 "L-Mul RTZ",
                 "exact RNE",
                 "exact RTZ",
+                "exact RNE, amax-scaled",
             ]));
             let ks = k.to_string();
             for f in &fmts {
-                let e = |m: &str, c: &str| -> Result<String> {
+                let es = |m: &str, c: &str, sc: &str| -> Result<String> {
                     Ok(opt_short(one(
                         dot,
-                        &[("method", m), ("format", f), ("conversion", c), ("k", &ks)],
+                        &[
+                            ("method", m),
+                            ("format", f),
+                            ("conversion", c),
+                            ("k", &ks),
+                            ("scale", sc),
+                        ],
                         "mean_norm_err",
                     )?))
                 };
+                let e = |m: &str, c: &str| es(m, c, "none");
                 s.push_str(&md_row(&[
                     f.clone(),
                     e(LMUL, "rne")?,
                     e(LMUL, "rtz")?,
                     e(FPMUL, "rne")?,
                     e(FPMUL, "rtz")?,
+                    es(FPMUL, "rne", "amax")?,
                 ]));
             }
             s.push_str(&provenance_md(dot));

@@ -46,7 +46,7 @@ pub(crate) trait Study: Sync {
 
     /// The study's accuracy tables.
     fn run(&self, o: &ReportOpts) -> Result<Vec<Table>> {
-        accuracy_tables(self.name(), o)
+        accuracy_tables(self.name(), o, accuracy::Scale::None)
     }
 
     /// Tables the study derives from the energy measurements.
@@ -69,15 +69,16 @@ pub(crate) trait Study: Sync {
     fn markdown(&self, o: &ReportOpts, x: &Results) -> Result<String>;
 }
 
-/// The accuracy tables of the study `name` from a Gaussian source; the quick run takes an
-/// eighth of the samples (at least 4096).
-fn accuracy_tables(name: &str, o: &ReportOpts) -> Result<Vec<Table>> {
+/// The accuracy tables of the study `name` from a Gaussian source, scaled by `scale`; the quick
+/// run takes an eighth of the samples (at least 4096).
+fn accuracy_tables(name: &str, o: &ReportOpts, scale: accuracy::Scale) -> Result<Vec<Table>> {
     let full = accuracy::default_samples(name)?;
     let samples = if o.quick { (full / 8).max(4096) } else { full };
     let opts = accuracy::Opts {
         source: accuracy::Source::parse("gaussian")?,
         samples,
         seed: o.seed,
+        scale,
     };
     accuracy::study(name, &opts)
 }
