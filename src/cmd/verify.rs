@@ -6,6 +6,7 @@ use pelab_hdl::RtlConfig;
 use pelab_sim::{Error, Result};
 use pelab_testbench::vectors::DefaultSets;
 use pelab_testbench::verify::{Dut, Report};
+use pelab_testbench::waves::{Waves, Window, VCD_ROWS};
 use pelab_testbench::{CaseSet, Pe, PeVectors, Simulator, Status};
 use serde_json::json;
 use std::path::PathBuf;
@@ -47,7 +48,21 @@ pub struct Args {
     /// Time limit per simulator step (compile or run), seconds.
     #[arg(long, default_value_t = 1800)]
     timeout: u64,
-    /// Working directory for testbenches, vectors and logs.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "all",
+        help = format!(
+            "Write a VCD waveform of the run's first {VCD_ROWS} rows (or --vcd-window) from \
+             each simulator but rusthdl: FILE, or FILE with the simulator's name before the \
+             extension when several run (out.icarus.vcd)"
+        )
+    )]
+    vcd: Option<PathBuf>,
+    /// Rows of the --vcd waveform: A..B, rows A up to B - 1.
+    #[arg(long, value_name = "A..B", requires = "vcd")]
+    vcd_window: Option<String>,
+    /// Working directory for testbenches, vectors and logs (and the waveform of a failure).
     #[arg(long, default_value = "out/verify")]
     work: PathBuf,
     /// Print JSON instead of text.
@@ -85,17 +100,33 @@ pub fn run(o: Args) -> Result<()> {
     } else if reports.len() > 1 {
         print_summary(&reports);
     }
-    let failed: Vec<&str> = reports
+    let failed: Vec<String> = reports
         .iter()
         .filter(|r| !r.passed())
-        .map(|r| r.module.as_str())
+        .map(|r| {
+            let waves: Vec<String> = r
+                .waves
+                .iter()
+                .filter(|w| w.failing_row.is_some())
+                .map(|w| w.path.display().to_string())
+                .collect();
+            if waves.is_empty() {
+                r.module.clone()
+            } else {
+                format!(
+                    "{} (waveform of the first failing row: {})",
+                    r.module,
+                    waves.join(", ")
+                )
+            }
+        })
         .collect();
     if failed.is_empty() {
         Ok(())
     } else {
         Err(Error::new(format!(
             "failed verification: {}",
-            failed.join(", ")
+            failed.join("; ")
         )))
     }
 }
@@ -104,6 +135,15 @@ pub fn run(o: Args) -> Result<()> {
 /// asked on an exhaustive set, else through vectors, a testbench and the simulators.
 fn verify_one(o: &Args, sims: &[Simulator], pe: Pe, cfg: &RtlConfig) -> Result<Report> {
     let dir = o.work.join(pe.rtl.module_name(cfg));
+    let waves = Waves {
+        vcd: o.vcd.clone(),
+        window: o
+            .vcd_window
+            .as_deref()
+            .map(|w| Window::parse(w).map_err(|e| Error::new(format!("--vcd-window: {}", e.0))))
+            .transpose()?,
+        on_failure: true,
+    };
     // The gate engine alone on an exhaustive set: streamed, no vector file, any size.
     let streamed = sims == [Simulator::Gates]
         && o.target.set.exhaustive
@@ -122,7 +162,7 @@ fn verify_one(o: &Args, sims: &[Simulator], pe: Pe, cfg: &RtlConfig) -> Result<R
             .progress_chars("=> "),
         );
         bar.set_message(format!("gates {}", pe.rtl.module_name(cfg)));
-        let report = pelab_testbench::verify::verify_gates_exhaustive(
+        let report = pelab_testbench::verify::verify_gates_exhaustive_waves(
             pe,
             cfg,
             shard,
@@ -131,6 +171,7 @@ fn verify_one(o: &Args, sims: &[Simulator], pe: Pe, cfg: &RtlConfig) -> Result<R
                 bar.set_length(total);
                 bar.set_position(done);
             },
+            &waves,
         )?;
         bar.finish_and_clear();
         return Ok(report);
@@ -158,7 +199,7 @@ fn verify_one(o: &Args, sims: &[Simulator], pe: Pe, cfg: &RtlConfig) -> Result<R
         }
     };
     let limit = std::time::Duration::from_secs(o.timeout);
-    pelab_testbench::verify::verify(&v, &dut, sims, o.formal, &dir, limit)
+    pelab_testbench::verify::verify_waves(&v, &dut, sims, o.formal, &dir, limit, &waves)
 }
 
 /// A run's status as printed (`passed`, `timedout`...).
@@ -238,6 +279,33 @@ fn print_report(pe: &dyn PeVectors, r: &Report) {
                 run.sim, run.status, run.log_tail
             );
         }
+    }
+    for w in &r.waves {
+        let mut line = format!(
+            "  {} waveform: {} (rows {}..{}",
+            w.sim,
+            w.path.display(),
+            w.start,
+            w.window.to
+        );
+        match (w.first_mismatch, w.mismatch_ns) {
+            (Some(row), Some(ns)) => {
+                line.push_str(&format!("; mismatch rises for row {row} at {ns} ns)"))
+            }
+            _ => line.push_str("; no mismatch in them)"),
+        }
+        println!("{line}");
+        if let Some(row) = w.failing_row.filter(|_| !w.reproduced()) {
+            println!(
+                "  {}: WARNING: the waveform's run of these rows did not fail first on row \
+                 {row}, the run's first failure (the DUT's state may depend on rows before \
+                 them)",
+                w.sim
+            );
+        }
+    }
+    for note in &r.waves_missing {
+        println!("  {note}");
     }
     if let Some(p) = &r.formal {
         println!(

@@ -87,9 +87,11 @@ impl GateActivity {
 }
 
 /// Port bindings of a layout on a netlist.
-struct Binding {
-    inputs: Vec<usize>,
-    outputs: Vec<usize>,
+pub(crate) struct Binding {
+    /// Netlist input port of each input field.
+    pub(crate) inputs: Vec<usize>,
+    /// Netlist output port of each output field.
+    pub(crate) outputs: Vec<usize>,
     n_in: usize,
     n_out: usize,
     due: usize,
@@ -97,7 +99,8 @@ struct Binding {
     comb: bool,
 }
 
-fn bind(net: &Netlist, layout: &Layout) -> Result<Binding> {
+/// Binds the layout's fields to the netlist's ports (checking their widths).
+pub(crate) fn bind(net: &Netlist, layout: &Layout) -> Result<Binding> {
     // The port of each field, which must be as wide as the field (outputs at most 64 bits).
     let port = |dir: &str, f: &Field, p: usize, bits: usize, max: u32| {
         if bits != f.width as usize || f.width > max {
@@ -210,13 +213,21 @@ impl Checker<'_> {
         let bad = (0..self.n_out).any(|j| care >> j & 1 == 1 && got[j] != exp[j]);
         if bad {
             self.run.failed += 1;
-            if self.run.mismatches.len() < crate::tb::SHOWN_MISMATCHES as usize {
-                self.run.mismatches.push(Mismatch {
-                    row: row as u64,
-                    inputs: r[..self.n_in].to_vec(),
-                    expected: exp.to_vec(),
-                    got: got.iter().map(|v| Some(*v)).collect(),
-                });
+            // Keep the first rows that failed (lanes run segments side by side, so rows do not
+            // fail in order): a later row gives way to an earlier one.
+            let m = Mismatch {
+                row: row as u64,
+                inputs: r[..self.n_in].to_vec(),
+                expected: exp.to_vec(),
+                got: got.iter().map(|v| Some(*v)).collect(),
+            };
+            let shown = &mut self.run.mismatches;
+            if shown.len() < crate::tb::SHOWN_MISMATCHES as usize {
+                shown.push(m);
+            } else if let Some(last) = shown.iter_mut().max_by_key(|m| m.row) {
+                if last.row > m.row {
+                    *last = m;
+                }
             }
         } else {
             self.run.passed += 1;
@@ -336,6 +347,7 @@ pub fn run_gates(
         clocked(net, layout, rows, &b, check, count, new_run())?
     };
     let mut run = run;
+    run.mismatches.sort_by_key(|m| m.row);
     run.run_secs = t.elapsed().as_secs_f64();
     run.vectors_per_sec = rows.len() as f64 / run.run_secs.max(1e-9);
     if run.failed > 0 || run.passed == 0 {

@@ -13,6 +13,7 @@ pub mod run;
 pub mod tb;
 pub mod vectors;
 pub mod verify;
+pub mod waves;
 
 pub use codec::PeVectors;
 pub use pe::{pe, pes, Pe};

@@ -216,6 +216,20 @@ pub fn simulate(
     rows: u64,
     limit: Duration,
 ) -> Result<SimRun> {
+    simulate_traced(sim, dir, tb, dut, rows, limit, false)
+}
+
+/// [`simulate`], built so that the testbench's `$dumpvars` writes a VCD when `trace` is set
+/// (Verilator needs `--trace` for it; Icarus dumps whenever the testbench asks).
+pub fn simulate_traced(
+    sim: Simulator,
+    dir: &Path,
+    tb: &Path,
+    dut: &[PathBuf],
+    rows: u64,
+    limit: Duration,
+    trace: bool,
+) -> Result<SimRun> {
     if matches!(sim, Simulator::RustHdl | Simulator::Gates) {
         return Err(Error::new(
             "the rusthdl and gates simulators run in-process, not on a testbench",
@@ -252,9 +266,11 @@ pub fn simulate(
                 "pelab_tb",
                 "-j",
                 "2",
-            ])
-            .arg(tb)
-            .args(dut);
+            ]);
+            if trace {
+                c.arg("--trace");
+            }
+            c.arg(tb).args(dut);
             let (code, to) = run_limited(c, dir, &compile_log, limit)?;
             (dir.join("obj_dir").join("pelab_tb"), code == Some(0) && !to)
         }

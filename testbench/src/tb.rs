@@ -5,6 +5,13 @@
 //! mismatches as `MISMATCH <row> <inputs> | <expected> | <got>` (hex), and ends with the line
 //! `N passed, N failed`. It exits non-zero when anything failed or no vector was read (Icarus:
 //! run `vvp -N`, which turns the final `$stop` into exit code 1; Verilator: `std::exit(1)`).
+//!
+//! A waveform testbench ([`testbench_waves`]) is the same testbench that also dumps a VCD:
+//! every signal of the testbench and the DUT, plus `check_row` (all ones before the first
+//! compare), `expected_<output>`, `got_<output>`, `mismatch` (and `care` with a `CARE` mask),
+//! which change at the falling edge of `tbclk` where a row is compared and describe that row.
+//! It ends with `$finish` whatever its verdict (so that the simulator closes the VCD): only its
+//! summary line tells. The plain testbench dumps nothing.
 
 use crate::vectors::{Field, Layout, Timing};
 use pelab_sim::{Error, Result};
@@ -99,8 +106,28 @@ fn decl(w: u32) -> String {
     }
 }
 
+/// What a waveform testbench dumps, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TbWaves {
+    /// The VCD file the simulator writes (relative to its working directory).
+    pub vcd: String,
+    /// Index of the memory's first row in the whole vector set (for `check_row`).
+    pub base: u64,
+}
+
 /// The testbench for `module` reading `rows` packed rows from `mem_file`.
 pub fn testbench(module: &str, layout: &Layout, rows: u64, mem_file: &str) -> String {
+    testbench_waves(module, layout, rows, mem_file, None)
+}
+
+/// [`testbench`], dumping a VCD as `waves` says when it is given (see the module doc).
+pub fn testbench_waves(
+    module: &str,
+    layout: &Layout,
+    rows: u64,
+    mem_file: &str,
+    waves: Option<&TbWaves>,
+) -> String {
     let cols = layout.columns();
     let width = layout.row_width();
     let sl = slices(&cols, width);
@@ -130,6 +157,19 @@ pub fn testbench(module: &str, layout: &Layout, rows: u64, mem_file: &str) -> St
         let _ = writeln!(w, "  reg clock;");
     }
     let _ = writeln!(w, "  integer i, passed, failed, shown, bad;");
+    if let Some(wv) = waves {
+        // The row compared at the last falling edge, and what it expected.
+        let _ = writeln!(w, "  localparam [63:0] BASE = 64'd{};", wv.base);
+        let _ = writeln!(w, "  reg [63:0] check_row;");
+        for f in &outs {
+            let _ = writeln!(w, "  reg {}expected_{};", decl(f.width), f.name);
+            let _ = writeln!(w, "  reg {}got_{};", decl(f.width), f.name);
+        }
+        if layout.care {
+            let _ = writeln!(w, "  reg {}care;", decl(outs.len() as u32));
+        }
+        let _ = writeln!(w, "  reg mismatch;");
+    }
     let mut conns: Vec<String> = Vec::new();
     if layout.clocked() {
         conns.push(".clock(clock)".into());
@@ -183,6 +223,20 @@ pub fn testbench(module: &str, layout: &Layout, rows: u64, mem_file: &str) -> St
         let _ = writeln!(c, "            shown = shown + 1;");
         let _ = writeln!(c, "          end");
         let _ = writeln!(c, "        end else passed = passed + 1;");
+        if waves.is_some() {
+            // (No capital K here: the check's row index is substituted for it.)
+            let _ = writeln!(c, "        mismatch = bad;");
+            let _ = writeln!(c, "        check_row = BASE + K;");
+            for f in &outs {
+                let (hi, lo) = sl[col(&f.name)];
+                let _ = writeln!(c, "        expected_{} = chk[{hi}:{lo}];", f.name);
+                let _ = writeln!(c, "        got_{0} = {0};", f.name);
+            }
+            if layout.care {
+                let (hi, lo) = sl[col("care")];
+                let _ = writeln!(c, "        care = chk[{hi}:{lo}];");
+            }
+        }
         let _ = write!(c, "      end");
     }
     let check_at = |k: &str| check.replace('K', k);
@@ -214,6 +268,11 @@ pub fn testbench(module: &str, layout: &Layout, rows: u64, mem_file: &str) -> St
         "    for (i = 0; i < ROWS; i = i + 1) mem[i] = {{{width}{{1'bx}}}};"
     );
     let _ = writeln!(w, "    $readmemh(\"{mem_file}\", mem);");
+    if let Some(wv) = waves {
+        let _ = writeln!(w, "    mismatch = 0; check_row = ~64'd0;");
+        let _ = writeln!(w, "    $dumpfile(\"{}\");", wv.vcd);
+        let _ = writeln!(w, "    $dumpvars(0, pelab_tb);");
+    }
     let _ = writeln!(w, "    if (^mem[ROWS-1] === 1'bx) begin");
     let _ = writeln!(
         w,
@@ -239,13 +298,17 @@ pub fn testbench(module: &str, layout: &Layout, rows: u64, mem_file: &str) -> St
         w,
         "      $display(\"%0d passed, %0d failed\", passed, failed);"
     );
-    let _ = writeln!(w, "      if (failed != 0 || passed == 0) begin");
-    let _ = writeln!(w, "`ifdef VERILATOR");
-    let _ = writeln!(w, "        $c(\"std::exit(1);\");");
-    let _ = writeln!(w, "`else");
-    let _ = writeln!(w, "        $stop;");
-    let _ = writeln!(w, "`endif");
-    let _ = writeln!(w, "      end");
+    // A waveform testbench always ends with $finish, which closes the VCD (Verilator's exit
+    // would lose its buffered end); its verdict is the summary line alone.
+    if waves.is_none() {
+        let _ = writeln!(w, "      if (failed != 0 || passed == 0) begin");
+        let _ = writeln!(w, "`ifdef VERILATOR");
+        let _ = writeln!(w, "        $c(\"std::exit(1);\");");
+        let _ = writeln!(w, "`else");
+        let _ = writeln!(w, "        $stop;");
+        let _ = writeln!(w, "`endif");
+        let _ = writeln!(w, "      end");
+    }
     let _ = writeln!(w, "      $finish;");
     let _ = writeln!(w, "    end");
     let _ = writeln!(w, "    n = n + 1;");

@@ -5,6 +5,7 @@ use crate::ports::read_ports;
 use crate::run::{simulate, SimRun, Simulator};
 use crate::tb::{check_ports, testbench, DutPort};
 use crate::vectors::VectorSet;
+use crate::waves::{write_waves, Target, Waveform, Waves};
 use pelab_hdl::RtlConfig;
 use pelab_sim::{Error, Result};
 use serde::Serialize;
@@ -46,6 +47,12 @@ pub struct Report {
     pub work_dir: PathBuf,
     /// The equivalence proof against the synthesized gate netlist, when asked for.
     pub formal: Option<crate::formal::Proof>,
+    /// The VCD waveforms written (see [`crate::waves`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waves: Vec<Waveform>,
+    /// Why a simulator has no waveform where one was due.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waves_missing: Vec<String>,
 }
 
 impl Report {
@@ -69,6 +76,20 @@ pub fn verify(
     formal: bool,
     work: &Path,
     limit: Duration,
+) -> Result<Report> {
+    verify_waves(vectors, dut, sims, formal, work, limit, &Waves::default())
+}
+
+/// [`verify`], then the VCD waveforms that `waves` asks for (a window of the run, and the rows
+/// around each simulator's first failing row), from a run of each simulator over those rows.
+pub fn verify_waves(
+    vectors: &VectorSet,
+    dut: &Dut,
+    sims: &[Simulator],
+    formal: bool,
+    work: &Path,
+    limit: Duration,
+    waves: &Waves,
 ) -> Result<Report> {
     let joined = crate::pe::pe(&vectors.pe)?;
     let (pe, rtl) = (joined.vectors, joined.rtl);
@@ -115,7 +136,11 @@ pub fn verify(
         }
     };
     let rows = vectors.rows.len() as u64;
+    if let Some(w) = &waves.window {
+        w.check(&(0..rows))?;
+    }
     let mut runs = Vec::new();
+    let mut net = None;
     if !sims.is_empty() {
         std::fs::write(work.join("vectors.mem"), vectors.to_mem())
             .map_err(|e| Error::new(format!("cannot write vectors in {}: {e}", work.display())))?;
@@ -133,10 +158,36 @@ pub fn verify(
                     }
                     crate::run::simulate_rusthdl(rtl, cfg, &layout, &vectors.rows)?
                 }
-                Simulator::Gates => gate_run(&files, &module, &layout, &vectors.rows)?,
+                Simulator::Gates => {
+                    let (run, n) = gate_run(&files, &module, &layout, &vectors.rows)?;
+                    net = Some(n);
+                    run
+                }
                 _ => simulate(sim, work, &tb, &files, rows, limit)?,
             });
         }
+    }
+    let (mut waveforms, mut waves_missing) = (Vec::new(), Vec::new());
+    if waves.any() && !runs.is_empty() {
+        let start =
+            |from: u64| crate::waves::start_row(&layout, &vectors.rows, from as usize) as u64;
+        let slice = |a: u64, b: u64| Ok(vectors.rows[a as usize..b as usize].to_vec());
+        let target = Target {
+            pe: pe.id(),
+            config: cfg,
+            layout: &layout,
+            module: &module,
+            files: &files,
+            net: net.as_ref(),
+            work,
+            limit,
+            range: 0..rows,
+            start: &start,
+            rows: &slice,
+        };
+        (waveforms, waves_missing) = write_waves(&target, waves, sims, &runs)?;
+    } else if waves.vcd.is_some() {
+        waves_missing.push("no waveform: no simulator ran".to_string());
     }
     let formal = if formal {
         let text = std::fs::read_to_string(&files[0]).map_err(|e| Error::new(e.to_string()))?;
@@ -160,16 +211,19 @@ pub fn verify(
         runs,
         work_dir: work.to_path_buf(),
         formal,
+        waves: waveforms,
+        waves_missing,
     })
 }
 
-/// Synthesizes the DUT to Yosys generic gates and replays the rows on pelab's gate engine.
+/// Synthesizes the DUT to Yosys generic gates and replays the rows on pelab's gate engine;
+/// returns the verdict and the netlist.
 fn gate_run(
     files: &[PathBuf],
     module: &str,
     layout: &crate::vectors::Layout,
     rows: &[Vec<u64>],
-) -> Result<SimRun> {
+) -> Result<(SimRun, pelab_sim::netlist::Netlist)> {
     let t = std::time::Instant::now();
     let mut text = String::new();
     for f in files {
@@ -184,7 +238,7 @@ fn gate_run(
     let (run, _) = crate::gates::run_gates(&net, layout, rows, true, false)?;
     let mut run = run.expect("checked run");
     run.compile_secs = compile;
-    Ok(run)
+    Ok((run, net))
 }
 
 /// Verifies the gate netlist of pelab's emitted Verilog for `cfg` against every case of the
@@ -197,6 +251,19 @@ pub fn verify_gates_exhaustive(
     work: &Path,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<Report> {
+    verify_gates_exhaustive_waves(joined, cfg, shard, work, progress, &Waves::default())
+}
+
+/// [`verify_gates_exhaustive`], then the waveforms `waves` asks for; their rows are the
+/// exhaustive set's case numbers, as in the mismatches.
+pub fn verify_gates_exhaustive_waves(
+    joined: crate::pe::Pe,
+    cfg: &RtlConfig,
+    shard: crate::vectors::Shard,
+    work: &Path,
+    progress: &(dyn Fn(u64, u64) + Sync),
+    waves: &Waves,
+) -> Result<Report> {
     let (pe, rtl) = (joined.vectors, joined.rtl);
     let total = pe.exhaustive_size(cfg).ok_or_else(|| {
         Error::new(format!(
@@ -206,6 +273,9 @@ pub fn verify_gates_exhaustive(
         ))
     })?;
     let range = shard.range(total);
+    if let Some(w) = &waves.window {
+        w.check(&range)?;
+    }
     let layout = pe.layout(cfg)?;
     let m = rtl.verilog(cfg)?;
     std::fs::create_dir_all(work)
@@ -216,8 +286,29 @@ pub fn verify_gates_exhaustive(
     let compile = t.elapsed().as_secs_f64();
     let n = range.end - range.start;
     let mut run =
-        crate::gates::check_exhaustive(&net, pe, cfg, &layout, range, &|d| progress(d, n))?;
+        crate::gates::check_exhaustive(&net, pe, cfg, &layout, range.clone(), &|d| progress(d, n))?;
     run.compile_secs = compile;
+    let runs = vec![run];
+    let (mut waveforms, mut waves_missing) = (Vec::new(), Vec::new());
+    if waves.any() {
+        let start = |from: u64| from;
+        let rows = |a: u64, b: u64| crate::waves::exhaustive_rows(pe, cfg, a..b);
+        let files = [path.clone()];
+        let target = Target {
+            pe: pe.id(),
+            config: cfg,
+            layout: &layout,
+            module: &m.name,
+            files: &files,
+            net: Some(&net),
+            work,
+            limit: Duration::from_secs(3600),
+            range: range.clone(),
+            start: &start,
+            rows: &rows,
+        };
+        (waveforms, waves_missing) = write_waves(&target, waves, &[Simulator::Gates], &runs)?;
+    }
     Ok(Report {
         pe: pe.id().into(),
         config: cfg.clone(),
@@ -225,8 +316,10 @@ pub fn verify_gates_exhaustive(
         source: path.display().to_string(),
         cases: n,
         rows: n,
-        runs: vec![run],
+        runs,
         work_dir: work.to_path_buf(),
         formal: None,
+        waves: waveforms,
+        waves_missing,
     })
 }
