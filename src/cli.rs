@@ -72,6 +72,8 @@ enum Command {
     Accuracy(cmd::accuracy::Args),
     /// Benchmarks (ratios against a baseline measured in the same run).
     Bench(cmd::bench::Args),
+    /// PE arrays: analytic timing of a GEMM on an R x C systolic array.
+    Array(cmd::array::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -87,5 +89,6 @@ pub fn run() -> Result<()> {
         Command::Energy(args) => cmd::energy::run(args),
         Command::Accuracy(args) => cmd::accuracy::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Array(args) => cmd::array::run(args),
     }
 }

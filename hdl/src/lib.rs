@@ -6,6 +6,7 @@
 //! `PeRtl::verilog` emits a configuration, [`emit::write_module`] writes it, [`tools::lint`]
 //! checks it and [`synth::synthesize`] / [`synth::netlist_json`] synthesize it.
 
+pub mod array;
 pub mod blocks;
 pub mod emit;
 pub mod format;

@@ -3,6 +3,7 @@
 
 pub mod accuracy;
 pub mod args;
+pub mod array;
 pub mod bench;
 pub mod emit;
 pub mod energy;

@@ -16,6 +16,8 @@
 //!   (fp16mac, fp32acc, int16fma `mac`, bitmod); the `acc_streaming!` macro of
 //!   [`accreg`] defines the streaming block that puts a PE's core in front of it (fp16mac,
 //!   fp32acc, int16fma `mac`).
+//! - [`widen::FpWiden`]: exact widening of a float code to FP32 (the `lmul` and `fpmul` array
+//!   cells).
 
 pub mod accreg;
 pub mod addsub;
@@ -26,6 +28,7 @@ pub mod norm;
 pub mod round;
 pub mod sigmul;
 pub mod unpack;
+pub mod widen;
 
 pub use accreg::AccReg;
 pub use addsub::SigAddSub;
@@ -36,6 +39,7 @@ pub use norm::FpLeadNorm;
 pub use round::RoundNe;
 pub use sigmul::FpSigMul;
 pub use unpack::FpUnpack;
+pub use widen::FpWiden;
 
 /// The mask of the low `n` bits (all ones for `n >= 64`).
 pub(crate) fn low_mask(n: usize) -> u64 {
