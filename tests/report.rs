@@ -215,6 +215,43 @@ fn quick_report_writes_every_file() {
             r[0]
         );
     }
+    // "What this means": two lines per paper, each with a figure, before the verification; the
+    // L-Mul precision ratio is the one summary.json's figures give.
+    let means = &md[md
+        .find("### What this means")
+        .expect("a 'What this means' section")..];
+    let means = &means[..means
+        .find("## Verification")
+        .expect("verification after it")];
+    for paper in ["**L-Mul", "**BitMoD", "**Dynamic Fixed Point"] {
+        let para = &means[means
+            .find(paper)
+            .unwrap_or_else(|| panic!("no {paper} paragraph"))..];
+        let lines: Vec<&str> = para.lines().take_while(|l| !l.is_empty()).collect();
+        assert_eq!(lines.len(), 2, "{paper}: {lines:?}");
+        for l in &lines {
+            assert!(
+                l.chars().any(|c| c.is_ascii_digit()),
+                "{paper}: no figure in {l}"
+            );
+        }
+    }
+    let fig = |name: &str| {
+        json_claims
+            .iter()
+            .find_map(|c| c["figures"][name].as_f64())
+            .unwrap_or_else(|| panic!("no figure {name} in summary.json"))
+    };
+    let want = fig("lmul_e8m4_rne_amax") / fig("e4m3_rne_amax");
+    let said: f64 = means
+        .split_once("L-Mul e8m4's error is ")
+        .and_then(|(_, r)| r.split_once('x'))
+        .and_then(|(n, _)| n.parse().ok())
+        .expect("the e8m4 ratio in the L-Mul paragraph");
+    assert!(
+        (said - want).abs() <= 0.005 * want,
+        "L-Mul paragraph says {said}x, summary.json gives {want}"
+    );
     for section in [
         "## Verification",
         "## Synthesis",

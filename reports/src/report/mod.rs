@@ -219,8 +219,11 @@ pub fn run(o: &ReportOpts, progress: &dyn Progress) -> Result<Summary> {
         energy: &energy,
     };
     let mut claims = Vec::new();
+    let mut meaning = Vec::new();
     for s in STUDIES {
-        claims.extend(s.claims(o, &results)?);
+        let c = s.claims(o, &results)?;
+        meaning.push((s.paper(), s.meaning(&c)));
+        claims.extend(c);
     }
     let ct = claims_table(&claims)?;
     let mut tables: Vec<&Table> = vec![&ct, &vt, &st, &et];
@@ -282,6 +285,7 @@ pub fn run(o: &ReportOpts, progress: &dyn Progress) -> Result<Summary> {
             anchors: at.as_ref(),
             results: &results,
             plots: &plots,
+            meaning: &meaning,
         },
     )?;
     pelab_hdl::emit::write_atomic(&o.out.join("summary.md"), &md)?;
@@ -425,6 +429,8 @@ struct Sections<'a> {
     /// The plots written, by the section that shows them (a study's name, `energy`,
     /// `synthesis`).
     plots: &'a BTreeMap<&'a str, Vec<String>>,
+    /// Each study's paper and its two "what this means" lines.
+    meaning: &'a [(&'static str, [String; 2])],
 }
 
 impl Sections<'_> {
@@ -511,6 +517,10 @@ fn markdown(o: &ReportOpts, sum: &Summary, x: &Sections) -> Result<String> {
         s.push_str(&format!("{}. {}\n", i + 1, md(src)));
     }
     s.push_str("\nData: `claims.csv`.\n\n");
+    s.push_str("### What this means\n\n");
+    for (paper, lines) in x.meaning {
+        s.push_str(&format!("**{paper}.** {}  \n{}\n\n", lines[0], lines[1]));
+    }
 
     s.push_str(&verify::markdown(o, sum, x.modules.len(), x.verified));
     s.push_str(&synth::markdown(o, x.synth));

@@ -1,7 +1,7 @@
 //! BitMoD (Chen et al., HPCA 2025): weight quantization error of the per-group BitMoD types
 //! against plain INT and FP types, and the BitMoD PE's energy per MAC against the FP16 MAC.
 
-use super::{study_source, Results, Study};
+use super::{figure, study_source, Results, Study};
 use crate::plots::{short, BarSeries, Bars, Figure, Panel};
 use crate::report::energy::gate_source;
 use crate::report::{Claim, ReportOpts};
@@ -9,6 +9,7 @@ use crate::table::{cell_str, cols, md_table, one, opt_pct, pct, provenance_md, r
 use pelab_sim::Result;
 use pelab_testbench::codec::Shape;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// The PEs of the energy claim.
 const BITMOD: &str = "bitmod";
@@ -27,6 +28,63 @@ pub(crate) struct BitMod;
 impl Study for BitMod {
     fn name(&self) -> &'static str {
         "bitmod"
+    }
+
+    fn paper(&self) -> &'static str {
+        "BitMoD (HPCA 2025)"
+    }
+
+    fn meaning(&self, claims: &[Claim]) -> [String; 2] {
+        // Each BitMoD set's MSE against the better of its two plain types.
+        let gain = |set: &str, base: [&str; 2]| {
+            let m = |n: &str| figure(claims, set, &format!("mse_{n}"));
+            let best = m(base[0]).zip(m(base[1])).map(|(x, y)| x.min(y));
+            m(set)
+                .zip(best)
+                .filter(|(_, b)| *b > 0.0)
+                .map(|(s, b)| s / b)
+        };
+        let g = [
+            gain("bitmod4", ["int4", "fp4"]),
+            gain("bitmod3", ["int3", "fp3"]),
+        ];
+        let of = |r: Option<f64>| r.map_or("no figure".into(), pct);
+        let what = if g.iter().all(|r| r.is_some_and(|r| r < 1.0)) {
+            "choosing the datatype per group is worth its extra bits of metadata"
+        } else if g.iter().any(|r| r.is_some_and(|r| r >= 1.0)) {
+            "the per-group choice does not beat a plain type in every case"
+        } else {
+            "not every set was measured"
+        };
+        let line1 = format!(
+            "Quantization: the BitMoD 4-bit types give {} of the weight MSE of the better of INT4 \
+             and FP4, the 3-bit types {} of INT3's or FP3's: {what}.",
+            of(g[0]),
+            of(g[1])
+        );
+        let r = figure(claims, "energy", "gate_level_ratio");
+        let p = figure(claims, "energy", "paper_ratio").unwrap_or(f64::NAN);
+        let line2 = match r {
+            Some(r) if r < 1.0 => format!(
+                "Energy: a bit-serial BitMoD MAC costs {}x an FP16 MAC at gate level (authors: \
+                 {}x): {}.",
+                short(r),
+                short(p),
+                if (r - p).abs() <= RATIO_TOLERANCE * p {
+                    "the authors' saving reproduces"
+                } else {
+                    "BitMoD's PE is the cheaper one, by a different margin than the authors'"
+                }
+            ),
+            Some(r) => format!(
+                "Energy: a bit-serial BitMoD MAC costs {}x an FP16 MAC at gate level (authors: \
+                 {}x): in this measurement the BitMoD PE is not the cheaper one per MAC.",
+                short(r),
+                short(p)
+            ),
+            None => "Energy: the PEs were not measured at gate level in this run.".into(),
+        };
+        [line1, line2]
     }
 
     fn claims(&self, o: &ReportOpts, x: &Results) -> Result<Vec<Claim>> {
@@ -76,7 +134,11 @@ impl Study for BitMod {
                 ),
                 source: format!("{}; groups of 128, exact group scale", study_source(mse)),
                 verdict,
-                figures: Default::default(),
+                figures: BTreeMap::from([
+                    (format!("mse_{set}"), b),
+                    (format!("mse_{}", base[0]), x),
+                    (format!("mse_{}", base[1]), y),
+                ]),
             });
         }
 
@@ -92,6 +154,10 @@ impl Study for BitMod {
         };
         let paper_ratio = BITMOD_MW / BITMOD_MACS_PER_CYCLE / FP16MAC_MW;
         let (b, f) = (per_mac(BITMOD), per_mac(FP16MAC));
+        let ratio = match (&b, &f) {
+            (Ok(b), Ok(f)) => Some(b.total_pj / f.total_pj),
+            _ => None,
+        };
         let (pelab, verdict) = match (b, f) {
             (Ok(b), Ok(f)) => {
                 let r = b.total_pj / f.total_pj;
@@ -146,7 +212,10 @@ impl Study for BitMod {
                 gate_source(o)
             ),
             verdict,
-            figures: Default::default(),
+            figures: BTreeMap::from([
+                ("gate_level_ratio".to_string(), ratio),
+                ("paper_ratio".to_string(), Some(paper_ratio)),
+            ]),
         });
 
         Ok(v)

@@ -18,6 +18,81 @@ impl Study for Dfp {
         "dfp"
     }
 
+    fn paper(&self) -> &'static str {
+        "Dynamic Fixed Point (ICLR 2018)"
+    }
+
+    fn meaning(&self, claims: &[Claim]) -> [String; 2] {
+        // (headroom, chunk, fraction) from the figure names `overflow_h{h}_k{c}`.
+        let mut pts: Vec<(u64, u64, f64)> = claims
+            .iter()
+            .flat_map(|c| &c.figures)
+            .filter_map(|(k, v)| {
+                let (h, c) = k.strip_prefix("overflow_h")?.split_once("_k")?;
+                Some((h.parse().ok()?, c.parse().ok()?, (*v)?))
+            })
+            .collect();
+        pts.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        let (Some(&(h_lo, _, _)), Some(&(h_hi, _, _))) = (pts.first(), pts.last()) else {
+            return [
+                "Overflow: not measured in this run.".into(),
+                "No conclusion on chunk length and headroom.".into(),
+            ];
+        };
+        let longest = pts.iter().map(|p| p.1).max().unwrap_or(0);
+        let at = |h: u64, c: u64| pts.iter().find(|p| p.0 == h && p.1 == c).map(|p| p.2);
+        let line1 = format!(
+            "Overflow: in chunks of {longest} INT16 products the INT32 sum left its range in {} of \
+             chunks at headroom {h_lo} and {} at headroom {h_hi}.",
+            opt_pct(at(h_lo, longest)),
+            opt_pct(at(h_hi, longest))
+        );
+        // The longest chunk that never overflowed, per headroom; equal answers of consecutive
+        // headrooms are said once.
+        let heads: Vec<u64> = pts
+            .iter()
+            .map(|p| p.0)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let safe_chunk = |h: u64| {
+            pts.iter()
+                .filter(|p| p.0 == h)
+                .take_while(|p| p.2 == 0.0)
+                .map(|p| p.1)
+                .last()
+        };
+        let mut groups: Vec<(u64, u64, Option<u64>)> = Vec::new();
+        for h in heads {
+            let c = safe_chunk(h);
+            match groups.last_mut() {
+                Some(g) if g.2 == c => g.1 = h,
+                _ => groups.push((h, h, c)),
+            }
+        }
+        let safe: Vec<String> = groups
+            .iter()
+            .map(|&(a, b, c)| {
+                let hs = if a == b {
+                    format!("headroom {a}")
+                } else {
+                    format!("headroom {a} to {b}")
+                };
+                match c {
+                    Some(c) if c == longest => format!("{hs}, every chunk length (up to {c})"),
+                    Some(c) => format!("{hs}, chunks up to {c}"),
+                    None => format!("{hs}, none of the chunk lengths"),
+                }
+            })
+            .collect();
+        let line2 = format!(
+            "So INT32 accumulation of INT16 products needs short chunks or headroom bits; no chunk \
+             overflowed with {} (Gaussian data).",
+            safe.join("; ")
+        );
+        [line1, line2]
+    }
+
     fn claims(&self, _o: &ReportOpts, x: &Results) -> Result<Vec<Claim>> {
         let mut v = Vec::new();
         let ov = x.table("dfp_overflow")?;
@@ -112,7 +187,14 @@ impl Study for Dfp {
             ),
             source: study_source(ov),
             verdict,
-            figures: Default::default(),
+            figures: heads
+                .iter()
+                .flat_map(|&h| {
+                    chunks
+                        .iter()
+                        .map(move |&c| (format!("overflow_h{h}_k{c}"), get(c, h, "wrap")))
+                })
+                .collect(),
         });
         Ok(v)
     }

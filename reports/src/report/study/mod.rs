@@ -67,6 +67,33 @@ pub(crate) trait Study: Sync {
 
     /// The study's subsection of the summary's accuracy section.
     fn markdown(&self, o: &ReportOpts, x: &Results) -> Result<String>;
+
+    /// The paper the study measures, as the summary's "what this means" names it.
+    fn paper(&self) -> &'static str;
+
+    /// Two lines for a reader: what the study's measured claims (`claims`, as [`Study::claims`]
+    /// gave them) mean, written from their figures.
+    fn meaning(&self, claims: &[Claim]) -> [String; 2];
+}
+
+/// The figure `name` of the first claim whose title contains `claim`.
+fn figure(claims: &[Claim], claim: &str, name: &str) -> Option<f64> {
+    claims
+        .iter()
+        .filter(|c| c.claim.contains(claim))
+        .find_map(|c| c.figures.get(name).copied().flatten())
+}
+
+/// The smallest and largest figure `name` of the claims whose title contains `claim`.
+fn figure_range(claims: &[Claim], claim: &str, name: &str) -> Option<(f64, f64)> {
+    claims
+        .iter()
+        .filter(|c| c.claim.contains(claim))
+        .filter_map(|c| c.figures.get(name).copied().flatten())
+        .fold(None, |r, v| match r {
+            None => Some((v, v)),
+            Some((a, b)) => Some((a.min(v), b.max(v))),
+        })
 }
 
 /// The accuracy tables of the study `name` from a Gaussian source, scaled by `scale`; the quick
