@@ -32,7 +32,7 @@ impl Study for Dfp {
                 Some((h.parse().ok()?, c.parse().ok()?, (*v)?))
             })
             .collect();
-        pts.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        pts.sort_by_key(|p| (p.0, p.1));
         let (Some(&(h_lo, _, _)), Some(&(h_hi, _, _))) = (pts.first(), pts.last()) else {
             return [
                 "Overflow: not measured in this run.".into(),
