@@ -72,7 +72,7 @@ enum Command {
     Accuracy(cmd::accuracy::Args),
     /// Benchmarks (ratios against a baseline measured in the same run).
     Bench(cmd::bench::Args),
-    /// PE arrays: analytic timing of a GEMM on an R x C systolic array.
+    /// PE arrays: emit, verify and synthesize R x C systolic arrays of a PE; analytic timing.
     Array(cmd::array::Args),
 }
 

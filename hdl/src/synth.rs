@@ -66,8 +66,25 @@ impl Flow {
     /// flip-flop (`dfflegalize -cell $_DFF_P_ 01`): enables and synchronous resets become
     /// gates, so their switching is simulated and priced like any other logic.
     pub fn script(self, top: &str, liberty: Option<&Path>) -> String {
+        self.script_as(top, liberty, false)
+    }
+
+    /// [`Flow::script`], or with `hierarchical` each module mapped once on its own and the
+    /// design flattened afterwards (no optimization across module boundaries): an array of
+    /// R x C identical cells maps its cell once, not R x C times. Not for the liberty flow.
+    fn script_as(self, top: &str, liberty: Option<&Path>, hierarchical: bool) -> String {
         let lib = liberty.map(|p| p.display().to_string()).unwrap_or_default();
         let map = match self {
+            Flow::Generic if hierarchical => format!(
+                "synth -top {top}\ndfflegalize -cell $_DFF_P_ 01\n\
+                 abc -g {GENERIC_GATES}\nflatten\nopt_clean -purge\n"
+            ),
+            Flow::Ice40 if hierarchical => {
+                format!("synth_ice40 -top {top}\nflatten\nopt_clean -purge\n")
+            }
+            Flow::Xilinx if hierarchical => {
+                format!("synth_xilinx -noiopad -top {top}\nflatten\nopt_clean -purge\n")
+            }
             Flow::Generic => format!(
                 "synth -flatten -top {top}\ndfflegalize -cell $_DFF_P_ 01\n\
                  abc -g {GENERIC_GATES}\nopt_clean -purge\n"
@@ -292,9 +309,10 @@ fn run_cached(
     top: &str,
     flow: Flow,
     liberty: Option<(&Path, &str)>,
+    hierarchical: bool,
 ) -> Result<PathBuf> {
     let version = tool_version("yosys")?;
-    let script = flow.script(top, liberty.map(|l| l.0));
+    let script = flow.script_as(top, liberty.map(|l| l.0), hierarchical);
     let lib_hash = liberty.map(|l| l.1).unwrap_or("");
     let key = content_hash(&[&version, &script, top, verilog, lib_hash]);
     let root = cache_dir().join("yosys");
@@ -406,7 +424,23 @@ pub fn synthesize(verilog: &str, top: &str, flow: Flow) -> Result<SynthReport> {
             "the liberty flow needs a library file: use synthesize_liberty",
         ));
     }
-    let entry = run_cached(verilog, top, flow, None)?;
+    let entry = run_cached(verilog, top, flow, None, false)?;
+    let p = entry.join("report.json");
+    let text = std::fs::read_to_string(&p).map_err(|e| io_err("read", &p, e))?;
+    serde_json::from_str(&text)
+        .map_err(|e| Error::new(format!("bad cached report {}: {e}", p.display())))
+}
+
+/// [`synthesize`] module by module: each module is mapped once on its own, then the design is
+/// flattened (no optimization across module boundaries). For arrays, whose R x C identical
+/// cells would otherwise be mapped R x C times. Generic, iCE40 and Xilinx flows.
+pub fn synthesize_hierarchical(verilog: &str, top: &str, flow: Flow) -> Result<SynthReport> {
+    if flow == Flow::Liberty {
+        return Err(Error::new(
+            "hierarchical synthesis takes the generic, ice40 and xilinx flows",
+        ));
+    }
+    let entry = run_cached(verilog, top, flow, None, true)?;
     let p = entry.join("report.json");
     let text = std::fs::read_to_string(&p).map_err(|e| io_err("read", &p, e))?;
     serde_json::from_str(&text)
@@ -420,7 +454,7 @@ pub fn netlist_json(verilog: &str, top: &str, flow: Flow) -> Result<String> {
             "the liberty flow needs a library file: use synthesize_liberty",
         ));
     }
-    let entry = run_cached(verilog, top, flow, None)?;
+    let entry = run_cached(verilog, top, flow, None, false)?;
     let p = entry.join("netlist.json");
     std::fs::read_to_string(&p).map_err(|e| io_err("read", &p, e))
 }
@@ -430,7 +464,7 @@ pub fn netlist_json(verilog: &str, top: &str, flow: Flow) -> Result<String> {
 /// the netlist is at [`SynthReport::netlist`].
 pub fn synthesize_liberty(verilog: &str, top: &str, liberty: &Path) -> Result<SynthReport> {
     let (plain, hash) = uncompressed_library(liberty)?;
-    let entry = run_cached(verilog, top, Flow::Liberty, Some((&plain, &hash)))?;
+    let entry = run_cached(verilog, top, Flow::Liberty, Some((&plain, &hash)), false)?;
     let p = entry.join("report.json");
     let text = std::fs::read_to_string(&p).map_err(|e| io_err("read", &p, e))?;
     serde_json::from_str(&text)

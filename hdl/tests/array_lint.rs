@@ -1,5 +1,6 @@
 //! The lint gate on the arrays: Verilator -Wall and the Yosys check, every cell in both
-//! dataflows at 2x2 and 16x16, and every size 1x1 .. 8x8 class (square and not) for one cell.
+//! dataflows at 2x2, one cell per PE at 4x4, 8x8 and 16x16 (every cell at 16x16 with
+//! `PELAB_LONG=1`), and every size class 1x1 .. 8x8 (square and not) for one cell.
 
 use pelab_hdl::array::cell::cells;
 use pelab_hdl::array::{ArraySpec, Dataflow};
@@ -41,10 +42,19 @@ fn lint_part(specs: &[ArraySpec], dir: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn every_cell_array_passes_the_lint_gate() {
+    let long = std::env::var("PELAB_LONG").is_ok_and(|v| v == "1");
     let mut specs = Vec::new();
+    let mut seen_pe = Vec::new();
     for c in cells() {
+        // The first cell of each PE at every size; the others at 2x2 (all sizes when long).
+        let sizes: &[usize] = if long || !seen_pe.contains(&c.pe) {
+            &[2, 4, 8, 16]
+        } else {
+            &[2]
+        };
+        seen_pe.push(c.pe);
         for df in [Dataflow::Os, Dataflow::Ws] {
-            for n in [2, 16] {
+            for &n in sizes {
                 specs.push(ArraySpec::new(c.clone(), df, n, n).unwrap());
             }
         }

@@ -1,9 +1,18 @@
-//! `pelab array`: PE arrays. `timing`: the analytic timing of a GEMM on an array
-//! (`pelab_sim::array::timing`).
+//! `pelab array`: PE arrays. `emit` writes an array's Verilog, `verify` runs whole GEMMs
+//! through it against the cycle-accurate model, `synth` synthesizes it, and `timing` gives the
+//! analytic timing of a GEMM on an array (`pelab_sim::array::timing`).
 
+use pelab_hdl::array::cell::{cell, cells, CellSpec};
+use pelab_hdl::array::{ArraySpec, RTL_DATAFLOWS};
+use pelab_hdl::Flow;
 use pelab_sim::array::cell::Cell;
 use pelab_sim::array::timing::{timing, ArrayDims, Dataflow, GemmDims, Timing};
 use pelab_sim::{Error, Result};
+use pelab_testbench::array as tb_array;
+use pelab_testbench::{Simulator, Status};
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// Arguments of `pelab array`.
 #[derive(clap::Args)]
@@ -23,6 +32,137 @@ pub enum Which {
     /// elements streamed into the array, padding of partial tiles included (also given
     /// without padding, SCALE-Sim v2's count).
     Timing(TimingArgs),
+    /// Write the Verilog of an R x C array of a PE's cells (one self-describing file: the
+    /// array, its PE module and the cell; ports, latency and protocol in its header).
+    Emit(EmitArgs),
+    /// Run whole GEMMs through the emitted array on Icarus, Verilator and the gate engine,
+    /// cycle by cycle against the cycle-accurate model (every output and the cycle it
+    /// appears in); the model's C is checked against the reference GEMM first.
+    Verify(VerifyArgs),
+    /// Synthesize the array with Yosys (each module mapped once, then flattened): cells,
+    /// LUTs, flip-flops, carry cells, DSPs, longest path.
+    Synth(SynthArgs),
+}
+
+/// Which array: PE, format, policy, size and dataflow.
+#[derive(clap::Args)]
+pub struct ArrayArgs {
+    /// PE whose cell fills the array: lmul, fpmul (with FP32 accumulation), fp16mac,
+    /// int16fma.
+    pe: String,
+    /// Operand format (e.g. e4m3, bf16, fp16, int16).
+    #[arg(long)]
+    format: String,
+    /// Overflow policy (default: the cell's first, e.g. saturate for lmul, wrap for
+    /// int16fma).
+    #[arg(long)]
+    policy: Option<String>,
+    /// Array size RxC, each side 1..=64 (e.g. 8x8).
+    #[arg(long, value_name = "RxC")]
+    array: String,
+    /// Dataflow: os (output-stationary) or ws (weight-stationary).
+    #[arg(long, default_value = "os", value_parser = parse_dataflow)]
+    dataflow: Dataflow,
+}
+
+impl ArrayArgs {
+    /// The array these arguments name; errors list what is valid.
+    pub fn spec(&self) -> Result<ArraySpec> {
+        let (r, c) = pelab_hdl::array::parse_size(&self.array)?;
+        ArraySpec::new(
+            cell_of(&self.pe, &self.format, self.policy.as_deref())?,
+            self.dataflow,
+            r,
+            c,
+        )
+    }
+}
+
+/// The cell of `pe` in `format` under `policy`, or under the first policy listed for that
+/// PE and format.
+pub fn cell_of(pe: &str, format: &str, policy: Option<&str>) -> Result<CellSpec> {
+    if let Some(p) = policy {
+        return cell(pe, format, p);
+    }
+    let all = cells();
+    if let Some(c) = all.iter().find(|c| c.pe == pe && c.format == format) {
+        return Ok(c.clone());
+    }
+    // Let `cell` say what is wrong (unknown PE, format...) with the first policy of the PE.
+    let p = all
+        .iter()
+        .find(|c| c.pe == pe)
+        .map_or("ieee".to_string(), |c| c.policy.clone());
+    cell(pe, format, &p)
+}
+
+/// Arguments of `pelab array emit`.
+#[derive(clap::Args)]
+pub struct EmitArgs {
+    /// PE whose cell fills the array: lmul, fpmul (with FP32 accumulation), fp16mac,
+    /// int16fma.
+    #[arg(required_unless_present = "all")]
+    pe: Option<String>,
+    /// Operand format (e.g. e4m3, bf16, fp16, int16).
+    #[arg(long, required_unless_present = "all")]
+    format: Option<String>,
+    /// Overflow policy (default: the cell's first).
+    #[arg(long)]
+    policy: Option<String>,
+    /// Array size RxC, each side 1..=64 (e.g. 8x8).
+    #[arg(long, value_name = "RxC", required_unless_present = "all")]
+    array: Option<String>,
+    /// Dataflow: os (output-stationary) or ws (weight-stationary).
+    #[arg(long, default_value = "os", value_parser = parse_dataflow)]
+    dataflow: Dataflow,
+    /// Every cell (every PE, format and policy) in both dataflows at 2x2, 4x4, 8x8 and 16x16.
+    #[arg(long, conflicts_with_all = ["pe", "format", "array", "policy"])]
+    all: bool,
+    /// Output directory.
+    #[arg(long, short, default_value = "out/arrays")]
+    out: PathBuf,
+}
+
+/// Arguments of `pelab array verify`.
+#[derive(clap::Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    array: ArrayArgs,
+    /// Simulators: a comma-separated list of icarus, verilator, gates, or all.
+    #[arg(long, default_value = "icarus,verilator,gates")]
+    sim: String,
+    /// GEMM shape MxKxN (default: two folds each way with padding in the last, 24 steps of
+    /// K: (2R-1) x (24d-1) x (2C-1)).
+    #[arg(long, value_name = "MxKxN", value_parser = parse_gemm)]
+    gemm: Option<GemmDims>,
+    /// GEMMs to run, each with its own random operands and a reset before it.
+    #[arg(long, default_value_t = 1)]
+    count: usize,
+    /// Random seed of the operands.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Working directory (Verilog, testbench, vectors, logs).
+    #[arg(long, default_value = "out/array-verify")]
+    work: PathBuf,
+    /// Time limit per simulator, seconds.
+    #[arg(long, default_value_t = 1800)]
+    timeout: u64,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `pelab array synth`.
+#[derive(clap::Args)]
+pub struct SynthArgs {
+    #[command(flatten)]
+    array: ArrayArgs,
+    /// Synthesis target: generic, ice40, xilinx.
+    #[arg(long, default_value = "generic")]
+    target: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Arguments of `pelab array timing`.
@@ -96,7 +236,162 @@ fn parse_gemm(s: &str) -> std::result::Result<GemmDims, String> {
 pub fn run(args: Args) -> Result<()> {
     match args.which {
         Which::Timing(a) => run_timing(a),
+        Which::Emit(a) => run_emit(a),
+        Which::Verify(a) => run_verify(a),
+        Which::Synth(a) => run_synth(a),
     }
+}
+
+fn run_emit(a: EmitArgs) -> Result<()> {
+    let specs = match (&a.pe, &a.format, &a.array, a.all) {
+        (Some(pe), Some(format), Some(array), false) => vec![ArrayArgs {
+            pe: pe.clone(),
+            format: format.clone(),
+            policy: a.policy.clone(),
+            array: array.clone(),
+            dataflow: a.dataflow,
+        }
+        .spec()?],
+        (_, _, _, true) => {
+            let mut v = Vec::new();
+            for c in cells() {
+                for df in RTL_DATAFLOWS {
+                    for n in [2, 4, 8, 16] {
+                        v.push(ArraySpec::new(c.clone(), df, n, n)?);
+                    }
+                }
+            }
+            v
+        }
+        _ => {
+            return Err(Error::new(
+                "give a PE with --format and --array, or --all (see pelab array emit --help)",
+            ))
+        }
+    };
+    for s in &specs {
+        let m = s.verilog()?;
+        let path = pelab_hdl::emit::write_module(&a.out, &m)?;
+        if specs.len() == 1 {
+            println!(
+                "{} ({} array of {} PEs, {} ports; {} lines)",
+                path.display(),
+                s.dataflow.name(),
+                s.rows * s.cols,
+                m.ports.len(),
+                m.verilog.lines().count()
+            );
+        }
+    }
+    if specs.len() > 1 {
+        println!("{} array modules written to {}", specs.len(), a.out.display());
+    }
+    Ok(())
+}
+
+fn run_verify(a: VerifyArgs) -> Result<()> {
+    let spec = a.array.spec()?;
+    if a.count == 0 {
+        return Err(Error::new("--count must be at least 1"));
+    }
+    let sims = Simulator::parse_list(&a.sim)?;
+    if let Some(s) = sims.iter().find(|s| **s == Simulator::RustHdl) {
+        return Err(Error::new(format!(
+            "--sim {}: arrays run on icarus, verilator and gates",
+            s.name()
+        )));
+    }
+    let g = a.gemm.unwrap_or_else(|| tb_array::default_gemm(&spec));
+    let cases = tb_array::random_cases(&spec.cell.sim_cell()?, g, a.count, a.seed);
+    let v = tb_array::vectors(&spec, &cases)?;
+    let r = tb_array::verify(
+        &spec,
+        &v,
+        &sims,
+        &a.work,
+        Duration::from_secs(a.timeout),
+        None,
+    )?;
+    if a.json {
+        super::print_json(&json!({"passed": r.passed(), "report": r}))?;
+    } else {
+        let t = &r.cases[0].trace;
+        println!(
+            "{}: {} GEMM(s) {}x{}x{}, {} vector rows (one per cycle), seed {}",
+            r.module, a.count, g.m, g.k, g.n, r.rows, a.seed
+        );
+        println!(
+            "  model: {} folds, {} cycles per fold, last MAC in cycle {}, last row of C out in \
+             cycle {} (cycle 0: the first input after reset); C equals the reference GEMM",
+            t.folds, t.cycles_per_fold, t.cycles_scalesim, t.last_output_cycle
+        );
+        for run in &r.runs {
+            let status = match run.status {
+                Status::Passed => "passed".to_string(),
+                Status::Failed => "FAILED".to_string(),
+                Status::Crashed => "CRASHED".to_string(),
+                Status::TimedOut => "TIMED OUT".to_string(),
+            };
+            println!(
+                "  {:<10} {status}: {} rows passed, {} failed ({:.1} s compile, {:.2} s run)",
+                run.sim, run.passed, run.failed, run.compile_secs, run.run_secs
+            );
+            for m in run.mismatches.iter().take(5) {
+                println!(
+                    "    cycle row {}: expected {:X?}, got {:X?}",
+                    m.row, m.expected, m.got
+                );
+            }
+            if run.status == Status::Crashed || run.status == Status::TimedOut {
+                println!("{}", run.log_tail);
+            }
+        }
+        println!("  work directory: {}", r.work_dir.display());
+    }
+    if !r.passed() {
+        return Err(Error::new(format!(
+            "{}: the array does not match the model (work directory {})",
+            r.module,
+            r.work_dir.display()
+        )));
+    }
+    Ok(())
+}
+
+fn run_synth(a: SynthArgs) -> Result<()> {
+    let spec = a.array.spec()?;
+    let flow = Flow::parse(&a.target)?;
+    if flow == Flow::Liberty {
+        return Err(Error::new(
+            "--target: arrays synthesize for generic, ice40 and xilinx",
+        ));
+    }
+    let m = spec.verilog()?;
+    let r = pelab_hdl::synth::synthesize_hierarchical(&m.verilog, &m.name, flow)?;
+    if a.json {
+        return super::print_json(&json!({"array": spec, "report": r}));
+    }
+    println!(
+        "{} ({} flow, each module mapped once, then flattened; {})",
+        r.module,
+        flow.name(),
+        r.yosys
+    );
+    println!("  PEs:          {}", spec.rows * spec.cols);
+    println!("  cells:        {}", r.cell_count);
+    println!("  logic cells:  {}", r.logic_cells);
+    if flow != Flow::Generic {
+        println!("  LUTs:         {}", r.luts);
+        println!("  carry cells:  {}", r.carry);
+        println!("  DSPs:         {}", r.dsps);
+    }
+    println!("  flip-flops:   {}", r.ffs);
+    println!(
+        "  longest path: {} cells (combinational, port/flop to port/flop)",
+        r.longest_path
+    );
+    println!("  netlist:      {}", r.netlist.display());
+    Ok(())
 }
 
 fn run_timing(a: TimingArgs) -> Result<()> {

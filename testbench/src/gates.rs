@@ -36,15 +36,29 @@ pub fn synthesized_netlist(
         None => pelab_hdl::synth::synthesize(verilog, module, pelab_hdl::Flow::Generic)?,
         Some((path, _)) => pelab_hdl::synth::synthesize_liberty(verilog, module, path)?,
     };
+    load_netlist(&rep, module, liberty.map(|l| l.1))
+}
+
+/// [`synthesized_netlist`] on Yosys generic gates, mapped module by module and then flattened
+/// ([`pelab_hdl::synth::synthesize_hierarchical`]): for arrays of identical cells.
+pub fn synthesized_netlist_hierarchical(
+    verilog: &str,
+    module: &str,
+) -> Result<(Netlist, std::path::PathBuf)> {
+    let rep = pelab_hdl::synth::synthesize_hierarchical(verilog, module, pelab_hdl::Flow::Generic)?;
+    load_netlist(&rep, module, None)
+}
+
+/// The gate-engine netlist of a synthesis report, with the path of its JSON file.
+fn load_netlist(
+    rep: &pelab_hdl::synth::SynthReport,
+    module: &str,
+    liberty: Option<&pelab_sim::liberty::Library>,
+) -> Result<(Netlist, std::path::PathBuf)> {
     let json = std::fs::read_to_string(&rep.netlist)
         .map_err(|e| Error::new(format!("cannot read {}: {e}", rep.netlist.display())))?;
-    let net = Netlist::from_yosys_json(
-        &json,
-        module,
-        &rep.netlist.display().to_string(),
-        liberty.map(|l| l.1),
-    )?;
-    Ok((net, rep.netlist))
+    let net = Netlist::from_yosys_json(&json, module, &rep.netlist.display().to_string(), liberty)?;
+    Ok((net, rep.netlist.clone()))
 }
 
 /// A gates run with nothing counted yet.

@@ -2,6 +2,7 @@
 //! testbenches, the Icarus and Verilator runners, and the verification flow that ties them
 //! together over the *emitted* Verilog (or a user's own RTL).
 
+pub mod array;
 pub mod codec;
 pub mod energy;
 pub mod formal;

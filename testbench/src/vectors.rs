@@ -284,36 +284,7 @@ impl VectorSet {
 
     /// The packed `$readmemh` companion: one hex word per row.
     pub fn to_mem(&self) -> String {
-        let cols = self.layout.columns();
-        let width = self.layout.row_width();
-        let mut s = String::with_capacity(self.rows.len() * (hex_digits(width) + 1) + 64);
-        let _ = writeln!(
-            s,
-            "// pelab packed vectors: {} rows of {width} bits ({})",
-            self.rows.len(),
-            {
-                let v: Vec<String> = cols
-                    .iter()
-                    .map(|f| format!("{}:{}", f.name, f.width))
-                    .collect();
-                v.join(" ")
-            }
-        );
-        for row in &self.rows {
-            let mut word: Vec<u64> = Vec::new(); // little-endian 64-bit limbs
-            let mut bits = 0u32;
-            for (v, f) in row.iter().zip(&cols).rev() {
-                put_bits(&mut word, bits, f.width, *v);
-                bits += f.width;
-            }
-            let mut hex = String::new();
-            for limb in word.iter().rev() {
-                let _ = write!(hex, "{limb:016X}");
-            }
-            let digits = hex_digits(width);
-            let _ = writeln!(s, "{}", &hex[hex.len() - digits..]);
-        }
-        s
+        pack_mem(&self.layout, &self.rows)
     }
 
     /// Writes the text file and its `.mem` companion atomically.
@@ -495,4 +466,39 @@ pub fn parse_bytes(
             .unwrap_or(rows.len() as u64),
         rows,
     })
+}
+
+/// The packed `$readmemh` text of `rows` in `layout` (one hex word per row, first column in
+/// the top bits), as the testbenches read it.
+pub fn pack_mem(layout: &Layout, rows: &[Vec<u64>]) -> String {
+    let cols = layout.columns();
+    let width = layout.row_width();
+    let mut s = String::with_capacity(rows.len() * (hex_digits(width) + 1) + 64);
+    let _ = writeln!(
+        s,
+        "// pelab packed vectors: {} rows of {width} bits ({})",
+        rows.len(),
+        {
+            let v: Vec<String> = cols
+                .iter()
+                .map(|f| format!("{}:{}", f.name, f.width))
+                .collect();
+            v.join(" ")
+        }
+    );
+    for row in rows {
+        let mut word: Vec<u64> = Vec::new(); // little-endian 64-bit limbs
+        let mut bits = 0u32;
+        for (v, f) in row.iter().zip(&cols).rev() {
+            put_bits(&mut word, bits, f.width, *v);
+            bits += f.width;
+        }
+        let mut hex = String::new();
+        for limb in word.iter().rev() {
+            let _ = write!(hex, "{limb:016X}");
+        }
+        let digits = hex_digits(width);
+        let _ = writeln!(s, "{}", &hex[hex.len() - digits..]);
+    }
+    s
 }

@@ -15,7 +15,7 @@
 //! every cell, [`cell`] checks one, [`cell_verilog`] emits it and [`CellSpec::step`] is its
 //! reference, composed of the reference models of `pelab_sim`.
 
-use crate::blocks::widen::{widen_mode, FpWiden, FP32_NAN};
+use crate::blocks::widen::{widen_mode, FpWiden};
 use crate::emit::{emit_block, ModuleSpec, Port, RtlModule};
 use crate::format::{describe, rtl_format, Format, Kind, Overflow};
 use crate::pe::fp16mac::Fp16MacCore;
@@ -25,7 +25,6 @@ use crate::pe::int16fma::Int16FmaCore;
 use crate::pe::lmul::{LMul0, LMulParams};
 use crate::rtl::{check_float_policy, overflow_text, RtlConfig};
 use crate::{Error, Result};
-use pelab_sim::format::Rounding;
 use pelab_sim::int16fma::Mode;
 use rust_hdl::prelude::*;
 use serde::Serialize;
@@ -70,9 +69,9 @@ impl CellSpec {
         self.lanes * self.b_width
     }
 
-    /// The reference step `y = step(acc, a, b)` (`a`, `b` the whole buses), composed of the
-    /// reference models of `pelab_sim`: `fp32acc::add(acc, widen(lmul or fpmul(a, b)))`,
-    /// `fp16mac::fp16mac`, `int16fma` wrap or saturate; `widen` is [`widen_code`].
+    /// The reference step `y = step(acc, a, b)` (`a`, `b` the whole buses, lane 0 in the low
+    /// bits): `pelab_sim`'s array cell ([`pelab_sim::array::Cell::step`]), the one the array
+    /// model and the reference GEMM use.
     pub fn step(&self, acc: u32, a: u64, b: u64) -> Result<u32> {
         let fits = |v: u64, w: usize| w >= 64 || v >> w == 0;
         if !fits(a, self.a_bus()) || !fits(b, self.b_bus()) {
@@ -84,30 +83,18 @@ impl CellSpec {
                 self.b_bus()
             )));
         }
-        match self.pe {
-            "lmul" | "fpmul" => {
-                let f = rtl_format(&self.format)?;
-                let ovf = Overflow::parse(&self.policy)?;
-                let p = if self.pe == "lmul" {
-                    pelab_sim::lmul::lmul(&f, a, b, ovf)
-                } else {
-                    pelab_sim::fpmul::fpmul(&f, a, b, Rounding::NearestEven, ovf)
-                };
-                Ok(pelab_sim::fp32acc::add(acc, widen_code(&f, p)))
-            }
-            "fp16mac" => Ok(pelab_sim::fp16mac::fp16mac(acc, a as u16, b as u16)),
-            "int16fma" => {
-                let mode = Mode::from_policy(&self.policy)?;
-                let lane = |x: u64, l: u32| (x >> (16 * l)) as u16 as i16;
-                let y = mode.apply(
-                    acc as i32,
-                    [lane(a, 0), lane(a, 1)],
-                    [lane(b, 0), lane(b, 1)],
-                );
-                Ok(y as u32)
-            }
-            other => Err(Error::new(format!("no array cell for PE '{other}'"))),
-        }
+        let cell = self.sim_cell()?;
+        let lanes = |x: u64, w: usize| -> Vec<u64> {
+            (0..self.lanes)
+                .map(|l| (x >> (l * w)) & crate::blocks::low_mask(w))
+                .collect()
+        };
+        Ok(cell.step(acc, &lanes(a, self.a_width), &lanes(b, self.b_width)))
+    }
+
+    /// The same cell in `pelab_sim` (reference step, array model).
+    pub fn sim_cell(&self) -> Result<pelab_sim::array::Cell> {
+        pelab_sim::array::Cell::parse(self.pe, &self.format, Some(&self.policy))
     }
 }
 
@@ -115,22 +102,7 @@ impl CellSpec {
 /// [`widen_mode`]): rounded by `pelab_sim`'s rounding routine, which is exact here; Inf stays
 /// the signed Inf and any NaN is `0x7FC00000`.
 pub fn widen_code(f: &Format, code: u64) -> u32 {
-    use pelab_sim::format::Class;
-    let fp32 = Format::FP32;
-    match f.classify(code) {
-        Class::Nan => FP32_NAN,
-        Class::Inf => {
-            if f.sign(code) {
-                0xFF80_0000
-            } else {
-                0x7F80_0000
-            }
-        }
-        _ => {
-            let (s, sig, exp) = f.decompose(code).expect("finite code");
-            fp32.round(s, sig as u128, exp, Rounding::NearestEven, Overflow::Ieee) as u32
-        }
-    }
+    pelab_sim::array::cell::widen(f, code)
 }
 
 /// Every array cell: `lmul` and `fpmul` in every RTL format that widens exactly to FP32 and

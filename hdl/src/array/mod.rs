@@ -17,35 +17,12 @@ use serde::Serialize;
 /// The largest number of rows or columns of an array.
 pub const MAX_SIDE: usize = 64;
 
-/// How operands and results move through an array.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Dataflow {
-    /// Output-stationary: each PE keeps one element of C; A moves east, B south.
-    Os,
-    /// Weight-stationary: each PE keeps one element of B; A moves east, partial sums south.
-    Ws,
-}
+/// How operands and results move through an array (`pelab_sim`'s; the RTL exists for `os` and
+/// `ws`, and `is` is the `ws` array with the operands' roles swapped).
+pub use pelab_sim::array::Dataflow;
 
-impl Dataflow {
-    /// Parses `os` or `ws`.
-    pub fn parse(s: &str) -> Result<Dataflow> {
-        match s {
-            "os" => Ok(Dataflow::Os),
-            "ws" => Ok(Dataflow::Ws),
-            _ => Err(Error::new(format!(
-                "unknown dataflow '{s}' for an array; valid: os, ws"
-            ))),
-        }
-    }
-    /// Name on the command line and in module names.
-    pub fn name(self) -> &'static str {
-        match self {
-            Dataflow::Os => "os",
-            Dataflow::Ws => "ws",
-        }
-    }
-}
+/// The dataflows with RTL.
+pub const RTL_DATAFLOWS: [Dataflow; 2] = [Dataflow::Os, Dataflow::Ws];
 
 /// One array configuration: its cell, dataflow and size.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -82,6 +59,13 @@ pub fn parse_size(s: &str) -> Result<(usize, usize)> {
 impl ArraySpec {
     /// Checks the size and builds the configuration.
     pub fn new(cell: CellSpec, dataflow: Dataflow, rows: usize, cols: usize) -> Result<Self> {
+        if !RTL_DATAFLOWS.contains(&dataflow) {
+            return Err(Error::new(format!(
+                "no RTL for the {} dataflow: arrays are generated as os or ws (is is the ws \
+                 array with A and B swapped: run it as ws on Bᵀ and Aᵀ)",
+                dataflow.name()
+            )));
+        }
         for (what, n) in [("rows", rows), ("columns", cols)] {
             if !(1..=MAX_SIDE).contains(&n) {
                 return Err(Error::new(format!(
@@ -125,7 +109,7 @@ impl ArraySpec {
     pub fn ports(&self) -> Vec<Port> {
         match self.dataflow {
             Dataflow::Os => os::ports(&self.geometry()),
-            Dataflow::Ws => ws::ports(&self.geometry()),
+            Dataflow::Ws | Dataflow::Is => ws::ports(&self.geometry()),
         }
     }
 
@@ -172,7 +156,7 @@ impl ArraySpec {
                      meets it."
                 ),
             ]),
-            Dataflow::Ws => s.extend([
+            Dataflow::Ws | Dataflow::Is => s.extend([
                 format!(
                     "Weight-stationary {r}x{c}: array row i holds k = {d}*i .. {d}*i+{}; load a \
                      tile of B by presenting its rows on w_in_* with w_load for {r} cycles, the \
@@ -208,6 +192,11 @@ impl ArraySpec {
         let body = match self.dataflow {
             Dataflow::Os => os::verilog(&name, &cell_name, &self.geometry()),
             Dataflow::Ws => ws::verilog(&name, &cell_name, &self.geometry()),
+            Dataflow::Is => {
+                return Err(Error::new(
+                    "no RTL for the is dataflow; emit ws on Bᵀ and Aᵀ",
+                ))
+            }
         };
         // The cell's modules, renamed under the array's name; its header comment dropped.
         let start = cell.verilog.find("\nmodule ").map_or(0, |i| i + 1);

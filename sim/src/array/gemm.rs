@@ -8,6 +8,9 @@
 
 use super::cell::Cell;
 use crate::error::{Error, Result};
+use crate::format::Format;
+use crate::samples::special_codes;
+use rand::Rng;
 
 /// The most lanes a cell has (`int16fma`: 2).
 pub const MAX_LANES: usize = 2;
@@ -117,4 +120,43 @@ pub fn gemm(cell: &Cell, m: usize, k: usize, n: usize, a: &[u64], b: &[u64]) -> 
         }
     }
     c
+}
+
+/// One random operand code for `cell`: for floats mostly normal values near 1 (so sums stay
+/// finite and cancel now and then), one in `special_one_in` a special or boundary code (zeros,
+/// subnormals, max, Inf, NaN); for int16 half full-range values (sums saturate), half small.
+pub fn random_operand<R: Rng>(cell: &Cell, r: &mut R, special_one_in: u32) -> u64 {
+    match (cell.pe != "int16fma").then(|| Format::parse(&cell.format)) {
+        None => {
+            if r.gen_bool(0.5) {
+                r.gen::<u16>() as u64
+            } else {
+                (r.gen_range(-300i16..=300) as u16) as u64
+            }
+        }
+        Some(f) => {
+            let f = f.expect("a cell's format parses");
+            if r.gen_ratio(1, special_one_in) {
+                let sp = special_codes(&f);
+                return sp[r.gen_range(0..sp.len())];
+            }
+            let top = (1i64 << f.e) - 2;
+            let ef = (f.bias as i64 + r.gen_range(-3..=3)).clamp(1, top.max(1)) as u64;
+            let man = r.gen::<u64>() & f.man_mask();
+            let s = if r.gen() { f.sign_bit() } else { 0 };
+            s | (ef << f.m) | man
+        }
+    }
+}
+
+/// `len` random operands for `cell`.
+pub fn random_operands<R: Rng>(
+    cell: &Cell,
+    r: &mut R,
+    len: usize,
+    special_one_in: u32,
+) -> Vec<u64> {
+    (0..len)
+        .map(|_| random_operand(cell, r, special_one_in))
+        .collect()
 }

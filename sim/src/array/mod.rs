@@ -16,6 +16,6 @@ pub mod ws;
 
 pub use cell::{cells, Cell};
 pub use gemm::gemm;
-pub use model::{run_gemm_os, ArrayInputs, ArrayOutputs, GemmTrace, OsArray};
+pub use model::{drive_gemm_os, run_gemm_os, ArrayInputs, ArrayOutputs, GemmTrace, OsArray};
 pub use timing::{timing, ArrayDims, Dataflow, GemmDims, Sram, Timing};
-pub use ws::{run_gemm_is, run_gemm_ws, Stationary, WsArray, WsInputs, WsOutputs};
+pub use ws::{drive_gemm_ws, run_gemm_is, run_gemm_ws, Stationary, WsArray, WsInputs, WsOutputs};

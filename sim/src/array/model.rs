@@ -384,6 +384,20 @@ pub fn run_gemm_os(
     a: &[u64],
     b: &[u64],
 ) -> Result<(Vec<u32>, GemmTrace)> {
+    drive_gemm_os(cell, array, gemm, a, b, &mut |_, _, _| {})
+}
+
+/// [`run_gemm_os`], calling `watch(x, inputs, outputs)` at every edge with the inputs of cycle
+/// `x` and the outputs right after its edge (what a cycle-by-cycle testbench drives and
+/// checks). The last call is the edge that put the last row of C on `c_out`.
+pub fn drive_gemm_os(
+    cell: &Cell,
+    array: ArrayDims,
+    gemm: GemmDims,
+    a: &[u64],
+    b: &[u64],
+    watch: &mut dyn FnMut(u64, &ArrayInputs, &ArrayOutputs),
+) -> Result<(Vec<u32>, GemmTrace)> {
     let GemmDims { m, k, n } = gemm;
     let (r, c, d) = (array.rows, array.cols, cell.lanes);
     check_operands(cell, m, k, n, a, b)?;
@@ -419,14 +433,16 @@ pub fn run_gemm_os(
             b_in.fill(0);
         }
         was_valid = valid;
-        let o = arr.clock(&ArrayInputs {
+        let inp = ArrayInputs {
             reset: false,
             in_valid: valid,
             in_first: valid && t == 0,
             in_last: valid && t + 1 == ks,
             a_in: &a_in,
             b_in: &b_in,
-        });
+        };
+        let o = arr.clock(&inp);
+        watch(x, &inp, &o);
         rec.busy(x, o.busy);
         if o.out_valid {
             rec.output(x);

@@ -288,6 +288,7 @@ fn run_stationary(
     (rows, k, cols): (usize, usize, usize),
     x: &[u64],
     y: &[u64],
+    watch: &mut dyn FnMut(u64, &WsInputs, &WsOutputs),
 ) -> Result<(Vec<u32>, GemmTrace)> {
     let (r, c, d) = (array.rows, array.cols, cell.lanes);
     let ks = k_steps(k, d);
@@ -337,7 +338,7 @@ fn run_stationary(
             }
             in_valid = true;
         }
-        let o = arr.clock(&WsInputs {
+        let inp = WsInputs {
             reset: false,
             w_load,
             w_valid_in,
@@ -345,7 +346,9 @@ fn run_stationary(
             in_valid,
             a_in: &a_in,
             p_in: &p_in,
-        });
+        };
+        let o = arr.clock(&inp);
+        watch(t, &inp, &o);
         rec.busy(t, o.busy);
         if o.out_valid {
             rec.output(t);
@@ -377,9 +380,23 @@ pub fn run_gemm_ws(
     a: &[u64],
     b: &[u64],
 ) -> Result<(Vec<u32>, GemmTrace)> {
+    drive_gemm_ws(cell, array, gemm, a, b, &mut |_, _, _| {})
+}
+
+/// [`run_gemm_ws`], calling `watch(x, inputs, outputs)` at every edge with the inputs of cycle
+/// `x` and the outputs right after its edge. The last call is the edge that put the last row
+/// of C on `c_out`.
+pub fn drive_gemm_ws(
+    cell: &Cell,
+    array: ArrayDims,
+    gemm: GemmDims,
+    a: &[u64],
+    b: &[u64],
+    watch: &mut dyn FnMut(u64, &WsInputs, &WsOutputs),
+) -> Result<(Vec<u32>, GemmTrace)> {
     let GemmDims { m, k, n } = gemm;
     check_operands(cell, m, k, n, a, b)?;
-    run_stationary(cell, array, Stationary::B, (m, k, n), a, b)
+    run_stationary(cell, array, Stationary::B, (m, k, n), a, b, watch)
 }
 
 /// Runs `C = A·B` through the input-stationary schedule: the same array with A stationary
@@ -395,7 +412,15 @@ pub fn run_gemm_is(
     check_operands(cell, m, k, n, a, b)?;
     let bt: Vec<u64> = (0..n * k).map(|q| b[(q % k) * n + q / k]).collect();
     let at: Vec<u64> = (0..k * m).map(|q| a[(q % m) * k + q / m]).collect();
-    let (ct, trace) = run_stationary(cell, array, Stationary::A, (n, k, m), &bt, &at)?;
+    let (ct, trace) = run_stationary(
+        cell,
+        array,
+        Stationary::A,
+        (n, k, m),
+        &bt,
+        &at,
+        &mut |_, _, _| {},
+    )?;
     let c = (0..m * n).map(|q| ct[(q % n) * m + q / n]).collect();
     Ok((c, trace))
 }

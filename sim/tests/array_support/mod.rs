@@ -4,8 +4,6 @@
 
 use pelab_sim::array::Cell;
 use pelab_sim::format::{Format, Kind};
-use pelab_sim::samples::special_codes;
-use rand::Rng;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -19,36 +17,7 @@ pub fn cell_format(cell: &Cell) -> Option<Format> {
     (cell.pe != "int16fma").then(|| Format::parse(&cell.format).unwrap())
 }
 
-/// One random operand code for `cell`: for floats mostly normal values near 1 (so sums stay
-/// finite and cancel now and then), one in `special_one_in` a special or boundary code (zeros,
-/// subnormals, max, Inf, NaN); for int16 half full-range values (sums saturate), half small.
-pub fn operand<R: Rng>(cell: &Cell, r: &mut R, special_one_in: u32) -> u64 {
-    match cell_format(cell) {
-        None => {
-            if r.gen_bool(0.5) {
-                r.gen::<u16>() as u64
-            } else {
-                (r.gen_range(-300i16..=300) as u16) as u64
-            }
-        }
-        Some(f) => {
-            if r.gen_ratio(1, special_one_in) {
-                let sp = special_codes(&f);
-                return sp[r.gen_range(0..sp.len())];
-            }
-            let top = (1i64 << f.e) - 2;
-            let ef = (f.bias as i64 + r.gen_range(-3..=3)).clamp(1, top.max(1)) as u64;
-            let man = r.gen::<u64>() & f.man_mask();
-            let s = if r.gen() { f.sign_bit() } else { 0 };
-            s | (ef << f.m) | man
-        }
-    }
-}
-
-/// `len` random operands for `cell`.
-pub fn operands<R: Rng>(cell: &Cell, r: &mut R, len: usize, special_one_in: u32) -> Vec<u64> {
-    (0..len).map(|_| operand(cell, r, special_one_in)).collect()
-}
+pub use pelab_sim::array::gemm::random_operands as operands;
 
 /// The value of `code` in `f`, decoded from the layout with `f64` arithmetic (NaN for NaN
 /// codes, ±Inf, signed zeros).
