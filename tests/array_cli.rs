@@ -19,8 +19,17 @@ fn emit_writes_one_self_describing_file() {
     let out = tmp("emit");
     let o = out.to_str().unwrap();
     let text = ok(&[
-        "array", "emit", "fp16mac", "--format", "fp16", "--array", "3x2", "--dataflow", "ws",
-        "-o", o,
+        "array",
+        "emit",
+        "fp16mac",
+        "--format",
+        "fp16",
+        "--array",
+        "3x2",
+        "--dataflow",
+        "ws",
+        "-o",
+        o,
     ]);
     let name = "pelab_array_fp16mac_fp16_ieee_ws_3x2";
     let path = out.join(format!("{name}.v"));
@@ -28,7 +37,10 @@ fn emit_writes_one_self_describing_file() {
     let v = std::fs::read_to_string(&path).unwrap();
     assert!(v.contains(&format!("module {name}(")), "no top module");
     assert!(v.contains(&format!("module {name}__pe(")), "no PE module");
-    assert!(v.contains("Semantics:") && v.contains("Ports:"), "no header");
+    assert!(
+        v.contains("Semantics:") && v.contains("Ports:"),
+        "no header"
+    );
     // One instance per PE, named by position.
     for i in 0..3 {
         for j in 0..2 {
@@ -58,8 +70,23 @@ fn emit_all_writes_every_cell_in_both_dataflows_at_four_sizes() {
 fn verify_passes_on_icarus_and_reports_the_model_timing() {
     let work = tmp("verify");
     let out: Value = serde_json::from_str(&ok(&[
-        "array", "verify", "int16fma", "--format", "int16", "--array", "2x3", "--sim", "icarus",
-        "--gemm", "5x9x4", "--count", "2", "--seed", "3", "--json", "--work",
+        "array",
+        "verify",
+        "int16fma",
+        "--format",
+        "int16",
+        "--array",
+        "2x3",
+        "--sim",
+        "icarus",
+        "--gemm",
+        "5x9x4",
+        "--count",
+        "2",
+        "--seed",
+        "3",
+        "--json",
+        "--work",
         work.to_str().unwrap(),
     ]))
     .unwrap();
@@ -102,31 +129,56 @@ fn synth_counts_the_arrays_flip_flops() {
 fn bad_inputs_are_refused_with_the_reason() {
     for (args, want) in [
         (
-            vec!["array", "emit", "lmul", "--format", "e4m9", "--array", "2x2"],
+            vec![
+                "array", "emit", "lmul", "--format", "e4m9", "--array", "2x2",
+            ],
             "e4m9",
         ),
         (
-            vec!["array", "emit", "lmul", "--format", "e4m3", "--array", "2x65"],
+            vec![
+                "array", "emit", "lmul", "--format", "e4m3", "--array", "2x65",
+            ],
             "1 to 64",
         ),
         (
-            vec!["array", "emit", "lmul", "--format", "e4m3", "--array", "2x2", "--dataflow", "is"],
+            vec![
+                "array",
+                "emit",
+                "lmul",
+                "--format",
+                "e4m3",
+                "--array",
+                "2x2",
+                "--dataflow",
+                "is",
+            ],
             "is",
         ),
         (
-            vec!["array", "emit", "bitmod", "--format", "fp16", "--array", "2x2"],
+            vec![
+                "array", "emit", "bitmod", "--format", "fp16", "--array", "2x2",
+            ],
             "bitmod",
         ),
         (
-            vec!["array", "verify", "int16fma", "--format", "int16", "--array", "2x2", "--sim", "rusthdl"],
+            vec![
+                "array", "verify", "int16fma", "--format", "int16", "--array", "2x2", "--sim",
+                "rusthdl",
+            ],
             "icarus, verilator and gates",
         ),
         (
-            vec!["array", "verify", "int16fma", "--format", "int16", "--array", "2x2", "--count", "0"],
+            vec![
+                "array", "verify", "int16fma", "--format", "int16", "--array", "2x2", "--count",
+                "0",
+            ],
             "--count",
         ),
         (
-            vec!["array", "synth", "int16fma", "--format", "int16", "--array", "2x2", "--target", "asic"],
+            vec![
+                "array", "synth", "int16fma", "--format", "int16", "--array", "2x2", "--target",
+                "asic",
+            ],
             "asic",
         ),
     ] {

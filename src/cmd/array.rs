@@ -284,7 +284,11 @@ fn run_emit(a: EmitArgs) -> Result<()> {
         }
     }
     if specs.len() > 1 {
-        println!("{} array modules written to {}", specs.len(), a.out.display());
+        println!(
+            "{} array modules written to {}",
+            specs.len(),
+            a.out.display()
+        );
     }
     Ok(())
 }
