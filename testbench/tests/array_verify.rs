@@ -8,9 +8,10 @@
 
 use pelab_hdl::array::cell::{cell, cells, CellSpec};
 use pelab_hdl::array::{ArraySpec, Dataflow};
-use pelab_sim::array::GemmDims;
+use pelab_sim::array::{timing, ArrayDims, GemmDims};
 use pelab_testbench::array::{
     default_gemm, layout, mutant_pe, random_cases, truncated_drain, vectors, verify, ArrayReport,
+    ArrayVectors,
 };
 use pelab_testbench::{Simulator, Status};
 use rand::{Rng, SeedableRng};
@@ -40,11 +41,51 @@ fn pe_cells() -> Vec<CellSpec> {
     ]
 }
 
+/// The analytic timing of every GEMM of `v` against the cycles the RTL was held to: the vector
+/// row of the last MAC and of the last output (cycle 0 is the row after each GEMM's reset).
+fn check_timing(spec: &ArraySpec, v: &ArrayVectors) {
+    let n_out = v.layout.n_outputs();
+    let valid = out_index(spec, "out_valid");
+    for (q, case) in v.cases.iter().enumerate() {
+        let t = timing(
+            spec.dataflow,
+            ArrayDims {
+                rows: spec.rows,
+                cols: spec.cols,
+            },
+            case.gemm,
+            spec.cell.lanes,
+            1,
+        )
+        .unwrap();
+        assert_eq!(case.trace.folds, t.folds, "{q}: folds");
+        assert_eq!(case.trace.cycles_per_fold, t.cycles_per_fold, "{q}: S");
+        assert_eq!(case.trace.cycles_scalesim, t.cycles, "{q}: cycles");
+        let end = v.cases.get(q + 1).map_or(v.rows.len(), |c| c.first_row);
+        let last_valid_row = (case.first_row..end)
+            .filter(|&r| {
+                let row = &v.rows[r];
+                row[row.len() - 1 - n_out + valid] == 1
+            })
+            .last()
+            .expect("outputs");
+        // Row first_row + 1 + x holds cycle x's inputs and the outputs right after its edge,
+        // that is, the outputs of cycle x + 1.
+        assert_eq!(
+            (last_valid_row - case.first_row) as u64,
+            t.last_output_cycle,
+            "{q}: the last output's cycle"
+        );
+    }
+}
+
 /// Runs the default GEMM (two folds each way, padding in the last) on `spec` and returns the
-/// report; panics with the first mismatches when a simulator does not pass.
+/// report; panics with the first mismatches when a simulator does not pass. The cycles the
+/// vectors hold the RTL to are checked against the analytic timing first.
 fn run(spec: &ArraySpec, sims: &[Simulator], seed: u64) -> ArrayReport {
     let cases = random_cases(&spec.cell.sim_cell().unwrap(), default_gemm(spec), 1, seed);
     let v = vectors(spec, &cases).unwrap();
+    check_timing(spec, &v);
     let dir = work(&spec.module_name());
     let r = verify(spec, &v, sims, &dir, LIMIT, None).unwrap();
     for run in &r.runs {
@@ -190,6 +231,7 @@ fn random_shapes_agree_among_model_rtl_and_reference() {
             cases.extend(random_cases(&sim_cell, g, 1, rng.gen()));
         }
         let v = vectors(spec, &cases).unwrap();
+        check_timing(spec, &v);
         let dir = work(&format!("random-{}", spec.module_name()));
         let r = verify(spec, &v, &[Simulator::Verilator], &dir, LIMIT, None).unwrap();
         let run = &r.runs[0];
