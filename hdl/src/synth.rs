@@ -80,7 +80,7 @@ impl Flow {
                  abc -g {GENERIC_GATES}\nflatten\nopt_clean -purge\n"
             ),
             Flow::Ice40 if hierarchical => {
-                format!("synth_ice40 -top {top}\nflatten\nopt_clean -purge\n")
+                format!("synth_ice40 -noflatten -top {top}\nflatten\nopt_clean -purge\n")
             }
             Flow::Xilinx if hierarchical => {
                 format!("synth_xilinx -noiopad -top {top}\nflatten\nopt_clean -purge\n")
