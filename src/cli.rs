@@ -74,6 +74,14 @@ enum Command {
     Bench(cmd::bench::Args),
     /// PE arrays: emit, verify and synthesize R x C systolic arrays of a PE; analytic timing.
     Array(cmd::array::Args),
+    /// C = A·B of your matrices (.npy) through an emitted PE array: the cycle-accurate array
+    /// model, or the array's Verilog in a simulator checked against the model cycle by cycle.
+    ///
+    /// Float inputs are rounded to the cell's format (nearest even; the count of inexact
+    /// values is reported), unsigned integers are raw codes, signed integers are int16 values
+    /// (int16fma). C is written as float32 holding the FP32 result codes, or int32 for
+    /// int16fma. Prints the folds, cycles and utilization of the run.
+    Gemm(cmd::gemm::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -90,5 +98,6 @@ pub fn run() -> Result<()> {
         Command::Accuracy(args) => cmd::accuracy::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Array(args) => cmd::array::run(args),
+        Command::Gemm(args) => cmd::gemm::run(args),
     }
 }

@@ -1,6 +1,8 @@
 //! Fuzzing of the `.npy` reader: whatever the bytes, no panic, no hang, no allocation the file
 //! does not justify, and an error that names the file and the byte offset. Also headers that
 //! announce more than the file holds: 2 GB arrays, shapes beyond 64 bits, 4 GB headers.
+//! Both readers are fuzzed: the float reader (`NpyArray::from_bytes`) and the any-dtype reader
+//! (`NpyArray::from_bytes_any`, which the GEMM operands go through).
 //!
 //! `PELAB_FUZZ_CASES=100000 cargo test --release -p pelab-reports --test fuzz` runs the long
 //! mode (see docs/verification.md).
@@ -9,7 +11,8 @@
 mod fuzz;
 
 use npyz::WriterBuilder;
-use pelab_reports::accuracy::{read_npy, NpyArray};
+use pelab_reports::accuracy::{read_npy, read_npy_any, NpyArray, NpyValues};
+use pelab_sim::array::Cell;
 use proptest::prelude::*;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -136,7 +139,12 @@ fn fuzz_npy() {
     let file = "fuzz.npy";
     let path = Path::new(file);
     let strategy = prop_oneof![3 => fuzz::inputs(seeds(), TOKENS), 1 => header_soups()];
+    let cells = [
+        Cell::parse("lmul", "e4m3", Some("saturate")).unwrap(),
+        Cell::parse("int16fma", "int16", Some("wrap")).unwrap(),
+    ];
     let s = fuzz::run("npy", strategy, |bytes| {
+        let any = check_any(bytes, path, &cells)?;
         match NpyArray::from_bytes(bytes, path) {
             Ok(a) => {
                 // What reads must be usable: as weights (or a clear error naming the file).
@@ -145,6 +153,21 @@ fn fuzz_npy() {
                     if !msg.contains(file) {
                         return Err(format!("the error does not name the file: {msg}"));
                     }
+                }
+                // The any-dtype reader reads a float file the same way, bit for bit.
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                let same = match &any {
+                    Some(b) => match &b.values {
+                        NpyValues::Float(v) => b.shape == a.shape && bits(v) == bits(&a.data),
+                        _ => false,
+                    },
+                    None => false,
+                };
+                if !same {
+                    return Err(format!(
+                        "the float reader read shape {:?}; the any-dtype reader {any:?}",
+                        a.shape
+                    ));
                 }
                 Ok(true)
             }
@@ -157,10 +180,117 @@ fn fuzz_npy() {
     );
 }
 
+/// The any-dtype reader on `bytes`: an accepted array must be usable as a GEMM operand of each
+/// of `cells` (or give an error naming the file); a refusal must name the file and a byte
+/// offset. Returns the array read.
+fn check_any(
+    bytes: &[u8],
+    path: &Path,
+    cells: &[Cell],
+) -> Result<Option<pelab_reports::accuracy::NpyAny>, String> {
+    let file = path.to_str().unwrap();
+    match NpyArray::from_bytes_any(bytes, path) {
+        Ok(a) => {
+            let count = a.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+            let count = if a.shape.contains(&0) { Some(0) } else { count };
+            if count != Some(a.values.len()) {
+                return Err(format!("{} values for shape {:?}", a.values.len(), a.shape));
+            }
+            for cell in cells {
+                if let Err(e) = pelab_reports::gemm::operand(&a, path, cell) {
+                    let msg = e.to_string();
+                    if !msg.contains(file) {
+                        return Err(format!("the error does not name the file: {msg}"));
+                    }
+                }
+            }
+            Ok(Some(a))
+        }
+        Err(e) => fuzz::names_file_and_place(&e.to_string(), file).map(|_| None),
+    }
+}
+
+/// Integer files for the any-dtype reader: unsigned and signed, every width, both byte orders,
+/// C and Fortran order.
+fn int_seeds() -> Vec<Vec<u8>> {
+    vec![
+        npy(
+            "|u1",
+            &[2, 3],
+            npyz::Order::C,
+            &[0u8, 1, 0x7F, 0x80, 0xFF, 9],
+        ),
+        npy(
+            "<u2",
+            &[3, 2],
+            npyz::Order::Fortran,
+            &[0u16, 0x3C00, 0xFFFF, 1, 2, 3],
+        ),
+        npy(
+            ">u4",
+            &[2, 2],
+            npyz::Order::C,
+            &[0u32, 0x3F80_0000, 0xFFFF_FFFF, 5],
+        ),
+        npy("<u8", &[1, 3], npyz::Order::C, &[0u64, 1 << 40, 7]),
+        npy("|i1", &[2, 2], npyz::Order::C, &[-128i8, 127, -1, 0]),
+        npy(
+            ">i2",
+            &[2, 3],
+            npyz::Order::Fortran,
+            &[-32768i16, 32767, -1, 0, 5, -5],
+        ),
+        npy("<i4", &[2, 2], npyz::Order::C, &[70000i32, -3, 0, 1]),
+        npy("<i8", &[4], npyz::Order::C, &[i64::MIN, -1, 0, i64::MAX]),
+    ]
+}
+
+#[test]
+fn int_seeds_are_valid_for_the_any_dtype_reader() {
+    for s in int_seeds() {
+        let a =
+            NpyArray::from_bytes_any(&s, Path::new("seed.npy")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!a.values.is_empty());
+        // The float reader refuses them, naming the dtype.
+        let e = NpyArray::from_bytes(&s, Path::new("seed.npy"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("dtype"), "{e}");
+    }
+}
+
+#[test]
+fn fuzz_npy_any() {
+    let file = "fuzz.npy";
+    let path = Path::new(file);
+    let cells = [
+        Cell::parse("lmul", "e4m3", Some("saturate")).unwrap(),
+        Cell::parse("fp16mac", "fp16", None).unwrap(),
+        Cell::parse("int16fma", "int16", Some("saturate")).unwrap(),
+    ];
+    let mut all = int_seeds();
+    all.extend(seeds());
+    let strategy = prop_oneof![3 => fuzz::inputs(all, TOKENS), 1 => header_soups()];
+    let s = fuzz::run("npy-any", strategy, |bytes| {
+        check_any(bytes, path, &cells).map(|a| a.is_some())
+    });
+    assert!(
+        s.accepted > 0,
+        "no mutated file was valid: the seeds are not reached"
+    );
+}
+
 /// The error of reading `bytes` as `name`, which must come at once and name the file and a
-/// byte offset.
+/// byte offset; the any-dtype reader must refuse it the same way.
 fn npy_error(bytes: &[u8], name: &str) -> String {
     let t = Instant::now();
+    match NpyArray::from_bytes_any(bytes, Path::new(name)) {
+        Ok(a) => panic!(
+            "{name}: the any-dtype reader read {} values",
+            a.values.len()
+        ),
+        Err(e) => fuzz::names_file_and_place(&e.to_string(), name).unwrap(),
+    }
     let err = match NpyArray::from_bytes(bytes, Path::new(name)) {
         Ok(a) => panic!("{name}: read {} values without error", a.data.len()),
         Err(e) => e.to_string(),
@@ -241,6 +371,9 @@ fn read_npy_names_the_path_of_a_truncated_file() {
     std::fs::write(&path, &whole[..whole.len() - 3]).unwrap();
     let err = read_npy(&path).unwrap_err().to_string();
     let shown = path.display().to_string();
+    assert!(err.contains("truncated"), "{err}");
+    fuzz::names_file_and_place(&err, &shown).unwrap();
+    let err = read_npy_any(&path).unwrap_err().to_string();
     assert!(err.contains("truncated"), "{err}");
     fuzz::names_file_and_place(&err, &shown).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();

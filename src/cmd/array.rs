@@ -2,7 +2,7 @@
 //! through it against the cycle-accurate model, `synth` synthesizes it, and `timing` gives the
 //! analytic timing of a GEMM on an array (`pelab_sim::array::timing`).
 
-use pelab_hdl::array::cell::{cell, cells, CellSpec};
+use pelab_hdl::array::cell::{cell_or_default, cells};
 use pelab_hdl::array::{ArraySpec, RTL_DATAFLOWS};
 use pelab_hdl::Flow;
 use pelab_sim::array::cell::Cell;
@@ -42,6 +42,10 @@ pub enum Which {
     /// Synthesize the array with Yosys (each module mapped once, then flattened): cells,
     /// LUTs, flip-flops, carry cells, DSPs, longest path.
     Synth(SynthArgs),
+    /// Gate-level energy per MAC of whole GEMMs on the array (Gaussian operands, every cycle
+    /// replayed on the synthesized array and checked against the model, Nangate 45 nm
+    /// figures), beside the same cell alone as a 1x1 array on the same GEMMs, and the ratio.
+    Energy(EnergyArgs),
 }
 
 /// Which array: PE, format, policy, size and dataflow.
@@ -70,30 +74,12 @@ impl ArrayArgs {
     pub fn spec(&self) -> Result<ArraySpec> {
         let (r, c) = pelab_hdl::array::parse_size(&self.array)?;
         ArraySpec::new(
-            cell_of(&self.pe, &self.format, self.policy.as_deref())?,
+            cell_or_default(&self.pe, &self.format, self.policy.as_deref())?,
             self.dataflow,
             r,
             c,
         )
     }
-}
-
-/// The cell of `pe` in `format` under `policy`, or under the first policy listed for that
-/// PE and format.
-pub fn cell_of(pe: &str, format: &str, policy: Option<&str>) -> Result<CellSpec> {
-    if let Some(p) = policy {
-        return cell(pe, format, p);
-    }
-    let all = cells();
-    if let Some(c) = all.iter().find(|c| c.pe == pe && c.format == format) {
-        return Ok(c.clone());
-    }
-    // Let `cell` say what is wrong (unknown PE, format...) with the first policy of the PE.
-    let p = all
-        .iter()
-        .find(|c| c.pe == pe)
-        .map_or("ieee".to_string(), |c| c.policy.clone());
-    cell(pe, format, &p)
 }
 
 /// Arguments of `pelab array emit`.
@@ -239,6 +225,7 @@ pub fn run(args: Args) -> Result<()> {
         Which::Emit(a) => run_emit(a),
         Which::Verify(a) => run_verify(a),
         Which::Synth(a) => run_synth(a),
+        Which::Energy(a) => run_energy(a),
     }
 }
 
@@ -470,4 +457,119 @@ fn print_text(t: &Timing, pe: Option<&str>) {
             s.a_reads, s.b_reads, s.c_writes, s.c_reads
         );
     }
+}
+
+/// Arguments of `pelab array energy`.
+#[derive(clap::Args)]
+pub struct EnergyArgs {
+    #[command(flatten)]
+    array: ArrayArgs,
+    /// GEMM shape MxKxN (default: 2R x 64 x 2C, two full folds each way).
+    #[arg(long, value_name = "MxKxN", value_parser = parse_gemm)]
+    gemm: Option<GemmDims>,
+    /// GEMMs to run, each with its own Gaussian operands and a reset before it.
+    #[arg(long, default_value_t = 1)]
+    count: usize,
+    /// Random seed of the operands.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Clock frequency in GHz (leakage time per cycle).
+    #[arg(long, default_value_t = 1.0)]
+    freq_ghz: f64,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn run_energy(a: EnergyArgs) -> Result<()> {
+    let spec = a.array.spec()?;
+    if a.count == 0 {
+        return Err(Error::new("--count must be at least 1"));
+    }
+    if !(a.freq_ghz > 0.0 && a.freq_ghz.is_finite()) {
+        return Err(Error::new(format!(
+            "--freq-ghz {}: the clock frequency must be a positive number of GHz",
+            a.freq_ghz
+        )));
+    }
+    let g = a.gemm.unwrap_or_else(|| tb_array::energy_gemm(&spec));
+    let spin = indicatif::ProgressBar::new_spinner();
+    spin.set_message(format!(
+        "{}: synthesizing and simulating {} GEMM(s) {}x{}x{} on the array and on one PE",
+        spec.module_name(),
+        a.count,
+        g.m,
+        g.k,
+        g.n
+    ));
+    spin.enable_steady_tick(Duration::from_millis(120));
+    let r = tb_array::gaussian_energy(&spec, g, a.count, a.seed, a.freq_ghz);
+    spin.finish_and_clear();
+    let r = r?;
+    if a.json {
+        return super::print_json(&json!({
+            "seed": a.seed,
+            "count": a.count,
+            "gemm": g,
+            "array": r.array,
+            "lone_pe": r.lone_pe,
+            "overhead": r.overhead,
+            "clock_overhead": r.clock_overhead,
+            "data": r.data,
+            "provenance": r.array.provenance,
+        }));
+    }
+    let (ar, pe) = (&r.array, &r.lone_pe);
+    println!(
+        "{}: {} GEMM(s) {}x{}x{} ({} MACs), {}, {} at {} GHz",
+        ar.module, a.count, g.m, g.k, g.n, ar.macs, r.data, ar.tech, ar.freq_ghz
+    );
+    println!(
+        "  {:<16} {:>9} {:>9} {:>9} {:>9} {:>8} {:>7} {:>11} {:>6}",
+        "pJ per MAC",
+        "total",
+        "dynamic",
+        "clock",
+        "leakage",
+        "cycles",
+        "util.",
+        "area µm²",
+        "flops"
+    );
+    for (name, e) in [
+        (format!("array {}x{}", spec.rows, spec.cols), ar),
+        ("lone PE (1x1)".to_string(), pe),
+    ] {
+        println!(
+            "  {:<16} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>8} {:>7.4} {:>11.1} {:>6}",
+            name,
+            e.pj_per_mac,
+            e.dynamic_pj_per_mac,
+            e.clock_pj_per_mac,
+            e.leakage_pj_per_mac,
+            e.cycles,
+            e.utilization,
+            e.area_um2,
+            e.flip_flops
+        );
+    }
+    println!(
+        "  overhead of the array: {:.3}x the lone PE's pJ/MAC ({:.3}x its clock energy per MAC)",
+        r.overhead, r.clock_overhead
+    );
+    println!(
+        "  (the lone PE runs the same GEMMs as a 1x1 array of the same dataflow: the M·N dot \
+         products of length K one after another; every output of both runs checked against \
+         the model)"
+    );
+    println!("  provenance:");
+    for p in &ar.provenance {
+        println!("    - {p}");
+    }
+    println!(
+        "  netlists: {}, {}",
+        ar.netlist.display(),
+        pe.netlist.display()
+    );
+    Ok(())
 }

@@ -8,6 +8,7 @@ pub mod bench;
 pub mod emit;
 pub mod energy;
 pub mod eval;
+pub mod gemm;
 pub mod list;
 pub mod report;
 pub mod synth;

@@ -138,6 +138,24 @@ fn cell_configs(pe: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The cell of `pe` in `format` under `policy`, or, without one, under the first policy
+/// [`cells`] lists for that PE and format; the error says what is valid.
+pub fn cell_or_default(pe: &str, format: &str, policy: Option<&str>) -> Result<CellSpec> {
+    if let Some(p) = policy {
+        return cell(pe, format, p);
+    }
+    let all = cells();
+    if let Some(c) = all.iter().find(|c| c.pe == pe && c.format == format) {
+        return Ok(c.clone());
+    }
+    // No listed cell: the error of the PE's first policy says why (an unknown PE or format).
+    let first = all
+        .iter()
+        .find(|c| c.pe == pe)
+        .map_or("ieee".to_string(), |c| c.policy.clone());
+    cell(pe, format, &first)
+}
+
 /// The cell of PE `pe` in `format` and `policy`; the error says what is valid.
 pub fn cell(pe: &str, format: &str, policy: &str) -> Result<CellSpec> {
     let float = |pe: &'static str, w: usize, lanes: usize| CellSpec {

@@ -17,7 +17,7 @@ pub use bitmod::bitmod_study;
 pub use dfp::dfp_study;
 pub use lmul::{exact_dot, lmul_study};
 pub use render::{render, Style};
-pub use source::{read_npy, NpyArray, Source};
+pub use source::{read_npy, read_npy_any, write_npy, NpyAny, NpyArray, NpyKind, NpyValues, Source};
 
 use crate::Table;
 use pelab_sim::{Error, Result};

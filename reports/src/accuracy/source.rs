@@ -171,8 +171,12 @@ const NPY_MAX_NESTING: usize = 8;
 /// Checks the parts of a `.npy` preamble and header that npyz trusts: the magic and version,
 /// a header length within the file (and NumPy's limit), bracket nesting, and a shape whose
 /// element count fits in 64 bits. Returns the header's byte range; errors name byte offsets.
-fn npy_header_range(bytes: &[u8], p: &dyn std::fmt::Display) -> Result<std::ops::Range<usize>> {
-    let fail = |msg: String| Err(Error::new(format!("{p}: {msg}; {NPY_EXPECTED}")));
+fn npy_header_range(
+    bytes: &[u8],
+    p: &dyn std::fmt::Display,
+    expected: &str,
+) -> Result<std::ops::Range<usize>> {
+    let fail = |msg: String| Err(Error::new(format!("{p}: {msg}; {expected}")));
     if !bytes.starts_with(b"\x93NUMPY") {
         return fail("bytes 0..6 are not the .npy magic \\x93NUMPY".into());
     }
@@ -250,76 +254,291 @@ fn npy_header_range(bytes: &[u8], p: &dyn std::fmt::Display) -> Result<std::ops:
     Ok(start..end)
 }
 
+/// What [`NpyArray::from_bytes_any`] takes, for messages.
+const NPY_ANY_EXPECTED: &str = "expected a NumPy .npy file holding a float32, float64, unsigned \
+                                integer or signed integer array";
+
+/// The kind of a `.npy` array's elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NpyKind {
+    /// IEEE binary floats (`f4`, `f8`).
+    Float,
+    /// Unsigned integers (`u1`, `u2`, `u4`, `u8`).
+    Unsigned,
+    /// Two's complement signed integers (`i1`, `i2`, `i4`, `i8`).
+    Signed,
+}
+
+/// The values of a `.npy` array in file (storage) order, widened by kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NpyValues {
+    /// float32 or float64 values.
+    Float(Vec<f64>),
+    /// Unsigned integers of any width.
+    Unsigned(Vec<u64>),
+    /// Signed integers of any width.
+    Signed(Vec<i64>),
+}
+
+impl NpyValues {
+    /// The number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            NpyValues::Float(v) => v.len(),
+            NpyValues::Unsigned(v) => v.len(),
+            NpyValues::Signed(v) => v.len(),
+        }
+    }
+
+    /// Whether there is no value.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// An array read from a `.npy` file of any dtype [`NpyArray::from_bytes_any`] takes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpyAny {
+    /// The shape as written in the header.
+    pub shape: Vec<usize>,
+    /// The NumPy type string (`<f4`, `|u1`, `>i2`...).
+    pub dtype: String,
+    /// The kind of the elements.
+    pub kind: NpyKind,
+    /// Bytes per element.
+    pub size: usize,
+    /// True when the file stores the array in Fortran (column-major) order.
+    pub fortran_order: bool,
+    /// The values in file (storage) order.
+    pub values: NpyValues,
+}
+
+impl NpyAny {
+    /// The NumPy name of the element type: `float32`, `uint8`, `int16`...
+    pub fn type_name(&self) -> String {
+        let kind = match self.kind {
+            NpyKind::Float => "float",
+            NpyKind::Unsigned => "uint",
+            NpyKind::Signed => "int",
+        };
+        format!("{kind}{}", 8 * self.size)
+    }
+}
+
+/// Reads a `.npy` file of any dtype [`NpyArray::from_bytes_any`] takes (any byte order, C or
+/// Fortran order), with the checks of [`read_npy`].
+pub fn read_npy_any(path: &Path) -> Result<NpyAny> {
+    let p = path.display();
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::new(format!("cannot read {p}: {e} ({NPY_ANY_EXPECTED})")))?;
+    NpyArray::from_bytes_any(&bytes, path)
+}
+
+/// Parses `bytes` (the `.npy` file `path`) when its dtype passes `accept(kind, size)`:
+/// `expected` says what the reader takes and `dtypes` its dtype strings, for messages.
+fn parse_npy(
+    bytes: &[u8],
+    path: &Path,
+    expected: &str,
+    dtypes: &str,
+    accept: fn(NpyKind, u64) -> bool,
+) -> Result<NpyAny> {
+    let p = path.display();
+    let range = npy_header_range(bytes, &p, expected)?;
+    let file = npyz::NpyFile::new(bytes).map_err(|e| {
+        Error::new(format!(
+            "{p} is not a valid .npy file: {e} in the header (bytes {}..{}) ({expected})",
+            range.start, range.end
+        ))
+    })?;
+    let header = file.header().clone();
+    let kind_of = |ts: &npyz::TypeStr| match ts.type_char() {
+        npyz::TypeChar::Float => Some(NpyKind::Float),
+        npyz::TypeChar::Uint => Some(NpyKind::Unsigned),
+        npyz::TypeChar::Int => Some(NpyKind::Signed),
+        _ => None,
+    };
+    let (dtype, kind, size) = match header.dtype() {
+        npyz::DType::Plain(ts) if kind_of(&ts).is_some_and(|k| accept(k, ts.size_field())) => (
+            ts.to_string(),
+            kind_of(&ts).expect("checked"),
+            ts.size_field() as usize,
+        ),
+        other => {
+            let what = match other {
+                npyz::DType::Plain(ts) => format!("dtype '{ts}'"),
+                _ => format!("a structured dtype {}", other.descr()),
+            };
+            return Err(Error::new(format!(
+                "{p}: {what} in the header (bytes {}..{}); {expected} ({dtypes})",
+                range.start, range.end
+            )));
+        }
+    };
+    let shape: Vec<usize> = header.shape().iter().map(|&d| d as usize).collect();
+    let fortran_order = header.order() == npyz::Order::Fortran;
+    let rest: &[u8] = file.into_inner();
+    // The length is checked before any allocation: a header may announce far more data
+    // than the file holds.
+    let need = (header.len() as usize).checked_mul(size);
+    if need != Some(rest.len()) {
+        let (need, why) = match need {
+            Some(n) if rest.len() < n => (n.to_string(), "the file is truncated"),
+            Some(n) => (n.to_string(), "extra bytes follow the data"),
+            None => ("too many".to_string(), "the shape is too large"),
+        };
+        return Err(Error::new(format!(
+            "{p}: the header announces shape {shape:?} of {dtype} ({need} data bytes) but \
+             {} data bytes follow it from byte {} ({why}); {expected}",
+            rest.len(),
+            range.end
+        )));
+    }
+    let data_err = |e: std::io::Error| {
+        Error::new(format!(
+            "{p}: cannot decode the data from byte {}: {e}",
+            range.end
+        ))
+    };
+    let f = npyz::NpyFile::with_header(header, rest);
+    fn widen<T, U: From<T>>(v: Vec<T>) -> Vec<U> {
+        v.into_iter().map(U::from).collect()
+    }
+    let values = match (kind, size) {
+        (NpyKind::Float, 4) => NpyValues::Float(widen(f.into_vec::<f32>().map_err(data_err)?)),
+        (NpyKind::Float, _) => NpyValues::Float(f.into_vec::<f64>().map_err(data_err)?),
+        (NpyKind::Unsigned, 1) => NpyValues::Unsigned(widen(f.into_vec::<u8>().map_err(data_err)?)),
+        (NpyKind::Unsigned, 2) => {
+            NpyValues::Unsigned(widen(f.into_vec::<u16>().map_err(data_err)?))
+        }
+        (NpyKind::Unsigned, 4) => {
+            NpyValues::Unsigned(widen(f.into_vec::<u32>().map_err(data_err)?))
+        }
+        (NpyKind::Unsigned, _) => NpyValues::Unsigned(f.into_vec::<u64>().map_err(data_err)?),
+        (NpyKind::Signed, 1) => NpyValues::Signed(widen(f.into_vec::<i8>().map_err(data_err)?)),
+        (NpyKind::Signed, 2) => NpyValues::Signed(widen(f.into_vec::<i16>().map_err(data_err)?)),
+        (NpyKind::Signed, 4) => NpyValues::Signed(widen(f.into_vec::<i32>().map_err(data_err)?)),
+        (NpyKind::Signed, _) => NpyValues::Signed(f.into_vec::<i64>().map_err(data_err)?),
+    };
+    Ok(NpyAny {
+        shape,
+        dtype,
+        kind,
+        size,
+        fortran_order,
+        values,
+    })
+}
+
 impl NpyArray {
     /// Parses the bytes of a `.npy` file as [`read_npy`] does; `path` names it in messages.
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<NpyArray> {
-        let p = path.display();
-        let range = npy_header_range(bytes, &p)?;
-        let file = npyz::NpyFile::new(bytes).map_err(|e| {
-            Error::new(format!(
-                "{p} is not a valid .npy file: {e} in the header (bytes {}..{}) ({NPY_EXPECTED})",
-                range.start, range.end
-            ))
-        })?;
-        let header = file.header().clone();
-        let (dtype, size) = match header.dtype() {
-            npyz::DType::Plain(ts)
-                if ts.type_char() == npyz::TypeChar::Float && matches!(ts.size_field(), 4 | 8) =>
-            {
-                (ts.to_string(), ts.size_field() as usize)
-            }
-            other => {
-                let what = match other {
-                    npyz::DType::Plain(ts) => format!("dtype '{ts}'"),
-                    _ => format!("a structured dtype {}", other.descr()),
-                };
-                return Err(Error::new(format!(
-                    "{p}: {what} in the header (bytes {}..{}); {NPY_EXPECTED} (dtype '<f4' or \
-                     '<f8')",
-                    range.start, range.end
-                )));
-            }
-        };
-        let shape: Vec<usize> = header.shape().iter().map(|&d| d as usize).collect();
-        let fortran_order = header.order() == npyz::Order::Fortran;
-        let rest: &[u8] = file.into_inner();
-        // The length is checked before any allocation: a header may announce far more data
-        // than the file holds.
-        let need = (header.len() as usize).checked_mul(size);
-        if need != Some(rest.len()) {
-            let (need, why) = match need {
-                Some(n) if rest.len() < n => (n.to_string(), "the file is truncated"),
-                Some(n) => (n.to_string(), "extra bytes follow the data"),
-                None => ("too many".to_string(), "the shape is too large"),
-            };
-            return Err(Error::new(format!(
-                "{p}: the header announces shape {shape:?} of {dtype} ({need} data bytes) but \
-                 {} data bytes follow it from byte {} ({why}); {NPY_EXPECTED}",
-                rest.len(),
-                range.end
-            )));
-        }
-        let data_err = |e: std::io::Error| {
-            Error::new(format!(
-                "{p}: cannot decode the data from byte {}: {e}",
-                range.end
-            ))
-        };
-        let f = npyz::NpyFile::with_header(header, rest);
-        let data = if size == 4 {
-            f.into_vec::<f32>()
-                .map_err(data_err)?
-                .into_iter()
-                .map(f64::from)
-                .collect()
-        } else {
-            f.into_vec::<f64>().map_err(data_err)?
+        let a = parse_npy(
+            bytes,
+            path,
+            NPY_EXPECTED,
+            "dtype '<f4' or '<f8'",
+            |k, size| k == NpyKind::Float && matches!(size, 4 | 8),
+        )?;
+        let NpyValues::Float(data) = a.values else {
+            unreachable!("only float dtypes are accepted")
         };
         Ok(NpyArray {
-            shape,
-            dtype,
-            fortran_order,
+            shape: a.shape,
+            dtype: a.dtype,
+            fortran_order: a.fortran_order,
             data,
         })
     }
+
+    /// Parses the bytes of a `.npy` file of float32, float64, unsigned (`u1`, `u2`, `u4`, `u8`)
+    /// or signed (`i1`, `i2`, `i4`, `i8`) integers, any byte order, C or Fortran order, with
+    /// every check of [`NpyArray::from_bytes`]; `path` names it in messages.
+    pub fn from_bytes_any(bytes: &[u8], path: &Path) -> Result<NpyAny> {
+        parse_npy(
+            bytes,
+            path,
+            NPY_ANY_EXPECTED,
+            "dtype '<f4', '<f8', '<u1'..'<u8' or '<i1'..'<i8'",
+            |k, size| match k {
+                NpyKind::Float => matches!(size, 4 | 8),
+                NpyKind::Unsigned | NpyKind::Signed => matches!(size, 1 | 2 | 4 | 8),
+            },
+        )
+    }
+}
+
+/// Writes `data` (in C order) as a `.npy` file of shape `shape` and the little-endian dtype of
+/// `T` (`f32`: `<f4`, `i32`: `<i4`...), atomically: a temporary file in the same directory, then
+/// a rename. Errors name the file.
+pub fn write_npy<T: npyz::AutoSerialize + Copy>(
+    path: &Path,
+    shape: &[usize],
+    data: &[T],
+) -> Result<()> {
+    let p = path.display();
+    let count = shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| Error::new(format!("{p}: shape {shape:?} is too large to write")))?;
+    if count != data.len() {
+        return Err(Error::new(format!(
+            "{p}: shape {shape:?} holds {count} values but {} were given",
+            data.len()
+        )));
+    }
+    let dtype = match T::default_dtype() {
+        npyz::DType::Plain(ts) => npyz::DType::Plain(
+            ts.to_string()
+                .replace('>', "<")
+                .parse()
+                .map_err(|e| Error::new(format!("{p}: dtype {ts}: {e}")))?,
+        ),
+        other => other,
+    };
+    let dims: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+    let mut buf = Vec::new();
+    let io = |e: std::io::Error| Error::new(format!("cannot encode {p}: {e}"));
+    {
+        use npyz::WriterBuilder;
+        let mut w = npyz::WriteOptions::new()
+            .dtype(dtype)
+            .shape(&dims)
+            .writer(&mut buf)
+            .begin_nd()
+            .map_err(io)?;
+        w.extend(data.iter().copied()).map_err(io)?;
+        w.finish().map_err(io)?;
+    }
+    write_bytes_atomic(path, &buf)
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
+fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::new(format!("cannot create directory {}: {e}", dir.display())))?;
+    let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("out");
+    let tmp = dir.join(format!(
+        ".{file}.tmp{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&tmp, bytes).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::new(format!("cannot write {}: {e}", tmp.display()))
+    })?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::new(format!(
+            "cannot rename {} to {}: {e}",
+            tmp.display(),
+            path.display()
+        ))
+    })
 }
