@@ -431,3 +431,326 @@ pub fn truncated_drain(spec: &ArraySpec, verilog: &str) -> Result<String> {
         &format!("    assign out_valid = |left & (row != {});", spec.rows - 1),
     ))
 }
+
+/// Gate-level energy of whole GEMMs on one array: every cycle of the GEMMs replayed on the
+/// synthesized array (Yosys generic gates, each module mapped once, then flattened), outputs
+/// checked against the cycle-accurate model, toggles counted and priced by `generic-45nm`.
+/// Every per-MAC figure divides by the useful MACs (`M·N·K` per GEMM), so padding, skew, drain
+/// and idle cycles are charged to them.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArrayEnergy {
+    /// Module synthesized and simulated.
+    pub module: String,
+    /// The array.
+    pub spec: ArraySpec,
+    /// The GEMMs run, in order (`M x K x N` each).
+    pub gemms: Vec<GemmDims>,
+    /// Useful multiply-accumulates: `Σ M·N·K`.
+    pub macs: u64,
+    /// Steps of the cells: `Σ M·N·ceil(K/d)` (`d` lanes per step).
+    pub steps: u64,
+    /// Clock cycles simulated (vector rows: each GEMM's reset, its cycles and its idle rows).
+    pub cycles: u64,
+    /// `cycles / macs`.
+    pub cycles_per_mac: f64,
+    /// `steps / (R·C·cycles)`: the share of PE-cycles that did a step.
+    pub utilization: f64,
+    /// Total energy per MAC, pJ (`dynamic + clock + leakage`).
+    pub pj_per_mac: f64,
+    /// Dynamic (switching and internal) energy per MAC, pJ.
+    pub dynamic_pj_per_mac: f64,
+    /// Flip-flop clock energy per MAC, pJ.
+    pub clock_pj_per_mac: f64,
+    /// Leakage energy per MAC, pJ.
+    pub leakage_pj_per_mac: f64,
+    /// Cell area, µm².
+    pub area_um2: f64,
+    /// Cells of the netlist (flip-flops included).
+    pub cells: usize,
+    /// Flip-flops of the netlist.
+    pub flip_flops: usize,
+    /// Gate toggles per MAC.
+    pub toggles_per_mac: f64,
+    /// Technology name.
+    pub tech: String,
+    /// Clock frequency, GHz.
+    pub freq_ghz: f64,
+    /// What the operands were.
+    pub data: String,
+    /// The synthesized netlist (Yosys JSON).
+    pub netlist: PathBuf,
+    /// The priced activity (breakdown by cell type, the technology's provenance lines).
+    pub energy: pelab_sim::energy::Energy,
+    /// Where every figure comes from: technology, data, activity, frequency, caveat.
+    pub provenance: Vec<String>,
+    /// The zero-delay caveat.
+    pub caveat: String,
+}
+
+/// The GEMM `array energy` runs by default on `spec`: `M = 2R`, `N = 2C` (two full folds each
+/// way) and `K = 64` rounded up to a multiple of the cell's lanes.
+pub fn energy_gemm(spec: &ArraySpec) -> GemmDims {
+    let d = spec.cell.lanes.max(1);
+    GemmDims {
+        m: 2 * spec.rows,
+        k: 64usize.div_ceil(d) * d,
+        n: 2 * spec.cols,
+    }
+}
+
+/// `count` GEMMs of shape `g` with Gaussian operands for `cell`, seeded by `seed`: the data of
+/// `pelab energy --dist gaussian` ([`pelab_sim::samples::Dist::Gaussian`]). Float cells take
+/// N(0, 1) values rounded to nearest even (saturating) into their format; `int16fma` takes
+/// N(0, 1)·2^12 rounded and clamped to int16 (sums of 2^6 products stay far inside 32 bits).
+pub fn gaussian_cases(
+    cell: &Cell,
+    g: GemmDims,
+    count: usize,
+    seed: u64,
+) -> Vec<(GemmDims, Vec<u64>, Vec<u64>)> {
+    use pelab_sim::samples::Dist;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let fmt = (cell.pe != "int16fma")
+        .then(|| pelab_sim::format::Format::parse(&cell.format).expect("a cell's format parses"));
+    let mut draw = |n: usize| -> Vec<u64> {
+        (0..n)
+            .map(|_| match &fmt {
+                Some(f) => Dist::Gaussian.code(f, &mut rng),
+                None => Dist::Gaussian.int16(&mut rng) as u16 as u64,
+            })
+            .collect()
+    };
+    (0..count)
+        .map(|_| {
+            let a = draw(g.m * g.k);
+            let b = draw(g.k * g.n);
+            (g, a, b)
+        })
+        .collect()
+}
+
+/// How [`gaussian_cases`] drew the operands of `cell`, for provenance lines.
+pub fn gaussian_data(cell: &Cell, seed: u64) -> String {
+    if cell.pe == "int16fma" {
+        format!(
+            "Gaussian operands: N(0,1)·2^12 rounded to nearest and clamped to int16 (as pelab \
+             energy --dist gaussian), seed {seed}"
+        )
+    } else {
+        format!(
+            "Gaussian operands: N(0,1) rounded to nearest even (saturating) into {} (as pelab \
+             energy --dist gaussian), seed {seed}",
+            cell.format
+        )
+    }
+}
+
+/// The energy of the GEMMs `cases` (`(dims, A, B)`, row-major codes) on `spec` at `freq_ghz`:
+/// vectors from the model ([`vectors`]), the array synthesized hierarchically to generic
+/// gates, every row replayed on the gate engine with outputs checked and toggles counted, and
+/// the activity priced by `generic-45nm` per useful MAC.
+///
+/// Errors: no GEMMs, a clock frequency that is not positive and finite, operands that do not
+/// fit the cell, Yosys failures, and any output of the gate netlist that differs from the
+/// model (the energy of a wrong circuit is not reported).
+pub fn energy(
+    spec: &ArraySpec,
+    cases: &[(GemmDims, Vec<u64>, Vec<u64>)],
+    freq_ghz: f64,
+) -> Result<ArrayEnergy> {
+    let shapes: Vec<String> = cases
+        .iter()
+        .map(|(g, _, _)| format!("{}x{}x{}", g.m, g.k, g.n))
+        .collect();
+    let data = format!(
+        "operands: the {} GEMM(s) given ({}), not described further",
+        cases.len(),
+        shapes.join(", ")
+    );
+    energy_of(spec, cases, freq_ghz, &data, None)
+}
+
+/// [`energy`] of `verilog`, an array's Verilog text in place of the emitted one (a mutant, in
+/// the checks of the checker: its outputs differ from the model's, so it is refused).
+pub fn energy_with_verilog(
+    spec: &ArraySpec,
+    cases: &[(GemmDims, Vec<u64>, Vec<u64>)],
+    freq_ghz: f64,
+    verilog: &str,
+) -> Result<ArrayEnergy> {
+    energy_of(
+        spec,
+        cases,
+        freq_ghz,
+        "operands: the GEMMs given, on Verilog given in place of the emitted array",
+        Some(verilog),
+    )
+}
+
+/// [`energy`] with `data` saying what the operands are (a provenance line), of `verilog`
+/// when given (else the emitted array).
+fn energy_of(
+    spec: &ArraySpec,
+    cases: &[(GemmDims, Vec<u64>, Vec<u64>)],
+    freq_ghz: f64,
+    data: &str,
+    verilog: Option<&str>,
+) -> Result<ArrayEnergy> {
+    if cases.is_empty() {
+        return Err(Error::new("array energy: no GEMMs to run"));
+    }
+    if !(freq_ghz > 0.0 && freq_ghz.is_finite()) {
+        return Err(Error::new(format!(
+            "array energy: the clock frequency must be a positive number of GHz, got {freq_ghz}"
+        )));
+    }
+    let tech = pelab_sim::energy::Generic45::load()?;
+    let v = vectors(spec, cases)?;
+    let m = spec.verilog()?;
+    let (net, path) = synthesized_netlist_hierarchical(verilog.unwrap_or(&m.verilog), &m.name)?;
+    let (run, act) = run_gates(&net, &v.layout, &v.rows, true, true)?;
+    let run = run.expect("a checked run has a verdict");
+    if run.status != crate::run::Status::Passed {
+        let first = run
+            .mismatches
+            .first()
+            .map(|mm| {
+                format!(
+                    "; first at vector row {}: expected {:X?}, got {:X?}",
+                    mm.row, mm.expected, mm.got
+                )
+            })
+            .unwrap_or_default();
+        return Err(Error::new(format!(
+            "array energy: the gate netlist of {} ({}) does not match the model on {} of {} \
+             rows{first}; no energy is reported for a wrong circuit",
+            m.name,
+            path.display(),
+            run.failed,
+            run.failed + run.passed
+        )));
+    }
+    let macs: u64 = cases.iter().map(|(g, _, _)| (g.m * g.n * g.k) as u64).sum();
+    let steps: u64 = cases
+        .iter()
+        .map(|(g, _, _)| (g.m * g.n * g.k.div_ceil(spec.cell.lanes)) as u64)
+        .sum();
+    let cycles = v.rows.len() as u64;
+    let cycles_per_mac = cycles as f64 / macs as f64;
+    let e = pelab_sim::energy::energy(
+        &net,
+        &tech,
+        &act.activity(macs as f64, cycles_per_mac),
+        freq_ghz,
+    )?;
+    use pelab_sim::energy::Technology as _;
+    let tech_name = tech.name();
+    let caveat = pelab_sim::energy::GLITCH_CAVEAT.to_string();
+    let mut provenance = vec![format!(
+        "technology: {tech_name} (Yosys generic gates, each module of the array mapped once \
+         and then flattened; every flip-flop a plain $_DFF_P_)"
+    )];
+    provenance.extend(e.provenance.iter().cloned());
+    provenance.push(format!("data: {data}"));
+    provenance.push(format!(
+        "activity: all {cycles} cycles of the GEMMs (each GEMM's reset row, its cycles and \
+         {} idle rows) replayed on {} by pelab's gate engine, every output checked against \
+         the cycle-accurate model; per MAC = divided by {macs} useful MACs (M·N·K per GEMM)",
+        spec.rows + spec.cols + 2,
+        path.display()
+    ));
+    provenance.push(format!(
+        "frequency: {freq_ghz} GHz (leakage is charged for cycles / f per MAC)"
+    ));
+    provenance.push(format!("caveat: {caveat}"));
+    Ok(ArrayEnergy {
+        module: m.name,
+        spec: spec.clone(),
+        gemms: cases.iter().map(|c| c.0).collect(),
+        macs,
+        steps,
+        cycles,
+        cycles_per_mac,
+        utilization: steps as f64 / (spec.rows * spec.cols) as f64 / cycles as f64,
+        pj_per_mac: e.total_pj,
+        dynamic_pj_per_mac: e.dynamic_pj,
+        clock_pj_per_mac: e.clock_pj,
+        leakage_pj_per_mac: e.leakage_pj,
+        area_um2: e.area_um2,
+        cells: net.cells.len(),
+        flip_flops: net.flops.len(),
+        toggles_per_mac: e.toggles_per_op,
+        tech: tech_name,
+        freq_ghz,
+        data: data.to_string(),
+        netlist: path,
+        energy: e,
+        provenance,
+        caveat,
+    })
+}
+
+/// The energy of an array beside that of its cell alone: the same GEMMs (the same operands)
+/// through a 1x1 array of the same cell and dataflow, i.e. the `M·N` dot products of length
+/// `K` one after another through one PE, through the same synthesis flow and technology. The
+/// difference is the array's overhead: skew and deskew registers, the drain, padding and
+/// fill/drain cycles, and the clock of every flip-flop.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArrayEnergyComparison {
+    /// The array.
+    pub array: ArrayEnergy,
+    /// The same cell as a 1x1 array on the same GEMMs.
+    pub lone_pe: ArrayEnergy,
+    /// `array.pj_per_mac / lone_pe.pj_per_mac`.
+    pub overhead: f64,
+    /// `array.clock_pj_per_mac / lone_pe.clock_pj_per_mac`.
+    pub clock_overhead: f64,
+    /// What the operands were.
+    pub data: String,
+}
+
+/// [`energy`] of `spec` and of the 1x1 array of the same cell and dataflow on the same
+/// `cases`, with `data` (what the operands are) in both provenances. The two syntheses and
+/// runs go side by side.
+pub fn energy_with_lone_pe(
+    spec: &ArraySpec,
+    cases: &[(GemmDims, Vec<u64>, Vec<u64>)],
+    freq_ghz: f64,
+    data: &str,
+) -> Result<ArrayEnergyComparison> {
+    let lone = ArraySpec::new(spec.cell.clone(), spec.dataflow, 1, 1)?;
+    let (array, lone_pe) = rayon::join(
+        || energy_of(spec, cases, freq_ghz, data, None),
+        || energy_of(&lone, cases, freq_ghz, data, None),
+    );
+    let (array, lone_pe) = (array?, lone_pe?);
+    Ok(ArrayEnergyComparison {
+        overhead: array.pj_per_mac / lone_pe.pj_per_mac,
+        clock_overhead: array.clock_pj_per_mac / lone_pe.clock_pj_per_mac,
+        data: data.to_string(),
+        array,
+        lone_pe,
+    })
+}
+
+/// `pelab array energy`: `count` GEMMs of shape `g` with Gaussian operands ([`gaussian_cases`],
+/// seed `seed`) on `spec` and on its lone PE, at `freq_ghz`.
+pub fn gaussian_energy(
+    spec: &ArraySpec,
+    g: GemmDims,
+    count: usize,
+    seed: u64,
+    freq_ghz: f64,
+) -> Result<ArrayEnergyComparison> {
+    if count == 0 {
+        return Err(Error::new("array energy: --count must be at least 1"));
+    }
+    if !(freq_ghz > 0.0 && freq_ghz.is_finite()) {
+        return Err(Error::new(format!(
+            "array energy: the clock frequency must be a positive number of GHz, got {freq_ghz}"
+        )));
+    }
+    let cell = spec.cell.sim_cell()?;
+    let cases = gaussian_cases(&cell, g, count, seed);
+    energy_with_lone_pe(spec, &cases, freq_ghz, &gaussian_data(&cell, seed))
+}
