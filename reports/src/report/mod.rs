@@ -538,7 +538,12 @@ fn markdown(o: &ReportOpts, sum: &Summary, x: &Sections) -> Result<String> {
         "Values from a Gaussian N(0, 1) source through the reference models; each table's \
          provenance lines are below it. Column definitions: docs/accuracy.md.\n\n",
     );
-    for st in STUDIES {
+    for st in STUDIES.iter().filter(|st| st.section() == "accuracy") {
+        s.push_str(&st.markdown(o, x.results)?);
+        s.push_str(&x.plots(st.name()));
+    }
+    // Studies with their own sections (the arrays).
+    for st in STUDIES.iter().filter(|st| st.section() != "accuracy") {
         s.push_str(&st.markdown(o, x.results)?);
         s.push_str(&x.plots(st.name()));
     }

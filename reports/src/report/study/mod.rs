@@ -2,6 +2,7 @@
 //! jobs and derive energy tables from the measurements, and gives its claims, plots and summary
 //! sections. Adding a study: one new module here and one line in [`STUDIES`].
 
+pub(crate) mod arrays;
 pub(crate) mod bitmod;
 pub(crate) mod dfp;
 pub(crate) mod lmul;
@@ -15,7 +16,8 @@ use pelab_sim::{Error, Result};
 use std::collections::BTreeMap;
 
 /// Every study, in the order of the claims, plots and summary sections.
-pub(crate) const STUDIES: [&dyn Study; 3] = [&lmul::LMul, &bitmod::BitMod, &dfp::Dfp];
+pub(crate) const STUDIES: [&dyn Study; 4] =
+    [&lmul::LMul, &bitmod::BitMod, &dfp::Dfp, &arrays::Arrays];
 
 /// What the run measured, as the studies read it.
 pub(crate) struct Results<'a> {
@@ -38,6 +40,12 @@ impl Results<'_> {
 pub(crate) trait Study: Sync {
     /// The study's name (also its `pelab study` name and progress step).
     fn name(&self) -> &'static str;
+
+    /// The summary section the study writes into: `accuracy` (the accuracy studies) or its own
+    /// (`arrays`).
+    fn section(&self) -> &'static str {
+        "accuracy"
+    }
 
     /// Energy jobs of the study beyond the elementwise one of every PE.
     fn energy_jobs(&self) -> Result<Vec<EnergyJob>> {
@@ -127,7 +135,11 @@ mod tests {
 
     #[test]
     fn the_report_runs_every_accuracy_study_in_order() {
-        let names: Vec<&str> = STUDIES.iter().map(|s| s.name()).collect();
+        let names: Vec<&str> = STUDIES
+            .iter()
+            .filter(|s| s.section() == "accuracy")
+            .map(|s| s.name())
+            .collect();
         assert_eq!(names, accuracy::STUDIES);
     }
 }
