@@ -39,6 +39,19 @@ pub enum Which {
         #[arg(long)]
         json: bool,
     },
+    /// The cycle-accurate array model running whole GEMMs against a naive f32 triple loop, and
+    /// the gate engine against Verilator on the gate netlist of an 8x8 array.
+    Array {
+        /// Timed repetitions of each measurement (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+        /// Small shapes (a 1x1 array for the gate-level part): for tests.
+        #[arg(long)]
+        quick: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Reference kernels: lmul and fpmul slice kernels against a plain f32 multiply loop over
     /// the same bf16 values, and the int16fma reference against the CPU's own instructions.
     Ref {
@@ -65,6 +78,7 @@ pub fn run(args: Args) -> Result<()> {
             shards,
             json,
         } => gates(rows, icarus_rows, reps, shards.max(1), json),
+        Which::Array { reps, quick, json } => array(reps, quick, json),
     }
 }
 
@@ -418,5 +432,394 @@ fn gates(rows: u64, icarus_rows: u64, reps: usize, shards: u64, json_out: bool) 
     println!(
         "  targets: >= 10x Verilator, >= 1000x Icarus, 2^32 pairs <= 60 s and <= 1 GB on 2 cores"
     );
+    Ok(())
+}
+
+/// A measurement of `pelab bench array` that takes longer than this for one run is shrunk
+/// (seconds).
+const ARRAY_RUN_LIMIT: f64 = 10.0;
+
+/// One cycle-accurate model measurement: a whole GEMM through the array model against a naive
+/// f32 triple loop over the same values and shape.
+struct ModelRow {
+    cell: String,
+    array: pelab_sim::array::ArrayDims,
+    gemm: pelab_sim::array::GemmDims,
+    /// Cycles the model clocked (the edge that put the last row of C out).
+    cycles: u64,
+    model_secs: f64,
+    naive_secs: f64,
+    /// The largest naive/model ratio that meets the target.
+    target: f64,
+    /// The model's C equalled the reference GEMM's.
+    checked: bool,
+    /// Why the shape is smaller than asked, if it is.
+    shrunk: Option<String>,
+}
+
+impl ModelRow {
+    fn macs(&self) -> f64 {
+        (self.gemm.m * self.gemm.n * self.gemm.k) as f64
+    }
+    fn ratio(&self) -> f64 {
+        self.model_secs / self.naive_secs
+    }
+    fn pass(&self) -> bool {
+        self.ratio() <= self.target
+    }
+}
+
+/// The gate-level measurement: the engine and Verilator on one array's gate netlist.
+struct GatesRow {
+    module: String,
+    netlist_v: std::path::PathBuf,
+    cells: usize,
+    gemm: pelab_sim::array::GemmDims,
+    gemms: usize,
+    rows: usize,
+    engine_secs: f64,
+    /// Verilator's median run time and its compile time, or why it could not run.
+    verilator: std::result::Result<(f64, f64), String>,
+}
+
+/// C = A·B in f32, the textbook triple loop (one thread).
+fn naive_gemm(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+    for i in 0..m {
+        for j in 0..n {
+            for kk in 0..k {
+                c[i * n + j] += a[i * k + kk] * b[kk * n + j];
+            }
+        }
+    }
+}
+
+/// The value of each operand code of `cell` as an f32 (int16 lanes as integers).
+fn code_values(cell: &pelab_sim::array::Cell, codes: &[u64]) -> Result<Vec<f32>> {
+    if cell.pe == "int16fma" {
+        return Ok(codes.iter().map(|&c| c as u16 as i16 as f32).collect());
+    }
+    let f = Format::parse(&cell.format)?;
+    Ok(codes.iter().map(|&c| f.to_f64(c) as f32).collect())
+}
+
+/// Part 1 of `pelab bench array` for one cell and array size.
+fn model_row(
+    pe: &str,
+    format: &str,
+    side: usize,
+    size: usize,
+    target: f64,
+    reps: usize,
+) -> Result<ModelRow> {
+    use pelab_sim::array::gemm::random_operands;
+    use pelab_sim::array::{gemm, run_gemm_os, ArrayDims, GemmDims};
+    let cell = pelab_hdl::array::cell::cell_or_default(pe, format, None)?.sim_cell()?;
+    let dims = ArrayDims {
+        rows: side,
+        cols: side,
+    };
+    let mut r = ChaCha8Rng::seed_from_u64(3);
+    let mut s = size;
+    let mut shrunk = None;
+    loop {
+        let g = GemmDims { m: s, k: s, n: s };
+        let a = random_operands(&cell, &mut r, s * s, 16);
+        let b = random_operands(&cell, &mut r, s * s, 16);
+        // The checked run: the model's C against the reference GEMM, bit for bit.
+        let t = Instant::now();
+        let (c, trace) = run_gemm_os(&cell, dims, g, &a, &b)?;
+        let once = t.elapsed().as_secs_f64();
+        let want = gemm(&cell, s, s, s, &a, &b);
+        if let Some(q) = (0..c.len()).find(|&q| c[q] != want[q]) {
+            return Err(pelab_sim::Error::new(format!(
+                "bench array: {} os {side}x{side} model C[{}][{}] = {:08X}, the reference \
+                 GEMM gives {:08X}",
+                cell.name(),
+                q / s,
+                q % s,
+                c[q],
+                want[q]
+            )));
+        }
+        if once > ARRAY_RUN_LIMIT && s > 16 {
+            let note = format!(
+                "{s}x{s}x{s} took {once:.1} s per model run (over {ARRAY_RUN_LIMIT} s): shape halved"
+            );
+            eprintln!("bench array: {} os {side}x{side}: {note}", cell.name());
+            shrunk = Some(shrunk.map_or(note.clone(), |p: String| format!("{p}; {note}")));
+            s /= 2;
+            continue;
+        }
+        let model_secs = median_secs(reps, || {
+            black_box(run_gemm_os(&cell, dims, g, black_box(&a), black_box(&b)).unwrap());
+        });
+        let (af, bf) = (code_values(&cell, &a)?, code_values(&cell, &b)?);
+        let mut cf = vec![0f32; s * s];
+        let naive_secs = median_secs(reps, || {
+            cf.fill(0.0);
+            naive_gemm(s, s, s, black_box(&af), black_box(&bf), &mut cf);
+            black_box(&mut cf);
+        });
+        return Ok(ModelRow {
+            cell: cell.name(),
+            array: dims,
+            gemm: g,
+            cycles: trace.last_output_cycle,
+            model_secs,
+            naive_secs,
+            target,
+            checked: true,
+            shrunk,
+        });
+    }
+}
+
+/// Part 2 of `pelab bench array`: the gate engine against Verilator on the generic-gate
+/// netlist of the `side x side` os int16fma array, over the cycles of `gemms` GEMMs of shape
+/// `g`.
+fn gates_row(
+    side: usize,
+    g: pelab_sim::array::GemmDims,
+    gemms: usize,
+    reps: usize,
+) -> Result<GatesRow> {
+    use pelab_hdl::array::{ArraySpec, Dataflow};
+    use pelab_testbench::array::{random_cases, vectors, verify};
+    use pelab_testbench::{Simulator, Status};
+    let err = |e: String| pelab_sim::Error::new(e);
+    let spec = ArraySpec::new(
+        pelab_hdl::array::cell::cell_or_default("int16fma", "int16", None)?,
+        Dataflow::Os,
+        side,
+        side,
+    )?;
+    let m = spec.verilog()?;
+    eprintln!(
+        "bench array: synthesizing {} to generic gates (hierarchical)...",
+        m.name
+    );
+    let (net, json_path) =
+        pelab_testbench::gates::synthesized_netlist_hierarchical(&m.verilog, &m.name)?;
+    let netlist_v = json_path.with_file_name("netlist.v");
+    let netlist_text = std::fs::read_to_string(&netlist_v)
+        .map_err(|e| err(format!("cannot read {}: {e}", netlist_v.display())))?;
+    // The model's C of every GEMM is checked against the reference GEMM here.
+    let cases = random_cases(&spec.cell.sim_cell()?, g, gemms, 4);
+    let v = vectors(&spec, &cases)?;
+    let rows = v.rows.len();
+    eprintln!("bench array: gate engine, {rows} cycles...");
+    let engine_secs = median_secs(reps, || {
+        let (r, _) = pelab_testbench::gates::run_gates(&net, &v.layout, &v.rows, true, false)
+            .expect("the gate engine runs the array's vectors");
+        let r = r.expect("a checked run has a verdict");
+        assert!(
+            r.failed == 0 && r.passed == rows as u64,
+            "gate engine on {}: {} passed, {} failed of {rows} rows",
+            m.name,
+            r.passed,
+            r.failed
+        );
+    });
+    eprintln!("bench array: Verilator on the gate netlist, {rows} cycles...");
+    let dir = std::path::PathBuf::from("out/bench/array");
+    let limit = std::time::Duration::from_secs(3600);
+    let verilator = match verify(
+        &spec,
+        &v,
+        &[Simulator::Verilator],
+        &dir,
+        limit,
+        Some(&netlist_text),
+    ) {
+        Err(e) => Err(e.0),
+        Ok(rep) => {
+            let run = &rep.runs[0];
+            match run.status {
+                Status::Passed => {
+                    // More runs of the built model on the same vectors, for the median.
+                    let exe = rep.work_dir.join("obj_dir").join("pelab_tb");
+                    let want = format!("{rows} passed, 0 failed");
+                    let mut times = vec![run.run_secs];
+                    for _ in 1..reps.max(1) {
+                        let t = Instant::now();
+                        let out = std::process::Command::new(&exe)
+                            .current_dir(&rep.work_dir)
+                            .output()
+                            .map_err(|e| err(format!("cannot run {}: {e}", exe.display())))?;
+                        times.push(t.elapsed().as_secs_f64());
+                        let text = String::from_utf8_lossy(&out.stdout);
+                        if !out.status.success() || !text.contains(&want) {
+                            return Err(err(format!(
+                                "{} did not pass on a repeated run (expected '{want}'):\n{text}",
+                                exe.display()
+                            )));
+                        }
+                    }
+                    times.sort_by(f64::total_cmp);
+                    Ok((times[times.len() / 2], run.compile_secs))
+                }
+                Status::Failed => {
+                    return Err(err(format!(
+                        "Verilator failed on the gate netlist {} ({} rows failed):\n{}",
+                        netlist_v.display(),
+                        run.failed,
+                        run.log_tail
+                    )))
+                }
+                Status::Crashed | Status::TimedOut => Err(format!(
+                    "Verilator {:?} in {}:\n{}",
+                    run.status,
+                    rep.work_dir.display(),
+                    run.log_tail
+                )),
+            }
+        }
+    };
+    Ok(GatesRow {
+        module: m.name,
+        netlist_v,
+        cells: net.cells.len(),
+        gemm: g,
+        gemms,
+        rows,
+        engine_secs,
+        verilator,
+    })
+}
+
+/// `pelab bench array`: the cycle-accurate os array model on whole GEMMs against a naive f32
+/// triple loop (useful MACs per second, one thread), then the gate engine against Verilator
+/// on the gate netlist of an 8x8 os int16fma array (cycles per second). `quick` shrinks every
+/// shape (a 1x1 array at gate level).
+fn array(reps: usize, quick: bool, json_out: bool) -> Result<()> {
+    use pelab_sim::array::GemmDims;
+    let size = if quick { 32 } else { 256 };
+    let cases: &[(&str, &str, usize, f64)] = &[
+        ("int16fma", "int16", 8, 10.0),
+        ("int16fma", "int16", 16, 10.0),
+        ("lmul", "e4m3", 8, 20.0),
+    ];
+    let mut rows = Vec::new();
+    for &(pe, format, side, target) in cases {
+        eprintln!("bench array: {pe} {format} os {side}x{side}, {size}^3 GEMM...");
+        rows.push(model_row(pe, format, side, size, target, reps)?);
+    }
+    let (side, g) = if quick {
+        (1, GemmDims { m: 2, k: 8, n: 2 })
+    } else {
+        (
+            8,
+            GemmDims {
+                m: 64,
+                k: 64,
+                n: 64,
+            },
+        )
+    };
+    let gr = gates_row(side, g, 1, reps)?;
+    let dims = |g: &GemmDims| format!("{}x{}x{}", g.m, g.k, g.n);
+    let verilator_note = gr
+        .verilator
+        .as_ref()
+        .err()
+        .map(|why| format!("Verilator baseline of the gate-level part could not run: {why}"));
+    if json_out {
+        let v = json!({
+            "reps": reps,
+            "quick": quick,
+            "statistic": "median wall time",
+            "model": rows.iter().map(|r| json!({
+                "cell": r.cell, "dataflow": "os",
+                "array": format!("{}x{}", r.array.rows, r.array.cols),
+                "gemm": dims(&r.gemm), "macs": r.macs(), "cycles": r.cycles,
+                "model_secs": r.model_secs, "model_macs_per_sec": r.macs() / r.model_secs,
+                "model_cycles_per_sec": r.cycles as f64 / r.model_secs,
+                "naive_secs": r.naive_secs, "naive_macs_per_sec": r.macs() / r.naive_secs,
+                "ratio": r.ratio(), "target_ratio": r.target, "pass": r.pass(),
+                "checked": r.checked, "shrunk": r.shrunk,
+            })).collect::<Vec<_>>(),
+            "baseline": "naive f32 triple loop C[i][j] += A[i][k]*B[k][j] over the same values, 1 thread",
+            "gates": json!({
+                "module": gr.module, "netlist": gr.netlist_v, "cells": gr.cells,
+                "gemm": dims(&gr.gemm), "gemms": gr.gemms, "cycles": gr.rows,
+                "engine_lanes": gr.gemms.min(pelab_sim::netlist::LANES),
+                "engine_secs": gr.engine_secs,
+                "engine_cycles_per_sec": gr.rows as f64 / gr.engine_secs,
+                "verilator": gr.verilator.as_ref().ok().map(|(secs, compile)| json!({
+                    "run_secs": secs, "compile_secs": compile,
+                    "cycles_per_sec": gr.rows as f64 / secs,
+                })),
+                "ratio": gr.verilator.as_ref().ok().map(|(secs, _)| secs / gr.engine_secs),
+                "verilator_error": gr.verilator.as_ref().err(),
+            }),
+        });
+        if let Some(n) = &verilator_note {
+            eprintln!("WARNING: {n}");
+        }
+        return super::print_json(&v);
+    }
+    println!(
+        "pelab bench array: os array models on {size}^3 GEMMs, median of {reps} runs, 1 thread"
+    );
+    println!("baseline: naive f32 triple loop C[i][j] += A[i][k]*B[k][j] over the same values and shape, 1 thread");
+    println!(
+        "  {:<26} {:>6} {:>12} {:>9} {:>14} {:>14} {:>8} {:>7}  verdict",
+        "cell", "array", "GEMM", "cycles", "model MAC/s", "naive MAC/s", "ratio", "target"
+    );
+    for r in &rows {
+        println!(
+            "  {:<26} {:>6} {:>12} {:>9} {:>14.3e} {:>14.3e} {:>7.1}x {:>6.0}x  {}",
+            r.cell,
+            format!("{}x{}", r.array.rows, r.array.cols),
+            dims(&r.gemm),
+            r.cycles,
+            r.macs() / r.model_secs,
+            r.macs() / r.naive_secs,
+            r.ratio(),
+            r.target,
+            if r.pass() {
+                "PASS".to_string()
+            } else {
+                format!(
+                    "*** MISS: naive/model {:.1}x > {}x ***",
+                    r.ratio(),
+                    r.target
+                )
+            }
+        );
+    }
+    println!("  (ratio: naive MAC/s over model MAC/s; the model's C equalled the reference GEMM's in every row)");
+    for r in &rows {
+        if let Some(s) = &r.shrunk {
+            println!("NOTE: {} {}x{}: {s}", r.cell, r.array.rows, r.array.cols);
+        }
+    }
+    println!(
+        "gate level: {} as Yosys generic gates ({} cells), {} GEMM of {} = {} cycles",
+        gr.module,
+        gr.cells,
+        gr.gemms,
+        dims(&gr.gemm),
+        gr.rows
+    );
+    println!(
+        "  gate engine (every output checked): {:>12.0} cycles/s ({} of its {} lanes: one per GEMM)",
+        gr.rows as f64 / gr.engine_secs,
+        gr.gemms.min(pelab_sim::netlist::LANES),
+        pelab_sim::netlist::LANES
+    );
+    if let Ok((secs, compile)) = &gr.verilator {
+        println!(
+            "  Verilator on netlist.v:             {:>12.0} cycles/s (median of {reps} runs of the built model; compile {compile:.1} s apart)",
+            gr.rows as f64 / secs
+        );
+        println!(
+            "  ratio engine/Verilator: {:.2}x (Verilator run time: process start and $readmemh of the vectors included, as in bench gates)",
+            secs / gr.engine_secs
+        );
+    }
+    if let Some(n) = &verilator_note {
+        println!("*** WARNING: {n} ***");
+    }
     Ok(())
 }
