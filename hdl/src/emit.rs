@@ -691,8 +691,19 @@ pub(crate) fn unique() -> usize {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Writes `text` to `path` atomically: a temporary file in the same directory, then a rename.
-pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
+/// Writes `bytes` (text or binary) to `path` atomically: [`write_atomic_with`].
+pub fn write_atomic(path: &Path, bytes: impl AsRef<[u8]>) -> Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes.as_ref()))
+}
+
+/// Writes `path` through a temporary file in its directory (created when missing), filled by
+/// `fill`, flushed and synced, then renamed into place: a reader never sees a partial file, and
+/// a failed write leaves no temporary file behind.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<()> {
+    use std::io::Write;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -701,16 +712,27 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
         .map_err(|e| Error::new(format!("cannot create directory {}: {e}", dir.display())))?;
     let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("out");
     let tmp = dir.join(format!(".{file}.tmp{}-{}", std::process::id(), unique()));
-    std::fs::write(&tmp, text)
-        .map_err(|e| Error::new(format!("cannot write {}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
+    let written = (|| {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        fill(&mut w)?;
+        w.flush()?;
+        w.into_inner().map_err(|e| e.into_error())?.sync_all()
+    })();
+    let done = written
+        .map_err(|e| Error::new(format!("cannot write {}: {e}", tmp.display())))
+        .and_then(|()| {
+            std::fs::rename(&tmp, path).map_err(|e| {
+                Error::new(format!(
+                    "cannot rename {} to {}: {e}",
+                    tmp.display(),
+                    path.display()
+                ))
+            })
+        });
+    if done.is_err() {
         let _ = std::fs::remove_file(&tmp);
-        Error::new(format!(
-            "cannot rename {} to {}: {e}",
-            tmp.display(),
-            path.display()
-        ))
-    })
+    }
+    done
 }
 
 /// Writes the module to `<dir>/<name>.v` atomically and returns the path.

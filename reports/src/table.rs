@@ -100,7 +100,7 @@ impl Table {
     /// Writes `<dir>/<name>.csv` atomically.
     pub fn write_csv(&self, dir: &Path) -> Result<std::path::PathBuf> {
         let p = dir.join(format!("{}.csv", self.name));
-        pelab_hdl::emit::write_atomic(&p, &self.to_csv())?;
+        pelab_hdl::emit::write_atomic(&p, self.to_csv())?;
         Ok(p)
     }
 }

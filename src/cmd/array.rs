@@ -369,18 +369,7 @@ fn run_synth(a: SynthArgs) -> Result<()> {
         r.yosys
     );
     println!("  PEs:          {}", spec.rows * spec.cols);
-    println!("  cells:        {}", r.cell_count);
-    println!("  logic cells:  {}", r.logic_cells);
-    if flow != Flow::Generic {
-        println!("  LUTs:         {}", r.luts);
-        println!("  carry cells:  {}", r.carry);
-        println!("  DSPs:         {}", r.dsps);
-    }
-    println!("  flip-flops:   {}", r.ffs);
-    println!(
-        "  longest path: {} cells (combinational, port/flop to port/flop)",
-        r.longest_path
-    );
+    super::synth::print_resources(&r, flow);
     println!("  netlist:      {}", r.netlist.display());
     Ok(())
 }

@@ -28,6 +28,18 @@ pub fn run(args: Args) -> Result<()> {
         return super::print_json(&json!({"pe": pe.id(), "config": cfg, "report": r}));
     }
     println!("{} ({} flow, {})", r.module, flow.name(), r.yosys);
+    print_resources(&r, flow);
+    println!("  by type:");
+    for (k, v) in &r.cells {
+        println!("    {k:<16} {v}");
+    }
+    println!("  netlist:      {}", r.netlist.display());
+    Ok(())
+}
+
+/// The resource lines of a synthesis report: cells, logic cells, LUTs, carry cells and DSPs
+/// (FPGA flows), flip-flops, longest path.
+pub fn print_resources(r: &pelab_hdl::synth::SynthReport, flow: Flow) {
     println!("  cells:        {}", r.cell_count);
     println!("  logic cells:  {}", r.logic_cells);
     if flow != Flow::Generic {
@@ -40,10 +52,4 @@ pub fn run(args: Args) -> Result<()> {
         "  longest path: {} cells (combinational, port/flop to port/flop)",
         r.longest_path
     );
-    println!("  by type:");
-    for (k, v) in &r.cells {
-        println!("    {k:<16} {v}");
-    }
-    println!("  netlist:      {}", r.netlist.display());
-    Ok(())
 }

@@ -17,7 +17,7 @@ use crate::tb::testbench;
 use crate::vectors::pack_mem;
 use pelab_hdl::array::{ArraySpec, Dataflow};
 use pelab_hdl::PortDir;
-use pelab_sim::array::gemm::random_operands;
+use pelab_sim::array::gemm::random_operand;
 use pelab_sim::array::{drive_gemm_os, drive_gemm_ws, gemm, ArrayDims, Cell, GemmDims, GemmTrace};
 use pelab_sim::{Error, Result};
 use rand::SeedableRng;
@@ -272,11 +272,22 @@ pub fn random_cases(
     count: usize,
     seed: u64,
 ) -> Vec<(GemmDims, Vec<u64>, Vec<u64>)> {
+    cases_with(g, count, seed, |rng| random_operand(cell, rng, 16))
+}
+
+/// `count` GEMMs of shape `g`, every operand (A row-major, then B, GEMM after GEMM) drawn by
+/// `draw` from one generator seeded by `seed`.
+fn cases_with(
+    g: GemmDims,
+    count: usize,
+    seed: u64,
+    mut draw: impl FnMut(&mut ChaCha8Rng) -> u64,
+) -> Vec<(GemmDims, Vec<u64>, Vec<u64>)> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     (0..count)
         .map(|_| {
-            let a = random_operands(cell, &mut rng, g.m * g.k, 16);
-            let b = random_operands(cell, &mut rng, g.k * g.n, 16);
+            let a = (0..g.m * g.k).map(|_| draw(&mut rng)).collect();
+            let b = (0..g.k * g.n).map(|_| draw(&mut rng)).collect();
             (g, a, b)
         })
         .collect()
@@ -509,24 +520,12 @@ pub fn gaussian_cases(
     seed: u64,
 ) -> Vec<(GemmDims, Vec<u64>, Vec<u64>)> {
     use pelab_sim::samples::Dist;
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let fmt = (cell.pe != "int16fma")
         .then(|| pelab_sim::format::Format::parse(&cell.format).expect("a cell's format parses"));
-    let mut draw = |n: usize| -> Vec<u64> {
-        (0..n)
-            .map(|_| match &fmt {
-                Some(f) => Dist::Gaussian.code(f, &mut rng),
-                None => Dist::Gaussian.int16(&mut rng) as u16 as u64,
-            })
-            .collect()
-    };
-    (0..count)
-        .map(|_| {
-            let a = draw(g.m * g.k);
-            let b = draw(g.k * g.n);
-            (g, a, b)
-        })
-        .collect()
+    cases_with(g, count, seed, |rng| match &fmt {
+        Some(f) => Dist::Gaussian.code(f, rng),
+        None => Dist::Gaussian.int16(rng) as u16 as u64,
+    })
 }
 
 /// How [`gaussian_cases`] drew the operands of `cell`, for provenance lines.

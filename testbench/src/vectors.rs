@@ -289,9 +289,9 @@ impl VectorSet {
 
     /// Writes the text file and its `.mem` companion atomically.
     pub fn write(&self, path: &Path) -> Result<std::path::PathBuf> {
-        pelab_hdl::emit::write_atomic(path, &self.to_text())?;
+        pelab_hdl::emit::write_atomic(path, self.to_text())?;
         let mem = path.with_extension("mem");
-        pelab_hdl::emit::write_atomic(&mem, &self.to_mem())?;
+        pelab_hdl::emit::write_atomic(&mem, self.to_mem())?;
         Ok(mem)
     }
 }

@@ -393,7 +393,7 @@ fn verilog_vcd(
         m.row += base;
     }
     check_vcd(&vcd)?;
-    write_file_atomic(dest, |w| {
+    pelab_hdl::emit::write_atomic_with(dest, |w| {
         let mut f = std::fs::File::open(&vcd)?;
         std::io::copy(&mut f, w).map(|_| ())
     })?;
@@ -423,42 +423,6 @@ fn check_vcd(path: &Path) -> Result<()> {
         c.map_err(bad)?;
     }
     Ok(())
-}
-
-/// Writes `dest` through a temporary file in its directory, renamed into place once whole.
-pub fn write_file_atomic(
-    dest: &Path,
-    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<()> {
-    let dir = dest
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::new(format!("cannot create directory {}: {e}", dir.display())))?;
-    let name = dest.file_name().and_then(|f| f.to_str()).unwrap_or("out");
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    let written = (|| {
-        let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-        fill(&mut w)?;
-        w.flush()?;
-        w.into_inner().map_err(|e| e.into_error())?.sync_all()
-    })();
-    let done = written
-        .map_err(|e| Error::new(format!("cannot write {}: {e}", tmp.display())))
-        .and_then(|()| {
-            std::fs::rename(&tmp, dest).map_err(|e| {
-                Error::new(format!(
-                    "cannot rename {} to {}: {e}",
-                    tmp.display(),
-                    dest.display()
-                ))
-            })
-        });
-    if done.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    done
 }
 
 /// One VCD variable and the value last written to it (`None`: x).
@@ -539,7 +503,7 @@ pub fn gates_vcd(
         log_tail: String::new(),
     };
     let mut sim = Sim::new(net, ToggleMode::Off);
-    write_file_atomic(dest, |w| {
+    pelab_hdl::emit::write_atomic_with(dest, |w| {
         let mut v = vcd::Writer::new(w);
         v.version(&format!(
             "pelab {} gate engine: {}",

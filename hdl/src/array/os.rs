@@ -42,9 +42,9 @@ pub fn row_bits(r: usize) -> usize {
     (usize::BITS - (r.max(2) - 1).leading_zeros()) as usize
 }
 
-/// The ports of the output-stationary array, in order.
-pub fn ports(g: &Geometry) -> Vec<Port> {
-    let mut p = vec![
+/// The `clock` and `reset` ports every array begins with.
+pub(crate) fn clock_reset() -> Vec<Port> {
+    vec![
         Port::input(
             "clock",
             1,
@@ -55,6 +55,13 @@ pub fn ports(g: &Geometry) -> Vec<Port> {
             1,
             "synchronous reset, active high: every register of the array loads 0",
         ),
+    ]
+}
+
+/// The ports of the output-stationary array, in order.
+pub fn ports(g: &Geometry) -> Vec<Port> {
+    let mut p = clock_reset();
+    p.extend([
         Port::input("in_valid", 1, "the a_in_* and b_in_* ports carry a step"),
         Port::input(
             "in_first",
@@ -66,7 +73,7 @@ pub fn ports(g: &Geometry) -> Vec<Port> {
             1,
             "with in_valid: the last step of a tile (starts the drain)",
         ),
-    ];
+    ]);
     for i in 0..g.rows {
         p.push(Port::input(
             &format!("a_in_{i}"),

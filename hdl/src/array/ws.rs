@@ -14,17 +14,8 @@ use std::fmt::Write;
 
 /// The ports of the weight-stationary array, in order.
 pub fn ports(g: &Geometry) -> Vec<Port> {
-    let mut p = vec![
-        Port::input(
-            "clock",
-            1,
-            "clock; every register samples on its rising edge",
-        ),
-        Port::input(
-            "reset",
-            1,
-            "synchronous reset, active high: every register of the array loads 0",
-        ),
+    let mut p = super::os::clock_reset();
+    p.extend([
         Port::input(
             "w_load",
             1,
@@ -35,7 +26,7 @@ pub fn ports(g: &Geometry) -> Vec<Port> {
             1,
             "with w_load: the row on w_in_* is part of the tile (else the row passes sums on)",
         ),
-    ];
+    ]);
     for j in 0..g.cols {
         p.push(Port::input(
             &format!("w_in_{j}"),

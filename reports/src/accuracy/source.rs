@@ -510,35 +510,5 @@ pub fn write_npy<T: npyz::AutoSerialize + Copy>(
         w.extend(data.iter().copied()).map_err(io)?;
         w.finish().map_err(io)?;
     }
-    write_bytes_atomic(path, &buf)
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
-fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::new(format!("cannot create directory {}: {e}", dir.display())))?;
-    let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("out");
-    let tmp = dir.join(format!(
-        ".{file}.tmp{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::write(&tmp, bytes).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::new(format!("cannot write {}: {e}", tmp.display()))
-    })?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::new(format!(
-            "cannot rename {} to {}: {e}",
-            tmp.display(),
-            path.display()
-        ))
-    })
+    pelab_hdl::emit::write_atomic(path, &buf)
 }
