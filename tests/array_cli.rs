@@ -156,9 +156,17 @@ fn bad_inputs_are_refused_with_the_reason() {
         ),
         (
             vec![
-                "array", "emit", "bitmod", "--format", "fp16", "--array", "2x2",
+                "array",
+                "emit",
+                "bitmod",
+                "--format",
+                "fp16",
+                "--array",
+                "2x2",
+                "--dataflow",
+                "ws",
             ],
-            "bitmod",
+            "output-stationary only",
         ),
         (
             vec![

@@ -133,6 +133,53 @@ fn text_output_names_every_figure() {
     }
 }
 
+/// The bitmod cell's timing: beats of 4 weights, 2 cycles each, groups of 128 weights taking
+/// at least 8 cycles, the result 9 cycles after the last beat, computed here by hand.
+#[test]
+fn bitmod_timing_has_beats_groups_and_the_result_latency() {
+    for (r, c, m, k, n) in [(8, 8, 64, 256, 64), (4, 2, 5, 130, 3), (1, 1, 1, 1, 1)] {
+        let v = json(&[
+            "--dataflow",
+            "os",
+            "--array",
+            &format!("{r}x{c}"),
+            "--gemm",
+            &format!("{m}x{k}x{n}"),
+            "--pe",
+            "bitmod",
+        ]);
+        // Per group of g weights: max(2*ceil(g/4), 8) cycles.
+        let mut stream = 0;
+        let mut left = k;
+        while left > 0 {
+            let g = left.min(128);
+            stream += (2 * cdiv(g, 4)).max(8);
+            left -= g;
+        }
+        let folds = cdiv(m, r) * cdiv(n, c);
+        let per_fold = r + c + stream - 2;
+        let cycles = folds * per_fold - 1;
+        assert_eq!(v["lanes"], 4, "{v}");
+        assert_eq!(v["step_cycles"], 2, "{v}");
+        assert_eq!(v["cycles_per_fold"], per_fold, "{v}");
+        assert_eq!(v["cycles"], cycles, "{v}");
+        assert_eq!(v["last_output_cycle"], cycles + r + 1 + 9, "{v}");
+    }
+    let e = err(&[
+        "array",
+        "timing",
+        "--dataflow",
+        "ws",
+        "--array",
+        "2x2",
+        "--gemm",
+        "2x2x2",
+        "--pe",
+        "bitmod",
+    ]);
+    assert!(e.contains("os dataflow only"), "{e}");
+}
+
 #[test]
 fn bad_inputs_are_refused_with_reasons() {
     let base = ["array", "timing", "--dataflow", "os"];
@@ -164,8 +211,21 @@ fn bad_inputs_are_refused_with_reasons() {
             "a dimension is 0",
         ),
         (
-            &["--array", "8x8", "--gemm", "4x4x4", "--pe", "bitmod"][..],
-            "bitmod has no array cell",
+            &[
+                "--array",
+                "8x8",
+                "--gemm",
+                "4x4x4",
+                "--pe",
+                "bitmod",
+                "--step-cycles",
+                "1",
+            ][..],
+            "contradicts --pe bitmod",
+        ),
+        (
+            &["--array", "8x8", "--gemm", "4x4x4", "--pe", "nosuch"][..],
+            "nosuch",
         ),
         (
             &[

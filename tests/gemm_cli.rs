@@ -352,3 +352,94 @@ fn bad_input_is_an_error_naming_the_file_and_writes_nothing() {
     assert!(!pc.exists(), "C written despite an error");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// bitmod: float weights quantized row by row, FP16 activations, run on Verilator; C (scaled
+/// back by the channel scales) near the float product, the timing the closed form with beats,
+/// groups and the dequantizer's latency, computed here; inconsistent raw weights refused.
+#[test]
+fn bitmod_quantizes_float_weights_and_runs_on_verilator() {
+    let dir = scratch("bitmod");
+    let (m, k, n) = (3, 200, 2);
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let gauss = |r: &mut ChaCha8Rng| {
+        // Box-Muller from two uniforms.
+        let (u, v): (f64, f64) = (r.gen_range(1e-12..1.0), r.gen());
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    };
+    let a: Vec<f32> = (0..m * k).map(|_| gauss(&mut rng) as f32).collect();
+    // Activations exact in FP16 (multiples of 1/16 below 4).
+    let b: Vec<f32> = (0..k * n)
+        .map(|_| rng.gen_range(-64i32..64) as f32 / 16.0)
+        .collect();
+    let (pa, pb, pc) = (dir.join("a.npy"), dir.join("b.npy"), dir.join("c.npy"));
+    write_npy(&pa, &[m, k], &a).unwrap();
+    write_npy(&pb, &[k, n], &b).unwrap();
+    let v = json(&[
+        "gemm",
+        "bitmod",
+        "--format",
+        "fp16",
+        "--array",
+        "2x2",
+        "--sim",
+        "verilator",
+        "--a",
+        s(&pa),
+        "--b",
+        s(&pb),
+        "-o",
+        s(&pc),
+    ]);
+    assert_eq!(v["channel_scales_applied"], true, "{v}");
+    assert_eq!(v["converted"], 0, "{v}");
+    assert_eq!(v["sim"], "verilator");
+    // Groups of 128 and 72 weights: 64 + 36 cycles of beats per fold.
+    let per_fold = 2 + 2 + 64 + 36 - 2;
+    let folds = 2 * 1;
+    assert_eq!(v["cycles_per_fold"], per_fold, "{v}");
+    assert_eq!(v["cycles"], folds * per_fold - 1, "{v}");
+    assert_eq!(
+        v["last_output_cycle"],
+        folds * per_fold - 1 + 2 + 1 + 9,
+        "{v}"
+    );
+    let (shape, _, c) = read_c(&pc);
+    assert_eq!(shape, vec![m, n]);
+    let (mut err2, mut ref2) = (0f64, 0f64);
+    for i in 0..m {
+        for j in 0..n {
+            let e: f64 = (0..k)
+                .map(|t| a[i * k + t] as f64 * b[t * n + j] as f64)
+                .sum();
+            let got = f32::from_bits(c[i * n + j]) as f64;
+            err2 += (got - e).powi(2);
+            ref2 += e * e;
+        }
+    }
+    let rel = (err2 / ref2).sqrt();
+    // 4-bit weights: about 10% relative RMS error on Gaussian weights.
+    assert!(rel < 0.2, "relative RMS error {rel}");
+    // Raw elements {scale, select, code} whose select changes inside a group are refused.
+    let raw: Vec<u16> = (0..k)
+        .map(|q| if q == 5 { 0x7F41 } else { 0x7F51 })
+        .collect();
+    let pr = dir.join("raw.npy");
+    write_npy(&pr, &[1, k], &raw).unwrap();
+    let e = err(&[
+        "gemm",
+        "bitmod",
+        "--format",
+        "fp16",
+        "--array",
+        "2x2",
+        "--a",
+        s(&pr),
+        "--b",
+        s(&pb),
+        "-o",
+        s(&dir.join("x.npy")),
+    ]);
+    assert!(e.contains("raw.npy") && e.contains("A[0][5]"), "{e}");
+    assert!(!dir.join("x.npy").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

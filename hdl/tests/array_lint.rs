@@ -1,8 +1,8 @@
 //! The lint gate on the arrays: Verilator -Wall and the Yosys check, every cell in both
 //! dataflows at 2x2, one cell per PE at 4x4, 8x8 and 16x16 (every cell at 16x16 with
-//! `PELAB_LONG=1`), and every size class 1x1 .. 8x8 (square and not) for one cell.
+//! `PELAB_LONG=1`), the bitmod array (output-stationary) at every size, and every size class 1x1 .. 8x8 (square and not) for one cell.
 
-use pelab_hdl::array::cell::cells;
+use pelab_hdl::array::cell::{bitmod_cell, cells};
 use pelab_hdl::array::{ArraySpec, Dataflow};
 use pelab_hdl::emit::write_module;
 use pelab_hdl::tools::{lint_verilator, lint_yosys};
@@ -59,7 +59,23 @@ fn every_cell_array_passes_the_lint_gate() {
             }
         }
     }
+    // The sequential bitmod cell: output-stationary only, every size and a 1x1 and 1x3.
+    for (r, k) in [(2, 2), (4, 4), (8, 8), (16, 16), (1, 1), (1, 3)] {
+        specs.push(ArraySpec::new(bitmod_cell(), Dataflow::Os, r, k).unwrap());
+    }
     lint_all(specs, "cells");
+}
+
+#[test]
+fn the_bitmod_array_is_output_stationary_only() {
+    let e = ArraySpec::new(bitmod_cell(), Dataflow::Ws, 2, 2)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("output-stationary only"), "{e}");
+    let e = pelab_hdl::array::cell::cell("bitmod", "fp16", "bitmod4")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("bitmod34"), "{e}");
 }
 
 #[test]

@@ -18,7 +18,7 @@ use pelab_hdl::array::cell::cell_or_default;
 use pelab_hdl::array::{ArraySpec, Dataflow};
 use pelab_sim::array::gemm::k_steps;
 use pelab_sim::array::{
-    gemm, run_gemm_os, run_gemm_ws, timing, ArrayDims, Cell, GemmDims, GemmTrace, Timing,
+    gemm, run_gemm_os, run_gemm_ws, timing_with, ArrayDims, Cell, GemmDims, GemmTrace, Timing,
 };
 use pelab_sim::format::{Format, Overflow, Rounding};
 use pelab_sim::{Error, Result};
@@ -68,6 +68,16 @@ impl Engine {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Conversion {
+    /// bitmod weights: float rows quantized by the BitMoD quantizer (one output channel per
+    /// row, groups of 128, 8-bit integer scales); C is scaled back by `channel_scales`.
+    Quantized {
+        /// The candidate set.
+        set: String,
+        /// Weights per group.
+        group: usize,
+        /// The per-row FP32 channel scales, multiplied into C outside the array.
+        channel_scales: Vec<f32>,
+    },
     /// Unsigned integers, taken as the cell's operand codes.
     Codes,
     /// Signed integers, taken as int16 values (two's complement codes).
@@ -95,6 +105,11 @@ impl Conversion {
     /// One phrase for people.
     pub fn describe(&self) -> String {
         match self {
+            Conversion::Quantized { set, group, .. } => format!(
+                "floats quantized row by row by the BitMoD quantizer ({set} candidates, groups \
+                 of {group}, 8-bit integer scales; each row of C multiplied by its FP32 channel \
+                 scale after the array)"
+            ),
             Conversion::Codes => "unsigned integers taken as raw codes".into(),
             Conversion::Int16 => "signed integers taken as int16 values".into(),
             Conversion::Rounded {
@@ -145,6 +160,10 @@ fn target(cell: &Cell) -> Result<Target> {
     if cell.pe == "int16fma" {
         return Ok(Target::Int16);
     }
+    if cell.is_sequential() {
+        // bitmod activations: FP16 with Inf and NaN (a group with one gives NaN).
+        return Ok(Target::Float(Format::FP16, Overflow::Ieee));
+    }
     Ok(Target::Float(
         Format::parse(&cell.format)?,
         Overflow::parse(cell.policy)?,
@@ -158,6 +177,67 @@ fn target(cell: &Cell) -> Result<Target> {
 /// for a format without them, a float beyond int16 for `int16fma`. Each names the element as
 /// `[row, column]`.
 pub fn operand(arr: &NpyAny, path: &Path, cell: &Cell) -> Result<Operand> {
+    operand_as(arr, path, cell, cell.a_width)
+}
+
+/// The operands of a GEMM on `cell`: [`operand`] for both, except for the `bitmod` cell, whose
+/// A holds weights (unsigned: 15-bit elements `{scale, select, code}`; floats: quantized row by
+/// row, [`pelab_sim::array::bitmod::quantize_a`]) and whose B holds FP16 activations
+/// (unsigned: FP16 codes; floats: rounded to nearest even).
+pub fn operands(
+    a: &NpyAny,
+    a_path: &Path,
+    b: &NpyAny,
+    b_path: &Path,
+    cell: &Cell,
+) -> Result<(Operand, Operand)> {
+    if !cell.is_sequential() {
+        return Ok((operand(a, a_path, cell)?, operand(b, b_path, cell)?));
+    }
+    let b = operand_as(b, b_path, cell, cell.b_width as u32)?;
+    let a = match &a.values {
+        NpyValues::Float(v) => {
+            let (rows, cols) = matrix_shape(a, a_path)?;
+            let vals: Vec<f32> = (0..rows * cols)
+                .map(|q| {
+                    let (r, c) = (q / cols, q % cols);
+                    v[if a.fortran_order { c * rows + r } else { q }] as f32
+                })
+                .collect();
+            if let Some(q) = vals.iter().position(|x| !x.is_finite()) {
+                return Err(Error::new(format!(
+                    "{}: element [{}, {}] is {}; weights to quantize must be finite",
+                    a_path.display(),
+                    q / cols,
+                    q % cols,
+                    vals[q]
+                )));
+            }
+            let set = "bitmod4";
+            let (codes, channel_scales) =
+                pelab_sim::array::bitmod::quantize_a(rows, cols, &vals, set)
+                    .map_err(|e| Error::new(format!("{}: {e}", a_path.display())))?;
+            Operand {
+                path: a_path.to_path_buf(),
+                dtype: a.type_name(),
+                rows,
+                cols,
+                fortran_order: a.fortran_order,
+                conversion: Conversion::Quantized {
+                    set: set.into(),
+                    group: pelab_sim::array::bitmod::GROUP,
+                    channel_scales,
+                },
+                codes,
+            }
+        }
+        _ => operand_as(a, a_path, cell, cell.a_width)?,
+    };
+    Ok((a, b))
+}
+
+/// The 2-D shape of `arr`, or the error [`operand`] gives.
+fn matrix_shape(arr: &NpyAny, path: &Path) -> Result<(usize, usize)> {
     let p = path.display();
     let [rows, cols] = arr.shape[..] else {
         return Err(Error::new(format!(
@@ -172,6 +252,13 @@ pub fn operand(arr: &NpyAny, path: &Path, cell: &Cell) -> Result<Operand> {
             arr.shape
         )));
     }
+    Ok((rows, cols))
+}
+
+/// [`operand`] with unsigned codes of `width` bits.
+fn operand_as(arr: &NpyAny, path: &Path, cell: &Cell, width: u32) -> Result<Operand> {
+    let p = path.display();
+    let (rows, cols) = matrix_shape(arr, path)?;
     // Storage position of logical element (r, c).
     let at = |r: usize, c: usize| {
         if arr.fortran_order {
@@ -181,7 +268,6 @@ pub fn operand(arr: &NpyAny, path: &Path, cell: &Cell) -> Result<Operand> {
         }
     };
     let place = |q: usize| (q / cols, q % cols);
-    let width = cell.a_width;
     let mut codes = Vec::with_capacity(rows * cols);
     let conversion = match &arr.values {
         NpyValues::Unsigned(v) => {
@@ -383,8 +469,13 @@ pub fn run(job: &GemmJob, phase: &dyn Fn(&str)) -> Result<GemmRun> {
     let spec = &job.spec;
     let cell = spec.cell.sim_cell()?;
     phase("reading operands");
-    let a = read_operand(&job.a, &cell)?;
-    let b = read_operand(&job.b, &cell)?;
+    let (a, b) = operands(
+        &read_npy_any(&job.a)?,
+        &job.a,
+        &read_npy_any(&job.b)?,
+        &job.b,
+        &cell,
+    )?;
     if a.cols != b.rows {
         return Err(Error::new(format!(
             "A {} is {} x {} and B {} is {} x {}: the columns of A (K = {}) must equal the rows \
@@ -400,8 +491,17 @@ pub fn run(job: &GemmJob, phase: &dyn Fn(&str)) -> Result<GemmRun> {
         )));
     }
     let g = GemmDims::new(a.rows, a.cols, b.cols)?;
+    pelab_sim::array::gemm::check_operands(&cell, g.m, g.k, g.n, &a.codes, &b.codes).map_err(
+        |e| {
+            Error::new(format!(
+                "A {} and B {}: {e}",
+                a.path.display(),
+                b.path.display()
+            ))
+        },
+    )?;
     let dims = ArrayDims::new(spec.rows, spec.cols)?;
-    let t = timing(spec.dataflow, dims, g, cell.lanes, 1)?;
+    let t = timing_with(spec.dataflow, dims, g, &cell.pe_timing())?;
     let module = spec.module_name();
     let (c, trace, sim, rows_compared, work_dir) = match job.engine {
         Engine::Model => {
@@ -456,7 +556,7 @@ pub fn run(job: &GemmJob, phase: &dyn Fn(&str)) -> Result<GemmRun> {
             )
         }
     };
-    let steps = (g.m * g.n * k_steps(g.k, cell.lanes)) as f64;
+    let steps = (g.m * g.n * k_steps(g.k, cell.lanes)) as f64 * cell.pe_timing().step_cycles as f64;
     let utilization = steps / ((spec.rows * spec.cols) as f64 * (trace.cycles_scalesim + 1) as f64);
     Ok(GemmRun {
         spec: spec.clone(),
@@ -541,10 +641,30 @@ fn failure(v: &ArrayVectors, run: &SimRun, work: &Path, limit: Duration) -> Stri
     msg
 }
 
+/// The per-row channel scales of quantized bitmod weights, if A was quantized.
+pub fn channel_scales(run: &GemmRun) -> Option<&[f32]> {
+    match &run.a.conversion {
+        Conversion::Quantized { channel_scales, .. } => Some(channel_scales),
+        _ => None,
+    }
+}
+
 /// Writes C of `run` to `path` atomically: `M x N` float32 holding the FP32 result codes (bit
-/// for bit) for the float cells, int32 for `int16fma`.
+/// for bit) for the float cells, int32 for `int16fma`. When A was quantized (bitmod), each row
+/// is first multiplied by its FP32 channel scale (round to nearest even), as the logic after
+/// the array does.
 pub fn write_c(path: &Path, run: &GemmRun) -> Result<()> {
     let shape = [run.gemm.m, run.gemm.n];
+    if let Some(cs) = channel_scales(run) {
+        let n = run.gemm.n;
+        let v: Vec<f32> = run
+            .c
+            .iter()
+            .enumerate()
+            .map(|(q, &c)| f32::from_bits(c) * cs[q / n])
+            .collect();
+        return write_npy(path, &shape, &v);
+    }
     if run.spec.cell.float {
         let v: Vec<f32> = run.c.iter().map(|&c| f32::from_bits(c)).collect();
         write_npy(path, &shape, &v)

@@ -267,11 +267,12 @@ fn widen_agrees_with_the_layout_decoder() {
 #[test]
 fn parse_errors_say_what_is_wrong() {
     let e = |pe: &str, f: &str, p: Option<&str>| Cell::parse(pe, f, p).unwrap_err().to_string();
-    let m = e("bitmod", "fp16", None);
-    assert!(
-        m.contains("bitmod") && m.contains("lmul, fpmul, fp16mac, int16fma"),
-        "{m}"
-    );
+    let m = e("bitmod", "fp16", Some("bitmod4"));
+    assert!(m.contains("bitmod34"), "{m}");
+    let m = e("bitmod", "int4", None);
+    assert!(m.contains("only format is fp16"), "{m}");
+    let m = e("nope", "fp16", None);
+    assert!(m.contains("lmul, fpmul, fp16mac, int16fma, bitmod"), "{m}");
     let m = e("fp32acc", "fp32", None);
     assert!(m.contains("does not") && m.contains("multiply"), "{m}");
     let m = e("nope", "fp16", None);

@@ -2,11 +2,11 @@
 //! through it against the cycle-accurate model, `synth` synthesizes it, and `timing` gives the
 //! analytic timing of a GEMM on an array (`pelab_sim::array::timing`).
 
-use pelab_hdl::array::cell::{cell_or_default, cells};
+use pelab_hdl::array::cell::{bitmod_cell, cell_or_default, cells};
 use pelab_hdl::array::{ArraySpec, RTL_DATAFLOWS};
 use pelab_hdl::Flow;
 use pelab_sim::array::cell::Cell;
-use pelab_sim::array::timing::{timing, ArrayDims, Dataflow, GemmDims, Timing};
+use pelab_sim::array::timing::{timing_with, ArrayDims, Dataflow, GemmDims, PeTiming, Timing};
 use pelab_sim::{Error, Result};
 use pelab_testbench::array as tb_array;
 use pelab_testbench::{Simulator, Status};
@@ -164,7 +164,8 @@ pub struct TimingArgs {
     #[arg(long, value_name = "MxKxN", value_parser = parse_gemm)]
     gemm: GemmDims,
     /// PE whose array cell runs the steps; sets the lanes per step (int16fma: 2, the float
-    /// cells: 1).
+    /// cells: 1) and, for bitmod, its whole timing: 4 lanes, 2 cycles per beat, groups of 128
+    /// weights taking at least 8 cycles, results 9 cycles after the last beat (os only).
     #[arg(long)]
     pe: Option<String>,
     /// Lanes per step d (K' = ceil(K/d) steps per dot product); default 1, or the lanes of
@@ -172,8 +173,9 @@ pub struct TimingArgs {
     #[arg(long)]
     lanes: Option<usize>,
     /// Cycles per step L (bit-serial PEs); the streamed term of a fold is multiplied by it.
-    #[arg(long, default_value_t = 1)]
-    step_cycles: u64,
+    /// Default 1, or the cycles of --pe.
+    #[arg(long)]
+    step_cycles: Option<u64>,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -241,8 +243,11 @@ fn run_emit(a: EmitArgs) -> Result<()> {
         .spec()?],
         (_, _, _, true) => {
             let mut v = Vec::new();
-            for c in cells() {
+            for c in cells().into_iter().chain([bitmod_cell()]) {
                 for df in RTL_DATAFLOWS {
+                    if c.is_sequential() && df != Dataflow::Os {
+                        continue;
+                    }
                     for n in [2, 4, 8, 16] {
                         v.push(ArraySpec::new(c.clone(), df, n, n)?);
                     }
@@ -389,25 +394,41 @@ fn run_timing(a: TimingArgs) -> Result<()> {
             l
         }
     };
-    let t = timing(a.dataflow, a.array, a.gemm, lanes, a.step_cycles)?;
+    let pe_timing = if a.pe.as_deref() == Some("bitmod") {
+        let own = PeTiming::bitmod();
+        if a.step_cycles.is_some_and(|l| l != own.step_cycles) {
+            return Err(Error::new(format!(
+                "--step-cycles contradicts --pe bitmod, whose cell takes {} cycles per beat; \
+                 give one of them",
+                own.step_cycles
+            )));
+        }
+        own
+    } else {
+        PeTiming::simple(lanes, a.step_cycles.unwrap_or(1))
+    };
+    let t = timing_with(a.dataflow, a.array, a.gemm, &pe_timing)?;
     if a.json {
         let mut v = serde_json::to_value(&t).map_err(|e| Error::new(e.to_string()))?;
         v["pe"] = serde_json::json!(a.pe);
         return super::print_json(&v);
     }
-    print_text(&t, a.pe.as_deref());
+    print_text(&t, a.pe.as_deref(), &pe_timing);
     Ok(())
 }
 
-fn print_text(t: &Timing, pe: Option<&str>) {
+fn print_text(t: &Timing, pe: Option<&str>, pt: &PeTiming) {
     let (r, c) = (t.array.rows, t.array.cols);
     let streamed = match t.dataflow {
         Dataflow::Os => "K'",
         Dataflow::Ws => "M",
         Dataflow::Is => "N",
     };
-    let per_fold = match t.dataflow {
-        Dataflow::Os => format!("R + C + L*{streamed} - 2"),
+    let per_fold = match (t.dataflow, pt.group) {
+        (Dataflow::Os, Some((g, min))) => format!(
+            "R + C + stream - 2; stream = sum over groups of {g} weights of max(L*beats, {min})"
+        ),
+        (Dataflow::Os, None) => format!("R + C + L*{streamed} - 2"),
         _ => format!("2R + C + L*{streamed} - 2"),
     };
     println!(
@@ -429,8 +450,16 @@ fn print_text(t: &Timing, pe: Option<&str>) {
          cycle 0 = the first input)",
         t.cycles
     );
+    let extra = if pt.result_latency > 0 {
+        format!(
+            "; the PE's result trails its last step by {} cycles",
+            pt.result_latency
+        )
+    } else {
+        String::new()
+    };
     println!(
-        "  last output cycle   {}  (the last row of C on c_out; {} cycles in all)",
+        "  last output cycle   {}  (the last row of C on c_out; {} cycles in all{extra})",
         t.last_output_cycle, t.total_cycles
     );
     println!(

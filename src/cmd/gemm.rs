@@ -101,6 +101,7 @@ fn to_json(r: &GemmRun, output: &std::path::Path) -> serde_json::Value {
         "operands": { "a": r.a, "b": r.b },
         "output": output.display().to_string(),
         "output_dtype": if c.float { "float32" } else { "int32" },
+        "channel_scales_applied": pelab_reports::gemm::channel_scales(r).is_some(),
         "sim_run": r.sim,
         "cycles_compared": r.sim.as_ref().map(|_| r.rows_compared),
         "work_dir": r.work_dir.as_ref().map(|p| p.display().to_string()),
@@ -145,7 +146,7 @@ fn print_text(r: &GemmRun, output: &std::path::Path) {
         r.trace.cycles_scalesim, r.trace.last_output_cycle
     );
     println!(
-        "  utilization  {:.4} (M·N·K' / (R·C·(cycles + 1)))",
+        "  utilization  {:.4} (M·N·K'·L / (R·C·(cycles + 1)), L cycles per step)",
         r.utilization
     );
     for (name, op) in [("A", &r.a), ("B", &r.b)] {
@@ -168,7 +169,9 @@ fn print_text(r: &GemmRun, output: &std::path::Path) {
         output.display(),
         g.m,
         g.n,
-        if c.float {
+        if pelab_reports::gemm::channel_scales(r).is_some() {
+            "float32, each row's FP32 results times its channel scale"
+        } else if c.float {
             "float32, the FP32 result codes bit for bit"
         } else {
             "int32"

@@ -17,7 +17,7 @@ use crate::tb::testbench;
 use crate::vectors::pack_mem;
 use pelab_hdl::array::{ArraySpec, Dataflow};
 use pelab_hdl::PortDir;
-use pelab_sim::array::gemm::random_operand;
+use pelab_sim::array::gemm::{random_gemm, random_operand};
 use pelab_sim::array::{drive_gemm_os, drive_gemm_ws, gemm, ArrayDims, Cell, GemmDims, GemmTrace};
 use pelab_sim::{Error, Result};
 use rand::SeedableRng;
@@ -256,22 +256,36 @@ pub fn vectors(spec: &ArraySpec, cases: &[(GemmDims, Vec<u64>, Vec<u64>)]) -> Re
 /// The GEMM shape `array verify` runs by default on an `R x C` array with `d` lanes: two folds
 /// of rows and two of columns, one short of full in each (so padding is exercised), and 24
 /// steps of K (at least 2 weight tiles of `ws` when R <= 12).
+/// The bitmod cell's K is `2·128 + 7`: two full groups and a short one (idle cycles before it).
 pub fn default_gemm(spec: &ArraySpec) -> GemmDims {
     GemmDims {
         m: (2 * spec.rows).saturating_sub(1).max(1),
-        k: 24 * spec.cell.lanes - 1,
+        k: if spec.cell.is_sequential() {
+            2 * pelab_sim::array::bitmod::GROUP + 7
+        } else {
+            24 * spec.cell.lanes - 1
+        },
         n: (2 * spec.cols).saturating_sub(1).max(1),
     }
 }
 
 /// `count` GEMMs of shape `g` with random operands for `cell` (mostly values near 1, one in
-/// 16 a special or boundary code), seeded by `seed`.
+/// 16 a special or boundary code; bitmod: a random type and scale per group), seeded by `seed`.
 pub fn random_cases(
     cell: &Cell,
     g: GemmDims,
     count: usize,
     seed: u64,
 ) -> Vec<(GemmDims, Vec<u64>, Vec<u64>)> {
+    if cell.is_sequential() {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        return (0..count)
+            .map(|_| {
+                let (a, b) = random_gemm(cell, &mut rng, g.m, g.k, g.n, 16);
+                (g, a, b)
+            })
+            .collect();
+    }
     cases_with(g, count, seed, |rng| random_operand(cell, rng, 16))
 }
 
@@ -499,12 +513,17 @@ pub struct ArrayEnergy {
 }
 
 /// The GEMM `array energy` runs by default on `spec`: `M = 2R`, `N = 2C` (two full folds each
-/// way) and `K = 64` rounded up to a multiple of the cell's lanes.
+/// way) and `K = 64` rounded up to a multiple of the cell's lanes (bitmod: `K = 128`, one
+/// whole group).
 pub fn energy_gemm(spec: &ArraySpec) -> GemmDims {
     let d = spec.cell.lanes.max(1);
     GemmDims {
         m: 2 * spec.rows,
-        k: 64usize.div_ceil(d) * d,
+        k: if spec.cell.is_sequential() {
+            pelab_sim::array::bitmod::GROUP
+        } else {
+            64usize.div_ceil(d) * d
+        },
         n: 2 * spec.cols,
     }
 }
@@ -520,6 +539,9 @@ pub fn gaussian_cases(
     seed: u64,
 ) -> Vec<(GemmDims, Vec<u64>, Vec<u64>)> {
     use pelab_sim::samples::Dist;
+    if cell.is_sequential() {
+        return bitmod_gaussian_cases(g, count, seed);
+    }
     let fmt = (cell.pe != "int16fma")
         .then(|| pelab_sim::format::Format::parse(&cell.format).expect("a cell's format parses"));
     cases_with(g, count, seed, |rng| match &fmt {
@@ -528,8 +550,41 @@ pub fn gaussian_cases(
     })
 }
 
+/// Gaussian GEMMs for the bitmod cell: N(0, 1) weights quantized row by row by the BitMoD
+/// quantizer (`bitmod4` candidates, groups of 128, 8-bit integer scales), N(0, 1) activations
+/// rounded to nearest even into FP16.
+fn bitmod_gaussian_cases(
+    g: GemmDims,
+    count: usize,
+    seed: u64,
+) -> Vec<(GemmDims, Vec<u64>, Vec<u64>)> {
+    use pelab_sim::samples::Dist;
+    let fp16 = pelab_sim::format::Format::FP16;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..count)
+        .map(|_| {
+            let w: Vec<f32> = (0..g.m * g.k)
+                .map(|_| Dist::Gaussian.value(&mut rng) as f32)
+                .collect();
+            let (a, _) = pelab_sim::array::bitmod::quantize_a(g.m, g.k, &w, "bitmod4")
+                .expect("Gaussian weights quantize");
+            let b = (0..g.k * g.n)
+                .map(|_| Dist::Gaussian.code(&fp16, &mut rng))
+                .collect();
+            (g, a, b)
+        })
+        .collect()
+}
+
 /// How [`gaussian_cases`] drew the operands of `cell`, for provenance lines.
 pub fn gaussian_data(cell: &Cell, seed: u64) -> String {
+    if cell.is_sequential() {
+        return format!(
+            "Gaussian operands: N(0,1) weights quantized per row by the BitMoD quantizer \
+             (bitmod4 candidates, groups of 128, 8-bit integer scales), N(0,1) activations \
+             rounded to nearest even into FP16, seed {seed}"
+        );
+    }
     if cell.pe == "int16fma" {
         format!(
             "Gaussian operands: N(0,1)·2^12 rounded to nearest and clamped to int16 (as pelab \

@@ -155,6 +155,18 @@ fn lmul_e4m3_2x2_costs_more_per_mac_than_its_lone_pe() {
 }
 
 #[test]
+fn bitmod_2x2_costs_more_per_mac_than_its_lone_pe() {
+    let s = ArraySpec::new(
+        pelab_hdl::array::cell::bitmod_cell(),
+        pelab_hdl::array::Dataflow::Os,
+        2,
+        2,
+    )
+    .unwrap();
+    array_against_lone_pe(&s);
+}
+
+#[test]
 fn twice_the_gemms_leave_the_energy_per_mac_within_ten_percent() {
     for s in [
         spec("int16fma", "int16", "wrap", 2, 2),

@@ -1,14 +1,15 @@
 //! The emitted arrays against the cycle-accurate model, cycle by cycle, in real simulators:
-//! every cell at 2x2 and every PE at 4x4, 8x8 and 16x16 in Icarus; each PE on Verilator and
+//! every cell at 2x2 and every PE at 4x4, 8x8 and 16x16 in Icarus (bitmod: output-stationary
+//! only); each PE on Verilator and
 //! the gate engine; random GEMM shapes; and the checks of the checker (a mutant PE at one
 //! position fails exactly that position's outputs, a truncated drain is caught).
 //!
 //! The model's C is checked against the reference GEMM inside `vectors` before any run.
 //! `PELAB_LONG=1` runs every PE at every size on all three simulators.
 
-use pelab_hdl::array::cell::{cell, cells, CellSpec};
+use pelab_hdl::array::cell::{bitmod_cell, cell, cells, CellSpec};
 use pelab_hdl::array::{ArraySpec, Dataflow};
-use pelab_sim::array::{timing, ArrayDims, GemmDims};
+use pelab_sim::array::{timing_with, ArrayDims, GemmDims};
 use pelab_testbench::array::{
     default_gemm, layout, mutant_pe, random_cases, truncated_drain, vectors, verify, ArrayReport,
     ArrayVectors,
@@ -47,15 +48,14 @@ fn check_timing(spec: &ArraySpec, v: &ArrayVectors) {
     let n_out = v.layout.n_outputs();
     let valid = out_index(spec, "out_valid");
     for (q, case) in v.cases.iter().enumerate() {
-        let t = timing(
+        let t = timing_with(
             spec.dataflow,
             ArrayDims {
                 rows: spec.rows,
                 cols: spec.cols,
             },
             case.gemm,
-            spec.cell.lanes,
-            1,
+            &spec.cell.sim_cell().unwrap().pe_timing(),
         )
         .unwrap();
         assert_eq!(case.trace.folds, t.folds, "{q}: folds");
@@ -124,6 +124,11 @@ fn every_cell_array_matches_the_model_in_icarus() {
             n += 1;
         }
     }
+    run(
+        &ArraySpec::new(bitmod_cell(), Dataflow::Os, 2, 2).unwrap(),
+        &[Simulator::Icarus],
+        1,
+    );
     assert!(n >= 58, "only {n} arrays");
 }
 
@@ -160,6 +165,19 @@ fn every_pe_at_4x4_8x8_16x16_matches_the_model_in_icarus() {
             3,
         );
     }
+    // bitmod: output-stationary only; 16x16 in the long mode (Icarus ~1 min).
+    let sizes: &[(usize, usize)] = if long() {
+        &[(4, 4), (8, 8), (3, 5), (16, 16)]
+    } else {
+        &[(4, 4), (8, 8), (3, 5)]
+    };
+    for &(r, k) in sizes {
+        run(
+            &ArraySpec::new(bitmod_cell(), Dataflow::Os, r, k).unwrap(),
+            &[Simulator::Icarus],
+            2,
+        );
+    }
 }
 
 #[test]
@@ -179,7 +197,11 @@ fn every_pe_matches_the_model_on_verilator_and_the_gate_engine() {
         )
         .unwrap(),
     );
+    arrays.push(ArraySpec::new(bitmod_cell(), Dataflow::Os, 4, 4).unwrap());
     if long() {
+        for n in [2, 8, 16] {
+            arrays.push(ArraySpec::new(bitmod_cell(), Dataflow::Os, n, n).unwrap());
+        }
         for c in pe_cells() {
             for df in [Dataflow::Os, Dataflow::Ws] {
                 for n in [2, 8, 16] {
@@ -214,6 +236,7 @@ fn random_shapes_agree_among_model_rtl_and_reference() {
         )
         .unwrap(),
         ArraySpec::new(cell("fp16mac", "fp16", "ieee").unwrap(), Dataflow::Os, 1, 9).unwrap(),
+        ArraySpec::new(bitmod_cell(), Dataflow::Os, 5, 3).unwrap(),
     ];
     let per_array = if long() { 12 } else { 3 };
     for spec in &arrays {
@@ -272,6 +295,13 @@ fn a_mutant_pe_fails_exactly_its_own_outputs_in_every_simulator() {
             (3, 5),
             (2, 0),
             vec![Simulator::Icarus, Simulator::Gates],
+        ),
+        (
+            bitmod_cell(),
+            Dataflow::Os,
+            (3, 3),
+            (1, 2),
+            vec![Simulator::Icarus, Simulator::Verilator, Simulator::Gates],
         ),
         (
             // Weight-stationary: PE (0, j) holds a valid weight row in every K tile and is

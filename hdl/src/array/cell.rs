@@ -30,7 +30,7 @@ use rust_hdl::prelude::*;
 use serde::Serialize;
 
 /// The PEs that have array cells, in display order.
-pub const CELL_PES: [&str; 4] = ["lmul", "fpmul", "fp16mac", "int16fma"];
+pub const CELL_PES: [&str; 5] = ["lmul", "fpmul", "fp16mac", "int16fma", "bitmod"];
 
 /// One array cell: a PE's accumulating step in one format and policy.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -73,6 +73,12 @@ impl CellSpec {
     /// bits): `pelab_sim`'s array cell ([`pelab_sim::array::Cell::step`]), the one the array
     /// model and the reference GEMM use.
     pub fn step(&self, acc: u32, a: u64, b: u64) -> Result<u32> {
+        if self.is_sequential() {
+            return Err(Error::new(format!(
+                "{}: the bitmod cell is sequential and has no step function",
+                self.module_name()
+            )));
+        }
         let fits = |v: u64, w: usize| w >= 64 || v >> w == 0;
         if !fits(a, self.a_bus()) || !fits(b, self.b_bus()) {
             return Err(Error::new(format!(
@@ -92,6 +98,12 @@ impl CellSpec {
         Ok(cell.step(acc, &lanes(a, self.a_width), &lanes(b, self.b_width)))
     }
 
+    /// Whether the cell is sequential (`bitmod`: clocked, with `valid`, `last` and `done`
+    /// ports; see [`super::bitmod`]) rather than a combinational step.
+    pub fn is_sequential(&self) -> bool {
+        self.pe == "bitmod"
+    }
+
     /// The same cell in `pelab_sim` (reference step, array model).
     pub fn sim_cell(&self) -> Result<pelab_sim::array::Cell> {
         pelab_sim::array::Cell::parse(self.pe, &self.format, Some(&self.policy))
@@ -105,12 +117,12 @@ pub fn widen_code(f: &Format, code: u64) -> u32 {
     pelab_sim::array::cell::widen(f, code)
 }
 
-/// Every array cell: `lmul` and `fpmul` in every RTL format that widens exactly to FP32 and
-/// each of its policies (in the PE's order), `fp16mac` fp16 ieee, `int16fma` int16 wrap and
-/// saturate.
+/// Every combinational array cell: `lmul` and `fpmul` in every RTL format that widens exactly
+/// to FP32 and each of its policies (in the PE's order), `fp16mac` fp16 ieee, `int16fma` int16
+/// wrap and saturate. The sequential `bitmod` cell is [`bitmod_cell`].
 pub fn cells() -> Vec<CellSpec> {
     let mut v = Vec::new();
-    for pe in CELL_PES {
+    for pe in CELL_PES.iter().filter(|p| **p != "bitmod") {
         for (format, policy) in cell_configs(pe) {
             let c = cell(pe, &format, &policy).expect("listed cell configurations are valid");
             if !v.contains(&c) {
@@ -119,6 +131,21 @@ pub fn cells() -> Vec<CellSpec> {
         }
     }
     v
+}
+
+/// The sequential `bitmod` cell: format fp16, policy `bitmod34`, 4 lanes of 15-bit weights
+/// `{scale, select, code}` and of FP16 activations, an FP32 result.
+pub fn bitmod_cell() -> CellSpec {
+    CellSpec {
+        pe: "bitmod",
+        format: "fp16".into(),
+        policy: pelab_sim::array::bitmod::POLICY.into(),
+        lanes: 4,
+        a_width: pelab_sim::array::bitmod::WEIGHT_BITS as usize,
+        b_width: 16,
+        acc_width: 32,
+        float: true,
+    }
 }
 
 /// `(format, policy)` of every cell of `pe`: its combinational RTL configurations (pipeline 0,
@@ -143,6 +170,9 @@ fn cell_configs(pe: &str) -> Vec<(String, String)> {
 pub fn cell_or_default(pe: &str, format: &str, policy: Option<&str>) -> Result<CellSpec> {
     if let Some(p) = policy {
         return cell(pe, format, p);
+    }
+    if pe == "bitmod" {
+        return cell(pe, format, pelab_sim::array::bitmod::POLICY);
     }
     let all = cells();
     if let Some(c) = all.iter().find(|c| c.pe == pe && c.format == format) {
@@ -215,10 +245,17 @@ pub fn cell(pe: &str, format: &str, policy: &str) -> Result<CellSpec> {
              fpmul (format fp32 for an FP32 product). PEs with array cells: lmul, fpmul, \
              fp16mac, int16fma",
         )),
-        "bitmod" => Err(Error::new(
-            "bitmod has no array cell yet (its bit-serial accumulation needs a protocol of its \
-             own); PEs with array cells: lmul, fpmul, fp16mac, int16fma",
-        )),
+        "bitmod" => {
+            let p = pelab_sim::array::bitmod::POLICY;
+            if format != "fp16" || policy != p {
+                return Err(Error::new(format!(
+                    "bitmod has one cell, format fp16 (the activations) with policy {p} (each \
+                     group's type select picks 3- or 4-bit weights); got format {format}, \
+                     policy {policy}"
+                )));
+            }
+            Ok(bitmod_cell())
+        }
         other => {
             let known = crate::find(other).is_ok();
             Err(Error::new(format!(
@@ -512,6 +549,7 @@ fn module_spec(c: &CellSpec) -> Result<ModuleSpec> {
             acc_doc = "accumulator in, INT32".to_string();
             y_doc = "acc + a0*b0 + a1*b1, INT32".to_string();
         }
+        "bitmod" => return Ok(bitmod_module_spec(c)),
         other => return Err(Error::new(format!("no array cell for PE '{other}'"))),
     }
     Ok(ModuleSpec {
@@ -533,6 +571,65 @@ fn module_spec(c: &CellSpec) -> Result<ModuleSpec> {
             Port::output("y", c.acc_width, y_doc),
         ],
     })
+}
+
+/// The header of the bitmod cell's module.
+fn bitmod_module_spec(c: &CellSpec) -> ModuleSpec {
+    use pelab_sim::array::bitmod::RESULT_LATENCY;
+    ModuleSpec {
+        name: c.module_name(),
+        pe: c.pe.to_string(),
+        config: vec![
+            ("format".into(), c.format.clone()),
+            ("policy".into(), c.policy.clone()),
+            ("lanes".into(), c.lanes.to_string()),
+        ],
+        semantics: vec![
+            "The BitMoD PE (pelab_bitmod_fp16_bitmod34, docs/bitmod.md) and an FP32 \
+             accumulator of its group results: y = sum over the groups of a tile, in order from \
+             +0, of D*2^(Ae-28) (exact in FP32; the canonical NaN 0x7FC00000 for a group with an \
+             Inf or NaN activation), added with the fp32acc adder (round to nearest even)."
+                .into(),
+            "a = 4 lanes of {scale[7:0], select[2:0], code[3:0]} (lane l in bits 15l+14:15l): \
+             weight l's code and its group's PE type select and integer scale; lanes 1-3 carry \
+             the same select and scale as lane 0, which is the copy the PE reads. b = 4 FP16 \
+             activations (lane l in bits 16l+15:16l)."
+                .into(),
+            "A beat (a, b) is held for two valid cycles (term 0, then term 1). A group ends \
+             after 32 beats (128 weights) or with the beat that has last = 1 (the tile's last); \
+             its hand-off to the dequantizer is at the edge ending that beat's second cycle, and \
+             hand-offs must be at least 8 cycles apart (the producer idles before a group of \
+             fewer than 16 weights)."
+                .into(),
+            format!(
+                "The group's result enters y at the edge {RESULT_LATENCY} cycles after its \
+                 hand-off; after the tile's last group, done is 1 for one cycle and y holds the \
+                 tile's sum until the next tile's first group result replaces it."
+            ),
+        ],
+        latency: RESULT_LATENCY as u32,
+        timing: "Sequential: one term per valid cycle, results 9 cycles after a group's \
+                 hand-off."
+            .into(),
+        ports: vec![
+            Port::input("clock", 1, "clock, rising edge"),
+            Port::input("reset", 1, "synchronous reset, active high"),
+            Port::input(
+                "valid",
+                1,
+                "a term of the beat on a, b is processed this cycle",
+            ),
+            Port::input("last", 1, "the beat is the last of its tile"),
+            Port::input("a", c.a_bus(), "4 weight lanes {scale, select, code}"),
+            Port::input("b", c.b_bus(), "4 FP16 activations"),
+            Port::output("y", 32, "FP32 accumulator"),
+            Port::output(
+                "done",
+                1,
+                "the tile's last group entered y in the previous edge",
+            ),
+        ],
+    }
 }
 
 /// Emits the Verilog of cell `c` (which must be one that [`cell`] gives).
@@ -573,6 +670,29 @@ pub fn cell_verilog(c: &CellSpec) -> Result<RtlModule> {
             &mut Int16FmaCell::new(Mode::from_policy(&c.policy)? == Mode::Saturate),
             &spec,
         ),
+        "bitmod" => {
+            let mut m = emit_block(&mut super::bitmod::BitModCell::new(), &spec)?;
+            // Lanes 1-3 carry copies of their group's select and scale that the PE does not
+            // read (the array's operand lanes are uniform); synthesis removes what carries them.
+            let decl = format!("    input wire  [{}:0] a;\n", c.a_bus() - 1);
+            if !m.verilog.contains(&decl) {
+                return Err(Error::new(format!(
+                    "{}: no declaration '{}' to waive",
+                    c.module_name(),
+                    decl.trim()
+                )));
+            }
+            m.verilog = m.verilog.replacen(
+                &decl,
+                &format!(
+                    "    // Lanes 1-3's select and scale copies are not read (lane 0's are).\n    \
+                     /* verilator lint_off UNUSEDSIGNAL */\n{decl}    /* verilator lint_on \
+                     UNUSEDSIGNAL */\n"
+                ),
+                1,
+            );
+            Ok(m)
+        }
         other => Err(Error::new(format!("no array cell for PE '{other}'"))),
     }
 }

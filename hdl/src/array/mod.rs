@@ -4,6 +4,7 @@
 //! The arrays are written as Verilog text around the cell module (see [`os`] for why); the
 //! file holds the array, its PE module and the cell, all named under the array's name.
 
+pub mod bitmod;
 pub mod cell;
 pub mod os;
 pub mod ws;
@@ -59,6 +60,13 @@ pub fn parse_size(s: &str) -> Result<(usize, usize)> {
 impl ArraySpec {
     /// Checks the size and builds the configuration.
     pub fn new(cell: CellSpec, dataflow: Dataflow, rows: usize, cols: usize) -> Result<Self> {
+        if cell.is_sequential() && dataflow != Dataflow::Os {
+            return Err(Error::new(format!(
+                "the bitmod array is output-stationary only (not {}): its group accumulator and \
+                 dequantizer stay inside the PE, so no partial sum can flow between PEs",
+                dataflow.name()
+            )));
+        }
         if !RTL_DATAFLOWS.contains(&dataflow) {
             return Err(Error::new(format!(
                 "no RTL for the {} dataflow: arrays are generated as os or ws (is is the ws \
@@ -102,6 +110,7 @@ impl ArraySpec {
             lanes: self.cell.lanes,
             a_width: self.cell.a_width,
             b_width: self.cell.b_width,
+            sequential: self.cell.is_sequential(),
         }
     }
 
@@ -124,6 +133,9 @@ impl ArraySpec {
         let (r, c) = (self.rows, self.cols);
         let d = self.cell.lanes;
         let zero = if self.cell.float { "+0" } else { "0" };
+        if self.cell.is_sequential() {
+            return self.bitmod_semantics();
+        }
         let mut s = vec![format!(
             "Each PE holds the cell {}: y = step(acc, a, b), one {} step of {d} lane(s); \
              C[i][j] folds the steps t = 0, 1, ... in order from {zero}, never as a tree.",
@@ -181,6 +193,46 @@ impl ArraySpec {
             ]),
         }
         s
+    }
+
+    /// The file header's protocol of the bitmod (sequential-cell) array.
+    fn bitmod_semantics(&self) -> Vec<String> {
+        let (r, c) = (self.rows, self.cols);
+        let x = pelab_sim::array::bitmod::RESULT_LATENCY;
+        vec![
+            format!(
+                "Each PE holds the sequential cell {}: the BitMoD PE and an FP32 accumulator of \
+                 its group results; C[i][j] is the FP32 sum in group order from +0 of the \
+                 dequantized results of the groups of 128 weights of row i of A with column j \
+                 of B (pelab_sim::array::bitmod).",
+                self.cell.module_name()
+            ),
+            format!(
+                "Output-stationary {r}x{c}: a step is a beat of 4 weights, presented for two \
+                 cycles: a_in_i = row i's 4 lanes {{scale, select, code}} of A[i][4t..4t+3], \
+                 b_in_j = B[4t..4t+3][j] as FP16, both cycles with in_valid, in_first on the \
+                 tile's first beat and in_last on its last; lanes beyond K and rows and columns \
+                 beyond the tile carry code 0."
+            ),
+            "A group (128 weights, or the rest of K) ends with its last beat; a group of fewer \
+             than 16 weights must be preceded by idle cycles (in_valid = 0) so that it takes \
+             8 cycles in all (the dequantizer's spacing)."
+                .into(),
+            format!(
+                "Inside, row i's a and flags are delayed i cycles and column j's b j cycles; \
+                 PE(i,j)'s result is final {x} cycles after it processed the tile's last term, \
+                 when its done rises; the drain starts from PE({},j)'s done, so row r of C is on \
+                 c_out_* with out_valid and out_row = r after the rising edge of cycle \
+                 T_last+{}+r (T_last: the second cycle of the tile's last beat).",
+                r - 1,
+                r + c - 1 + x as usize
+            ),
+            format!(
+                "Tiles follow each other every (beat and idle cycles of a tile)+R+C-2 cycles \
+                 ({r}+{c}-2 here), which leaves the drain its {r} cycles and the dequantizer \
+                 its spacing."
+            ),
+        ]
     }
 
     /// The Verilog of the array: header, array module, its PE module and the cell (renamed

@@ -24,6 +24,8 @@ pub struct Geometry {
     pub a_width: usize,
     /// Bits of one lane of B.
     pub b_width: usize,
+    /// The cell is sequential (`bitmod`): clocked, with `valid`, `last`, `y` and `done`.
+    pub sequential: bool,
 }
 
 impl Geometry {
@@ -120,8 +122,84 @@ pub fn verilog(name: &str, cell: &str, g: &Geometry) -> String {
     let mut v = String::new();
     top_module(&mut v, name, g);
     v.push_str("/* verilator lint_off DECLFILENAME */\n");
-    pe_module(&mut v, name, cell, g);
+    if g.sequential {
+        seq_pe_module(&mut v, name, cell, g);
+    } else {
+        pe_module(&mut v, name, cell, g);
+    }
     v
+}
+
+/// One processing element around a sequential cell (`bitmod`): the cell keeps its own
+/// accumulator and says `done` in the cycle its tile's result is final; the systolic registers
+/// and the drain stage are those of [`pe_module`].
+fn seq_pe_module(v: &mut String, name: &str, cell: &str, g: &Geometry) {
+    let (la, lb) = (g.a_bus(), g.b_bus());
+    let _ = writeln!(
+        v,
+        "// One PE of {name}: the sequential cell takes a term of the beat on a_w, b_n when \
+         valid and keeps its accumulator acc; a, b and the flags move on; d is this PE's stage \
+         of the column's drain chain (load acc on ld, else take d_in from the PE below); done \
+         is the cell's."
+    );
+    let _ = writeln!(
+        v,
+        "module {name}__pe(clock, reset, a_w, b_n, v_w, f_w, l_w, a_e, b_s, v_e, f_e, l_e, ld, \
+         d_in, d, done);"
+    );
+    for (kind, w, n) in [
+        ("input wire", 1, "clock"),
+        ("input wire", 1, "reset"),
+        ("input wire", la, "a_w"),
+        ("input wire", lb, "b_n"),
+        ("input wire", 1, "v_w"),
+        ("input wire", 1, "f_w"),
+        ("input wire", 1, "l_w"),
+        ("output reg", la, "a_e"),
+        ("output reg", lb, "b_s"),
+        ("output reg", 1, "v_e"),
+        ("output reg", 1, "f_e"),
+        ("output reg", 1, "l_e"),
+        ("input wire", 1, "ld"),
+        ("input wire", 32, "d_in"),
+        ("output reg", 32, "d"),
+        ("output wire", 1, "done"),
+    ] {
+        decl(v, kind, w, n);
+    }
+    decl(v, "wire", 32, "acc");
+    let _ = writeln!(
+        v,
+        "    {cell} seq(\n        .clock(clock),\n        .reset(reset),\n        \
+         .valid(v_w),\n        .last(l_w),\n        .a(a_w),\n        .b(b_n),\n        \
+         .y(acc),\n        .done(done)\n    );"
+    );
+    let _ = writeln!(v, "    always @(posedge clock) begin");
+    let _ = writeln!(v, "        if (reset) begin");
+    for (r, w) in [
+        ("a_e", la),
+        ("b_s", lb),
+        ("v_e", 1),
+        ("f_e", 1),
+        ("l_e", 1),
+        ("d", 32),
+    ] {
+        let _ = writeln!(v, "            {r} <= {w}'d0;");
+    }
+    let _ = writeln!(v, "        end else begin");
+    for (r, x) in [
+        ("a_e", "a_w"),
+        ("b_s", "b_n"),
+        ("v_e", "v_w"),
+        ("f_e", "f_w"),
+        ("l_e", "l_w"),
+    ] {
+        let _ = writeln!(v, "            {r} <= {x};");
+    }
+    let _ = writeln!(v, "            d <= ld ? acc : d_in;");
+    let _ = writeln!(v, "        end");
+    let _ = writeln!(v, "    end");
+    let _ = writeln!(v, "endmodule // {name}__pe\n");
 }
 
 pub(crate) fn decl(v: &mut String, kind: &str, width: usize, name: &str) {
@@ -268,6 +346,13 @@ fn top_module(v: &mut String, name: &str, g: &Geometry) {
             decl(v, "wire", 32, &format!("d_{i}_{j}"));
         }
     }
+    if g.sequential {
+        for i in 0..r {
+            for j in 0..c {
+                decl(v, "wire", 1, &format!("done_{i}_{j}"));
+            }
+        }
+    }
     let _ = writeln!(v, "    // verilator lint_on UNUSED");
     for j in 0..c {
         decl(v, "wire", 1, &format!("ld_{j}"));
@@ -294,14 +379,18 @@ fn top_module(v: &mut String, name: &str, g: &Geometry) {
         };
         let _ = writeln!(v, "    assign b_0_{j} = {b};");
         let _ = writeln!(v, "    assign d_{r}_{j} = 32'd0;");
-        let _ = writeln!(
-            v,
-            "    assign ld_{j} = v_{}_{} & l_{}_{};",
-            r - 1,
-            j + 1,
-            r - 1,
-            j + 1
-        );
+        if g.sequential {
+            let _ = writeln!(v, "    assign ld_{j} = done_{}_{j};", r - 1);
+        } else {
+            let _ = writeln!(
+                v,
+                "    assign ld_{j} = v_{}_{} & l_{}_{};",
+                r - 1,
+                j + 1,
+                r - 1,
+                j + 1
+            );
+        }
     }
     // The PEs.
     for i in 0..r {
@@ -311,7 +400,12 @@ fn top_module(v: &mut String, name: &str, g: &Geometry) {
                 "    {name}__pe pe_{i}_{j}(.clock(clock), .reset(reset), .a_w(a_{i}_{j}), \
                  .b_n(b_{i}_{j}), .v_w(v_{i}_{j}), .f_w(f_{i}_{j}), .l_w(l_{i}_{j}), \
                  .a_e(a_{i}_{j1}), .b_s(b_{i1}_{j}), .v_e(v_{i}_{j1}), .f_e(f_{i}_{j1}), \
-                 .l_e(l_{i}_{j1}), .ld(ld_{j}), .d_in(d_{i1}_{j}), .d(d_{i}_{j}));",
+                 .l_e(l_{i}_{j1}), .ld(ld_{j}), .d_in(d_{i1}_{j}), .d(d_{i}_{j}){});",
+                if g.sequential {
+                    format!(", .done(done_{i}_{j})")
+                } else {
+                    String::new()
+                },
                 j1 = j + 1,
                 i1 = i + 1
             );

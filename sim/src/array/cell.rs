@@ -7,9 +7,12 @@
 //! | `fpmul` | exact multiply, same | same, fpmul's policies | 1 | `fp32acc::add(acc, widen(fpmul(a, b)))` |
 //! | `fp16mac` | FP16 MAC | `fp16`, `ieee` | 1 | `fp16mac(acc, a, b)` |
 //! | `int16fma` | INT16 dot-2 | `int16`, `wrap` / `saturate` | 2 | `acc + a0*b0 + a1*b1`, wrapped or saturated once per step |
+//! | `bitmod` | BitMoD PE + FP32 accumulator of its group results | `fp16`, `bitmod34` | 4 | none: a sequential cell ([`super::bitmod`]) |
 //!
-//! `bitmod` has no cell (its bit-serial group schedule needs its own protocol) and `fp32acc`
-//! alone has no multiply: it is the adder inside the `lmul` and `fpmul` cells.
+//! The `bitmod` cell is not a step function: its PE accumulates a group of 128 weights
+//! bit-serially and dequantizes it before the FP32 add, so [`Cell::step`] does not apply to it
+//! and [`cells`] does not list it ([`bitmod_cell`] gives it). `fp32acc` alone has no multiply:
+//! it is the adder inside the `lmul` and `fpmul` cells.
 
 use crate::error::{Error, Result};
 use crate::format::{Format, Kind, Overflow, Rounding, NAMED};
@@ -21,7 +24,7 @@ use crate::lmul::{check_format, lmul, LMulPe};
 use crate::model::{pick_policy, PeModel};
 
 /// The ids of the PEs that have an array cell, in display order.
-pub const CELL_PES: [&str; 4] = ["lmul", "fpmul", "fp16mac", "int16fma"];
+pub const CELL_PES: [&str; 5] = ["lmul", "fpmul", "fp16mac", "int16fma", "bitmod"];
 
 /// What a cell computes (fixed by [`Cell::parse`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +33,7 @@ enum Op {
     FpMul(Format, Overflow),
     Fp16Mac,
     Int16Fma(Mode),
+    BitMod,
 }
 
 impl Op {
@@ -39,7 +43,7 @@ impl Op {
         match self {
             Op::LMul(f, o) => lmul(&f, a, b, o),
             Op::FpMul(f, o) => fpmul(&f, a, b, Rounding::NearestEven, o),
-            Op::Fp16Mac | Op::Int16Fma(_) => 0,
+            Op::Fp16Mac | Op::Int16Fma(_) | Op::BitMod => 0,
         }
     }
 }
@@ -50,7 +54,7 @@ impl Op {
 /// step itself follows the configuration parsed, so they are not meant to be changed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cell {
-    /// PE id (`lmul`, `fpmul`, `fp16mac`, `int16fma`).
+    /// PE id (`lmul`, `fpmul`, `fp16mac`, `int16fma`, `bitmod`).
     pub pe: &'static str,
     /// Operand format name (a float format's canonical name, or `int16`).
     pub format: String,
@@ -144,6 +148,17 @@ impl Cell {
                 let p = policy_of(&Int16FmaPe)?;
                 (Op::Int16Fma(Mode::from_policy(p)?), 2, 16)
             }
+            "bitmod" => {
+                fixed_format("fp16")?;
+                if let Some(p) = policy.filter(|p| *p != super::bitmod::POLICY) {
+                    return Err(Error::new(format!(
+                        "bitmod cell: policy '{p}' is not taken; the cell's only policy is {} \
+                         (each group's type select picks 3- or 4-bit codes)",
+                        super::bitmod::POLICY
+                    )));
+                }
+                return Ok(bitmod_cell());
+            }
             other => return Err(no_cell(other)),
         };
         let (pe, format, policy) = match op {
@@ -151,6 +166,7 @@ impl Cell {
             Op::FpMul(f, o) => ("fpmul", f.name(), o.name()),
             Op::Fp16Mac => ("fp16mac", "fp16".into(), "ieee"),
             Op::Int16Fma(m) => ("int16fma", "int16".into(), m.policy_name()),
+            Op::BitMod => unreachable!("returned above"),
         };
         Ok(Cell {
             pe,
@@ -163,12 +179,13 @@ impl Cell {
         })
     }
 
-    /// The lanes of PE `pe`'s cell (1, or 2 for `int16fma`); for a PE without a cell, the
-    /// error [`Cell::parse`] gives.
+    /// The lanes of PE `pe`'s cell (1, 2 for `int16fma`, 4 for `bitmod`); for a PE without a
+    /// cell, the error [`Cell::parse`] gives.
     pub fn lanes_of(pe: &str) -> Result<usize> {
         match pe {
             "lmul" | "fpmul" | "fp16mac" => Ok(1),
             "int16fma" => Ok(2),
+            "bitmod" => Ok(4),
             other => Err(no_cell(other)),
         }
     }
@@ -178,19 +195,35 @@ impl Cell {
         format!("{} {} {}", self.pe, self.format, self.policy)
     }
 
-    /// The mask of one lane of `a` (and of `b`: both widths are equal in every cell).
+    /// The mask of one lane of `a`.
     pub fn lane_mask(&self) -> u64 {
         (1u64 << self.a_width) - 1
+    }
+
+    /// Whether the cell is sequential (`bitmod`): no [`Cell::step`], a schedule and a result
+    /// latency of its own ([`Cell::pe_timing`]).
+    pub fn is_sequential(&self) -> bool {
+        self.op == Op::BitMod
+    }
+
+    /// The cell's timing parameters for [`super::timing::timing_with`].
+    pub fn pe_timing(&self) -> super::timing::PeTiming {
+        if self.is_sequential() {
+            super::timing::PeTiming::bitmod()
+        } else {
+            super::timing::PeTiming::simple(self.lanes, 1)
+        }
     }
 
     /// One step: the new accumulator `y` from `acc` and the `d` lanes `a[0..d]`, `b[0..d]`
     /// (codes right-aligned, within the lane width; lanes beyond `d` are ignored).
     ///
     /// # Panics
-    /// When `a` or `b` holds fewer than `d` lanes.
+    /// When `a` or `b` holds fewer than `d` lanes, and for the sequential `bitmod` cell.
     #[inline]
     pub fn step(&self, acc: u32, a: &[u64], b: &[u64]) -> u32 {
         match self.op {
+            Op::BitMod => panic!("the bitmod cell has no step function (it is sequential)"),
             Op::LMul(f, _) | Op::FpMul(f, _) => {
                 fp32acc::add(acc, widen(&f, self.op.product(a[0], b[0])))
             }
@@ -234,7 +267,7 @@ impl FastStep {
         let fmt = match op {
             Op::LMul(f, _) | Op::FpMul(f, _) => Some(f),
             Op::Fp16Mac => Some(Format::FP16),
-            Op::Int16Fma(_) => None,
+            Op::Int16Fma(_) | Op::BitMod => None,
         };
         let width = fmt.map_or(0, |f| f.width());
         let widened = match fmt {
@@ -288,6 +321,7 @@ impl FastStep {
                 let l = |x: u64| x as u16 as i16;
                 return m.apply(acc as i32, [l(a[0]), l(a[1])], [l(b[0]), l(b[1])]) as u32;
             }
+            Op::BitMod => panic!("the bitmod cell has no step function (it is sequential)"),
         };
         fp32acc::cpu_add(acc, product)
     }
@@ -296,9 +330,6 @@ impl FastStep {
 /// The error for a PE without a cell: why it has none, and the PEs that have one.
 fn no_cell(pe: &str) -> Error {
     let why = match pe {
-        "bitmod" => "bitmod has no array cell yet: its bit-serial group schedule needs a \
-                     protocol of its own"
-            .to_string(),
         "fp32acc" => "fp32acc has no array cell of its own: it accumulates but does not \
                       multiply (it is the adder inside the lmul and fpmul cells)"
             .to_string(),
@@ -307,7 +338,21 @@ fn no_cell(pe: &str) -> Error {
     Error::new(format!("{why}; PEs with a cell: {}", CELL_PES.join(", ")))
 }
 
-/// Every cell: `lmul` and `fpmul` in each named format that widens exactly, under each policy
+/// The `bitmod` cell: format `fp16`, policy `bitmod34`, 4 lanes of 15-bit weights
+/// `{scale, select, code}` and FP16 activations ([`super::bitmod`]).
+pub fn bitmod_cell() -> Cell {
+    Cell {
+        pe: "bitmod",
+        format: "fp16".into(),
+        policy: super::bitmod::POLICY,
+        lanes: crate::bitmod::LANES,
+        a_width: super::bitmod::WEIGHT_BITS,
+        b_width: 16,
+        op: Op::BitMod,
+    }
+}
+
+/// Every cell but the sequential `bitmod` one: `lmul` and `fpmul` in each named format that widens exactly, under each policy
 /// the format allows, then `fp16mac` and `int16fma` under each policy.
 pub fn cells() -> Vec<Cell> {
     let mut v = Vec::new();

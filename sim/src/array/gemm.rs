@@ -12,8 +12,8 @@ use crate::format::Format;
 use crate::samples::special_codes;
 use rand::Rng;
 
-/// The most lanes a cell has (`int16fma`: 2).
-pub const MAX_LANES: usize = 2;
+/// The most lanes a cell has (`bitmod`: 4).
+pub const MAX_LANES: usize = 4;
 
 /// `K' = ceil(K/d)`: the steps of one dot product of length `k` with `d` lanes per step.
 pub fn k_steps(k: usize, d: usize) -> usize {
@@ -66,6 +66,9 @@ pub fn check_operands(
             )));
         }
     }
+    if cell.is_sequential() {
+        super::bitmod::check_operands(m, k, n, a, b)?;
+    }
     Ok(())
 }
 
@@ -104,6 +107,9 @@ pub fn gemm(cell: &Cell, m: usize, k: usize, n: usize, a: &[u64], b: &[u64]) -> 
     if let Err(e) = check_operands(cell, m, k, n, a, b) {
         panic!("gemm: {e}");
     }
+    if cell.is_sequential() {
+        return super::bitmod::gemm(m, k, n, a, b);
+    }
     let d = cell.lanes;
     let ks = k_steps(k, d);
     let mut c = vec![0u32; m * n];
@@ -122,7 +128,26 @@ pub fn gemm(cell: &Cell, m: usize, k: usize, n: usize, a: &[u64], b: &[u64]) -> 
     c
 }
 
-/// One random operand code for `cell`: for floats mostly normal values near 1 (so sums stay
+/// Random operands `(A, B)` of an `m x k` by `k x n` product for `cell`: [`random_operands`]
+/// for each matrix, or for `bitmod` weights with a random type and scale per group
+/// ([`super::bitmod::random_operands`]).
+pub fn random_gemm<R: Rng>(
+    cell: &Cell,
+    r: &mut R,
+    m: usize,
+    k: usize,
+    n: usize,
+    special_one_in: u32,
+) -> (Vec<u64>, Vec<u64>) {
+    if cell.is_sequential() {
+        return super::bitmod::random_operands(r, m, k, n, special_one_in);
+    }
+    let a = random_operands(cell, r, m * k, special_one_in);
+    let b = random_operands(cell, r, k * n, special_one_in);
+    (a, b)
+}
+
+/// One random operand code for `cell` (not `bitmod`, whose weights need [`random_gemm`]): for floats mostly normal values near 1 (so sums stay
 /// finite and cancel now and then), one in `special_one_in` a special or boundary code (zeros,
 /// subnormals, max, Inf, NaN); for int16 half full-range values (sums saturate), half small.
 pub fn random_operand<R: Rng>(cell: &Cell, r: &mut R, special_one_in: u32) -> u64 {

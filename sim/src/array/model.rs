@@ -37,9 +37,11 @@
 //! and their outputs dropped. A fold's drain overlaps the next fold, which starts at least `R`
 //! cycles after the last step of the previous one (`S >= R + K' − 1` guarantees it).
 
+use super::bitmod::{tile_stream, BitModPeState};
 use super::cell::{Cell, FastStep};
 use super::gemm::{check_operands, col_lanes, k_steps, row_lanes};
 use super::timing::{ArrayDims, GemmDims};
+use crate::bitmod::PeConfig;
 use crate::error::{Error, Result};
 use serde::Serialize;
 
@@ -99,6 +101,8 @@ pub struct OsArray {
     /// PE `(i, j)`'s `f_e` at `i·C + j`.
     f: Vec<u8>,
     acc: Vec<u32>,
+    /// The sequential PEs of a `bitmod` array (empty otherwise); their `acc` is `acc`.
+    seq: Vec<BitModPeState>,
     ld: Vec<bool>,
     /// `d(i, j)` at `i·C + j`.
     drain: Vec<u32>,
@@ -144,6 +148,11 @@ impl OsArray {
             b: vec![0; r * c * d],
             f: vec![0; r * c],
             acc: vec![0; r * c],
+            seq: if cell.is_sequential() {
+                vec![BitModPeState::default(); r * c]
+            } else {
+                Vec::new()
+            },
             ld: vec![false; c],
             drain: vec![0; r * c],
             deskew: vec![0; tri(c)],
@@ -176,6 +185,9 @@ impl OsArray {
         self.ld.fill(false);
         self.ov = false;
         self.orow = 0;
+        for p in &mut self.seq {
+            *p = BitModPeState::default();
+        }
     }
 
     /// One rising edge: the inputs of cycle `x` in, the outputs of cycle `x + 1` out.
@@ -231,9 +243,10 @@ impl OsArray {
                 self.drain[(r - 1) * c + j] = 0;
             }
         }
-        // ld_j <= f_w(R-1, j).valid & .last, from the old registers.
+        // ld_j <= f_w(R-1, j).valid & .last, from the old registers (a sequential array's
+        // ld_j is PE (R-1, j)'s done register, set below).
         let want = VALID | LAST;
-        for j in (0..c).rev() {
+        for j in (0..c).rev().filter(|_| self.seq.is_empty()) {
             let fw = if j == 0 {
                 skew_flag(self, r - 1)
             } else {
@@ -268,8 +281,32 @@ impl OsArray {
         }
         // Accumulators: the new a_e, b_s, f_e are this edge's a_w, b_n, f_w.
         let mut busy = 0;
+        if !self.seq.is_empty() {
+            let cfg = PeConfig::default();
+            let lanes = self.a.chunks_exact(d).zip(self.b.chunks_exact(d));
+            for (((pe, acc), &fl), (a, b)) in self
+                .seq
+                .iter_mut()
+                .zip(&mut self.acc)
+                .zip(&self.f)
+                .zip(lanes)
+            {
+                busy += (fl & VALID != 0) as usize;
+                pe.clock(&cfg, fl & VALID != 0, fl & LAST != 0, a, b);
+                *acc = pe.acc;
+            }
+            for j in 0..c {
+                self.ld[j] = self.seq[(r - 1) * c + j].done;
+            }
+        }
         let lanes = self.a.chunks_exact(d).zip(self.b.chunks_exact(d));
-        for ((acc, &fl), (a, b)) in self.acc.iter_mut().zip(&self.f).zip(lanes) {
+        for ((acc, &fl), (a, b)) in self
+            .acc
+            .iter_mut()
+            .zip(&self.f)
+            .zip(lanes)
+            .filter(|_| self.seq.is_empty())
+        {
             if fl & VALID != 0 {
                 busy += 1;
                 let prev = if fl & FIRST != 0 { 0 } else { *acc };
@@ -402,7 +439,14 @@ pub fn drive_gemm_os(
     let (r, c, d) = (array.rows, array.cols, cell.lanes);
     check_operands(cell, m, k, n, a, b)?;
     let ks = k_steps(k, d);
-    let s = ks + r + c - 2;
+    // The cycles of one fold's stream: step t in cycle t, or the bitmod cell's beats (two
+    // cycles each, short groups padded with idle cycles).
+    let stream: Vec<Option<usize>> = if cell.is_sequential() {
+        tile_stream(k)
+    } else {
+        (0..ks).map(Some).collect()
+    };
+    let s = stream.len() + r + c - 2;
     let (mt, nt) = (m.div_ceil(r), n.div_ceil(c));
     let folds = mt * nt;
     let mut arr = OsArray::new(cell, array);
@@ -418,8 +462,10 @@ pub fn drive_gemm_os(
                 "os array {r}x{c}: only {out_fold} of {folds} folds came out within {limit} cycles"
             )));
         }
-        let (f, t) = ((x / s as u64) as usize, (x % s as u64) as usize);
-        let valid = f < folds && t < ks;
+        let (f, x_in) = ((x / s as u64) as usize, (x % s as u64) as usize);
+        let step = stream.get(x_in).copied().flatten().filter(|_| f < folds);
+        let valid = step.is_some();
+        let t = step.unwrap_or(0);
         if valid {
             let (fc, fr) = (f / mt, f % mt);
             for i in 0..r {

@@ -185,6 +185,62 @@ fn fit(what: &str, v: u128) -> Result<u64> {
     })
 }
 
+/// How a PE enters the closed forms: lanes `d`, cycles per step `L`, an optional grouping of
+/// the reduction (a group of `weights` takes at least `min_cycles`, as the bitmod cell's
+/// dequantizer needs) and the cycles its result trails its last step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PeTiming {
+    /// Lanes per step, `d`.
+    pub lanes: usize,
+    /// Cycles per step, `L`.
+    pub step_cycles: u64,
+    /// `(weights per group, fewest cycles per group)`, or none.
+    pub group: Option<(usize, u64)>,
+    /// Cycles from a PE's last step to its result being ready to drain, beyond a 1-cycle
+    /// cell's (`X`, 0 for every combinational cell).
+    pub result_latency: u64,
+}
+
+impl PeTiming {
+    /// A cell of `lanes` lanes and `step_cycles` cycles per step, no grouping, no extra latency.
+    pub fn simple(lanes: usize, step_cycles: u64) -> PeTiming {
+        PeTiming {
+            lanes,
+            step_cycles,
+            group: None,
+            result_latency: 0,
+        }
+    }
+
+    /// The bitmod cell: 4 lanes, 2 cycles per beat, groups of 128 weights taking at least 8
+    /// cycles, results 9 cycles after the last beat (`super::bitmod`).
+    pub fn bitmod() -> PeTiming {
+        use super::bitmod as b;
+        PeTiming {
+            lanes: crate::bitmod::LANES,
+            step_cycles: b::BEAT_CYCLES,
+            group: Some((b::GROUP, b::MIN_GROUP_CYCLES)),
+            result_latency: b::RESULT_LATENCY,
+        }
+    }
+
+    /// The cycles the stream of one dot product of length `k` takes: `L·ceil(K/d)`, or with a
+    /// grouping `Σ_g max(L·ceil(n_g/d), min_cycles)` over the groups of `n_g` weights.
+    pub fn stream_cycles(&self, k: u128) -> u128 {
+        let (d, l) = (self.lanes as u128, self.step_cycles as u128);
+        match self.group {
+            None => l * k.div_ceil(d),
+            Some((g, min)) => {
+                let g = g as u128;
+                let full = k / g;
+                let rest = k % g;
+                let per = |n: u128| (l * n.div_ceil(d)).max(min as u128);
+                full * per(g) + if rest > 0 { per(rest) } else { 0 }
+            }
+        }
+    }
+}
+
 /// The timing of `gemm` on `array` in `dataflow`, with `lanes` lanes per step and
 /// `step_cycles` cycles per step (module docs).
 pub fn timing(
@@ -194,6 +250,26 @@ pub fn timing(
     lanes: usize,
     step_cycles: u64,
 ) -> Result<Timing> {
+    timing_with(dataflow, array, gemm, &PeTiming::simple(lanes, step_cycles))
+}
+
+/// [`timing`] for any [`PeTiming`]: with a grouping, the `os` stream term `L·K'` becomes
+/// [`PeTiming::stream_cycles`], and the result latency `X` delays the last output
+/// (`cycles + R + 1 + X`). Groupings are timed for `os` only.
+pub fn timing_with(
+    dataflow: Dataflow,
+    array: ArrayDims,
+    gemm: GemmDims,
+    pe: &PeTiming,
+) -> Result<Timing> {
+    let (lanes, step_cycles) = (pe.lanes, pe.step_cycles);
+    if pe.group.is_some() && dataflow != Dataflow::Os {
+        return Err(Error::new(format!(
+            "a PE with grouped accumulation (bitmod) is timed for the os dataflow only, not {}: \
+             its group accumulator and dequantizer stay inside the PE",
+            dataflow.name()
+        )));
+    }
     let array = ArrayDims::new(array.rows, array.cols)?;
     let g = GemmDims::new(gemm.m, gemm.k, gemm.n)?;
     if !(1..=MAX_TIMING_LANES).contains(&lanes) {
@@ -219,7 +295,7 @@ pub fn timing(
             let f = mt * nt;
             (
                 f,
-                r + c + l * ks - 2,
+                r + c + pe.stream_cycles(k) - 2,
                 f * r * ks * d,
                 f * c * ks * d,
                 m * n,
@@ -259,7 +335,7 @@ pub fn timing(
     };
     let cycles = folds * per_fold - 1;
     let last_output = match dataflow {
-        Dataflow::Os => cycles + r + 1,
+        Dataflow::Os => cycles + r + 1 + pe.result_latency as u128,
         Dataflow::Ws | Dataflow::Is => cycles + 1,
     };
     let steps = m * n * ks;

@@ -1,5 +1,5 @@
-//! PE arrays: per PE an output-stationary array (8x8; 2x2 in the quick run) — its gates and
-//! iCE40 LUTs, its energy per MAC at gate level beside the lone PE's on the same GEMMs, and the
+//! PE arrays: per PE an output-stationary array (8x8; 2x2 in the quick run) — its gates,
+//! iCE40 LUTs and Xilinx 7-series LUTs, flip-flops, carry cells and DSPs, its energy per MAC at gate level beside the lone PE's on the same GEMMs, and the
 //! cycles of a 64x64x64 GEMM (8x8x8 quick) in RTL against the model and SCALE-Sim's closed
 //! form.
 
@@ -10,7 +10,7 @@ use crate::table::{cell_str, fnum, md, md_head, md_row, opt_short, pct, Table};
 use pelab_hdl::array::cell::{cell, CellSpec};
 use pelab_hdl::array::{ArraySpec, Dataflow};
 use pelab_hdl::Flow;
-use pelab_sim::array::{timing, ArrayDims, GemmDims};
+use pelab_sim::array::{timing_with, ArrayDims, GemmDims};
 use pelab_sim::Result;
 use pelab_testbench::array as tb;
 use pelab_testbench::{Simulator, Status};
@@ -21,11 +21,12 @@ use std::time::Duration;
 /// The table's name.
 const TABLE: &str = "arrays";
 /// One cell per PE.
-const CELLS: [(&str, &str, &str); 4] = [
+const CELLS: [(&str, &str, &str); 5] = [
     ("lmul", "e4m3", "saturate"),
     ("fpmul", "e4m3", "saturate"),
     ("fp16mac", "fp16", "ieee"),
     ("int16fma", "int16", "wrap"),
+    ("bitmod", "fp16", "bitmod34"),
 ];
 /// The quick run's cells.
 const QUICK_CELLS: [(&str, &str, &str); 2] =
@@ -62,10 +63,17 @@ fn measure(c: &CellSpec, n: usize, gk: usize, seed: u64) -> Result<Vec<Value>> {
         k: gk,
         n: gk,
     };
-    let t = timing(Dataflow::Os, ArrayDims { rows: n, cols: n }, g, c.lanes, 1)?;
+    let t = timing_with(
+        Dataflow::Os,
+        ArrayDims { rows: n, cols: n },
+        g,
+        &c.sim_cell()?.pe_timing(),
+    )?;
     let m = spec.verilog()?;
     // Synthesis.
     let (mut gates, mut ffs, mut luts, mut carry) =
+        (Value::Null, Value::Null, Value::Null, Value::Null);
+    let (mut x_luts, mut x_ffs, mut x_carry, mut x_dsp) =
         (Value::Null, Value::Null, Value::Null, Value::Null);
     match have("yosys") {
         Ok(()) => {
@@ -82,6 +90,15 @@ fn measure(c: &CellSpec, n: usize, gk: usize, seed: u64) -> Result<Vec<Value>> {
                     carry = json!(r.carry);
                 }
                 Err(e) => notes.push(format!("iCE40 synthesis failed: {e}")),
+            }
+            match pelab_hdl::synth::synthesize_hierarchical(&m.verilog, &m.name, Flow::Xilinx) {
+                Ok(r) => {
+                    x_luts = json!(r.luts);
+                    x_ffs = json!(r.ffs);
+                    x_carry = json!(r.carry);
+                    x_dsp = json!(r.dsps);
+                }
+                Err(e) => notes.push(format!("Xilinx synthesis failed: {e}")),
             }
         }
         Err(e) => notes.push(format!("no synthesis: {e}")),
@@ -146,6 +163,10 @@ fn measure(c: &CellSpec, n: usize, gk: usize, seed: u64) -> Result<Vec<Value>> {
         ffs,
         luts,
         carry,
+        x_luts,
+        x_ffs,
+        x_carry,
+        x_dsp,
         json!(format!("{gk}x{gk}x{gk}")),
         json!(t.folds),
         json!(t.cycles),
@@ -186,8 +207,8 @@ impl Study for Arrays {
         let rows = parallel(&cells, |c| measure(c, n, gk, o.seed));
         let mut t = Table::new(
             TABLE,
-            "Per PE an output-stationary array: gates, iCE40 LUTs, GEMM cycles in RTL against the \
-             model and SCALE-Sim, energy per MAC against the lone PE",
+            "Per PE an output-stationary array: gates, iCE40 and Xilinx resources, GEMM cycles in \
+             RTL against the model and the closed form, energy per MAC against the lone PE",
             &[
                 "pe",
                 "format",
@@ -197,6 +218,10 @@ impl Study for Arrays {
                 "flip_flops",
                 "ice40_luts",
                 "ice40_carry",
+                "xilinx_luts",
+                "xilinx_flip_flops",
+                "xilinx_carry",
+                "xilinx_dsps",
                 "gemm",
                 "folds",
                 "scalesim_cycles",
@@ -219,18 +244,23 @@ impl Study for Arrays {
         t.provenance = vec![
             format!(
                 "arrays: output-stationary {n}x{n}, one cell per PE; synthesis: Yosys, each \
-                 module mapped once then flattened (generic gates; synth_ice40 -noflatten)"
+                 module mapped once then flattened (generic gates; synth_ice40 -noflatten; \
+                 synth_xilinx -noiopad, 7-series LUT6, CARRY4, DSP48E1)"
             ),
             format!(
                 "cycles: a {gk}x{gk}x{gk} GEMM; scalesim_cycles = folds*(K'+R+C-2)-1 (the cycle \
-                 of the last MAC, cycle 0 the first input); the RTL run passes only when every \
-                 output of every cycle equals the model's, so its last MAC and last output fall \
-                 in the model's cycles"
+                 of the last MAC, cycle 0 the first input), SCALE-Sim's closed form for the \
+                 1-cycle cells; bitmod (4 weights per 2-cycle beat, groups of 128 of at least 8 \
+                 cycles, results 9 cycles after the last beat) uses its generalization \
+                 folds*(R+C+stream-2)-1 and last output +9 (docs/arrays.md); the RTL run passes \
+                 only when every output of every cycle equals the model's, so its last MAC and \
+                 last output fall in the model's cycles"
             ),
             format!(
                 "energy: generic-45nm (Yosys generic gates priced with Nangate 45 nm Open Cell \
                  Library figures, typical corner, 1.1 V), {FREQ_GHZ} GHz, zero-delay toggle \
-                 counts; Gaussian operands (N(0,1) in the format; int16: N(0,1)*2^12), seed {}; \
+                 counts; Gaussian operands (N(0,1) in the format; int16: N(0,1)*2^12; bitmod: \
+                 N(0,1) weights quantized by the BitMoD quantizer, FP16 activations), seed {}; \
                  per useful MAC (M*N*K) of the energy GEMM, skew, drain, padding and the clock \
                  of every flip-flop included; lone PE: the same cell as a 1x1 array on the same \
                  GEMM",
@@ -283,8 +313,9 @@ impl Study for Arrays {
         }
         let verdict = match (all_equal, all_rtl, any_rtl) {
             (true, true, _) => {
-                "Holds: the RTL's last MAC falls in SCALE-Sim's cycle for every PE; \
-                                the last output follows R + 1 cycles later (the drain)"
+                "Holds: the RTL's last MAC falls in the closed form's cycle for every PE \
+                 (SCALE-Sim's for the 1-cycle cells, its generalization for bitmod); the last \
+                 output follows R + 1 cycles later (the drain; + 9 for bitmod's dequantizer)"
                     .to_string()
             }
             (true, false, true) => {
@@ -332,7 +363,8 @@ impl Study for Arrays {
         let line1 = format!(
             "Cycles: {passed:.0} of {arrays:.0} emitted arrays ran a whole GEMM in RTL output for \
              output and cycle for cycle as the model, whose cycle counts are SCALE-Sim's closed \
-             forms; SCALE-Sim's count ends at the last MAC, the results leave R + 1 cycles later."
+             forms; SCALE-Sim's count ends at the last MAC, the results leave R + 1 cycles later \
+             (R + 10 for bitmod, whose dequantizer takes 9)."
         );
         let overheads: Vec<(String, f64)> = claims
             .iter()
@@ -375,6 +407,7 @@ impl Study for Arrays {
             "logic cells",
             "flip-flops",
             "iCE40 LUTs",
+            "Xilinx LUT / FF / carry / DSP",
             "GEMM",
             "last MAC (SCALE-Sim)",
             "last output",
@@ -407,6 +440,13 @@ impl Study for Arrays {
                 g(r, "generic_logic_cells")?,
                 g(r, "flip_flops")?,
                 g(r, "ice40_luts")?,
+                format!(
+                    "{} / {} / {} / {}",
+                    g(r, "xilinx_luts")?,
+                    g(r, "xilinx_flip_flops")?,
+                    g(r, "xilinx_carry")?,
+                    g(r, "xilinx_dsps")?
+                ),
                 g(r, "gemm")?,
                 format!(
                     "{} ({})",
