@@ -57,11 +57,19 @@ fn emit_all_writes_every_cell_in_both_dataflows_at_four_sizes() {
     let text = ok(&["array", "emit", "--all", "-o", out.to_str().unwrap()]);
     let n = std::fs::read_dir(&out).unwrap().count();
     let cells = pelab_hdl::array::cell::cells().len();
-    assert_eq!(n, cells * 2 * 4, "{text}");
+    // Every 1-cycle cell in both dataflows, plus the bitmod cell, which is
+    // output-stationary only.
+    assert_eq!(n, cells * 2 * 4 + 4, "{text}");
     for s in ["2x2", "4x4", "8x8", "16x16"] {
         assert!(out
             .join(format!("pelab_array_int16fma_int16_saturate_os_{s}.v"))
             .is_file());
+        assert!(out
+            .join(format!("pelab_array_bitmod_fp16_bitmod34_os_{s}.v"))
+            .is_file());
+        assert!(!out
+            .join(format!("pelab_array_bitmod_fp16_bitmod34_ws_{s}.v"))
+            .exists());
     }
     std::fs::remove_dir_all(&out).unwrap();
 }

@@ -395,7 +395,8 @@ fn bitmod_quantizes_float_weights_and_runs_on_verilator() {
     assert_eq!(v["sim"], "verilator");
     // Groups of 128 and 72 weights: 64 + 36 cycles of beats per fold.
     let per_fold = 2 + 2 + 64 + 36 - 2;
-    let folds = 2 * 1;
+    // Row folds (M over 2 rows) times column folds (N over 2 columns).
+    let folds = 2;
     assert_eq!(v["cycles_per_fold"], per_fold, "{v}");
     assert_eq!(v["cycles"], folds * per_fold - 1, "{v}");
     assert_eq!(

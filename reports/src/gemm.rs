@@ -194,7 +194,7 @@ pub fn operands(
     if !cell.is_sequential() {
         return Ok((operand(a, a_path, cell)?, operand(b, b_path, cell)?));
     }
-    let b = operand_as(b, b_path, cell, cell.b_width as u32)?;
+    let b = operand_as(b, b_path, cell, cell.b_width)?;
     let a = match &a.values {
         NpyValues::Float(v) => {
             let (rows, cols) = matrix_shape(a, a_path)?;
