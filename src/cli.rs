@@ -82,6 +82,13 @@ enum Command {
     /// (int16fma). C is written as float32 holding the FP32 result codes, or int32 for
     /// int16fma. Prints the folds, cycles and utilization of the run.
     Gemm(cmd::gemm::Args),
+    /// Analytical LLM-accelerator models: cycles and energy of a model's op list.
+    ///
+    /// `bitmod-hpca25` reproduces the analytical model behind BitMoD (HPCA 2025) Figs. 7 and 8
+    /// bit for bit, quirks included (docs/accel.md). Prints the ops grouped across layers and
+    /// the PE / SRAM read / SRAM write / DRAM breakdown; `--preset bitmod-hpca25` prints the
+    /// paper's whole table (5 accelerators x 6 models x prefill, decode) and its aggregates.
+    Accel(cmd::accel::Args),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -99,5 +106,6 @@ pub fn run() -> Result<()> {
         Command::Bench(args) => cmd::bench::run(args),
         Command::Array(args) => cmd::array::run(args),
         Command::Gemm(args) => cmd::gemm::run(args),
+        Command::Accel(args) => cmd::accel::run(args),
     }
 }

@@ -3,6 +3,7 @@
 //!
 //! Nothing here knows about Verilog or simulators; the other crates build on this one.
 
+pub mod accel;
 pub mod array;
 pub mod energy;
 pub mod error;

@@ -1,6 +1,7 @@
 //! The subcommands, one module each: its clap arguments and a `run` that checks them and
 //! hands them to the libraries. Argument groups several commands share live in [`args`].
 
+pub mod accel;
 pub mod accuracy;
 pub mod args;
 pub mod array;
