@@ -11,6 +11,7 @@ pub mod blocks;
 pub mod emit;
 pub mod format;
 pub mod pe;
+pub mod pnr;
 pub mod rtl;
 pub mod sim;
 pub mod synth;

@@ -169,7 +169,7 @@ pub fn cache_dir() -> PathBuf {
 
 /// 128-bit FNV-1a (two 64-bit lanes with different offsets); collisions are caught anyway by
 /// comparing the stored inputs.
-fn content_hash(parts: &[&str]) -> String {
+pub(crate) fn content_hash(parts: &[&str]) -> String {
     let mut h1: u64 = 0xcbf2_9ce4_8422_2325;
     let mut h2: u64 = 0x6c62_272e_07bb_0142;
     for p in parts {

@@ -1,4 +1,5 @@
-//! External tools (Yosys, Verilator, Icarus): detection with install hints, and the lint gate.
+//! External tools (Yosys, Verilator, Icarus, nextpnr-ice40, icepack): detection with install
+//! hints, and the lint gate.
 
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -10,6 +11,8 @@ fn package_of(tool: &str) -> &'static str {
         "yosys" | "yosys-abc" => "yosys",
         "verilator" => "verilator",
         "iverilog" | "vvp" => "iverilog",
+        "nextpnr-ice40" => "nextpnr-ice40",
+        "icepack" => "fpga-icestorm",
         _ => "(unknown package)",
     }
 }
@@ -133,5 +136,6 @@ mod tests {
             "{e}"
         );
         assert_eq!(package_of("vvp"), "iverilog");
+        assert_eq!(package_of("icepack"), "fpga-icestorm");
     }
 }
