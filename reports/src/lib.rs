@@ -5,6 +5,7 @@
 //! (pelab-hdl) and the vectors, simulators and energy measurement (pelab-testbench).
 
 pub mod accuracy;
+pub mod export;
 pub mod gemm;
 pub mod plots;
 pub mod report;

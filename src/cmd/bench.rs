@@ -21,7 +21,8 @@ pub struct Args {
 #[derive(clap::Subcommand)]
 pub enum Which {
     /// The gate engine against Verilator and Icarus on the same synthesized netlist and
-    /// vectors, and the exhaustive gate-level check of lmul bf16 (2^32 pairs).
+    /// vectors, the exhaustive gate-level check of lmul bf16 (2^32 pairs), and the unit-delay
+    /// engine against the zero-delay engine and Icarus' unit-delay run.
     Gates {
         /// Vectors for Verilator (and the engine).
         #[arg(long, default_value_t = 1 << 20)]
@@ -275,7 +276,7 @@ fn peak_rss_mb() -> f64 {
 /// `pelab bench gates`: pelab's gate engine against Verilator and Icarus running the same
 /// synthesized netlist (Yosys `write_verilog -noattr` of the generic-gate netlist) on the same
 /// vectors, then the exhaustive check of lmul bf16 (all 2^32 pairs; `shards` > 1 runs only the
-/// first 1/shards of them and extrapolates).
+/// first 1/shards of them and extrapolates), then the unit-delay engine's speed.
 fn gates(rows: u64, icarus_rows: u64, reps: usize, shards: u64, json_out: bool) -> Result<()> {
     use pelab_testbench::{run, vectors, CaseSet, Shard, Simulator};
     let joined = pelab_testbench::pe("lmul")?;
@@ -346,6 +347,7 @@ fn gates(rows: u64, icarus_rows: u64, reps: usize, shards: u64, json_out: bool) 
         });
         sims.push((sim, n, r.run_secs, r.compile_secs, all, one));
     }
+    let unit = unit_delay_speed(&net, pe, &cfg, &layout, (rows, icarus_rows), reps, &dir)?;
     // Exhaustive lmul bf16.
     let total = 1u64 << 32;
     let shard = Shard { k: 1, n: shards };
@@ -383,6 +385,15 @@ fn gates(rows: u64, icarus_rows: u64, reps: usize, shards: u64, json_out: bool) 
             "exhaustive": json!({
                 "cases": checked, "failed": run.failed, "secs": secs,
                 "secs_all_2_32": full_secs, "peak_rss_mb": rss,
+            }),
+            "unit_delay": json!({
+                "vectors": unit.rows, "zero_secs_1thread": unit.zero_secs,
+                "unit_secs_1thread": unit.unit_secs, "slowdown": unit.unit_secs / unit.zero_secs,
+                "glitch_factor": unit.glitch_factor,
+                "icarus_vectors": unit.icarus_rows, "icarus_run_secs": unit.icarus_secs,
+                "icarus_compile_secs": unit.icarus_compile_secs,
+                "engine_secs_1thread": unit.engine_secs,
+                "ratio_icarus_1thread": unit.icarus_secs / unit.engine_secs,
             }),
         });
         return super::print_json(&v);
@@ -432,7 +443,129 @@ fn gates(rows: u64, icarus_rows: u64, reps: usize, shards: u64, json_out: bool) 
     println!(
         "  targets: >= 10x Verilator, >= 1000x Icarus, 2^32 pairs <= 60 s and <= 1 GB on 2 cores"
     );
+    println!(
+        "  unit delay (glitch factor {:.2}; 1 thread, toggles counted, outputs checked): {:.0} vec/s \
+         vs {:.0} vec/s at zero delay on {} vectors, {:.1}x the time (target <= 10x)",
+        unit.glitch_factor,
+        unit.rows as f64 / unit.unit_secs,
+        unit.rows as f64 / unit.zero_secs,
+        unit.rows,
+        unit.unit_secs / unit.zero_secs
+    );
+    println!(
+        "  Icarus on the unit-delay netlist (assign #1 per cell, {} vectors, run only): {:.0} vec/s; \
+         the unit-delay engine is {:.0}x faster (target >= 100x)",
+        unit.icarus_rows,
+        unit.icarus_rows as f64 / unit.icarus_secs,
+        unit.icarus_secs / unit.engine_secs
+    );
     Ok(())
+}
+
+/// The unit-delay engine's speed: against the zero-delay engine on the same netlist and
+/// vectors, and against Icarus running the same netlist with `assign #1` on every cell.
+struct UnitSpeed {
+    /// Vectors of the engine comparison.
+    rows: u64,
+    /// Zero-delay engine, 1 thread, median (s).
+    zero_secs: f64,
+    /// Unit-delay engine, 1 thread, median (s).
+    unit_secs: f64,
+    /// Unit-delay toggles / zero-delay toggles.
+    glitch_factor: f64,
+    /// Vectors of the Icarus comparison.
+    icarus_rows: u64,
+    /// Icarus run time (vvp; compile excluded).
+    icarus_secs: f64,
+    /// Icarus compile time.
+    icarus_compile_secs: f64,
+    /// Unit-delay engine on the Icarus vectors, 1 thread, median (s).
+    engine_secs: f64,
+}
+
+/// Times the unit-delay engine on `net` (`rows.0` vectors against the zero-delay engine,
+/// `rows.1` against Icarus' unit-delay run), single-threaded, medians of `reps`.
+fn unit_delay_speed(
+    net: &pelab_sim::netlist::Netlist,
+    pe: &dyn pelab_testbench::PeVectors,
+    cfg: &pelab_hdl::RtlConfig,
+    layout: &pelab_testbench::Layout,
+    rows: (u64, u64),
+    reps: usize,
+    dir: &std::path::Path,
+) -> Result<UnitSpeed> {
+    use pelab_sim::netlist::Delay;
+    use pelab_testbench::gates::run_gates_with;
+    use pelab_testbench::{vectors, CaseSet, Shard};
+    let err = |e: std::io::Error| pelab_sim::Error::new(e.to_string());
+    let one_pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .map_err(|e| pelab_sim::Error::new(e.to_string()))?;
+    let time = |rows: &[Vec<u64>], delay: Delay| {
+        one_pool.install(|| {
+            median_secs(reps, || {
+                let (r, _) = run_gates_with(net, layout, rows, true, true, delay).unwrap();
+                assert_eq!(r.unwrap().failed, 0);
+            })
+        })
+    };
+    eprintln!(
+        "bench gates: unit delay against zero delay, {} vectors...",
+        rows.0
+    );
+    let v = vectors::generate(pe, cfg, CaseSet::Count(rows.0), 1, Shard::ALL)?;
+    let zero_secs = time(&v.rows, Delay::Zero);
+    let unit_secs = time(&v.rows, Delay::Unit);
+    let (_, act) = run_gates_with(net, layout, &v.rows, false, true, Delay::Unit)?;
+    let glitch_factor = act.toggles.iter().sum::<u64>() as f64
+        / act.zero_delay_toggles.iter().sum::<u64>().max(1) as f64;
+    eprintln!(
+        "bench gates: Icarus on the unit-delay netlist, {} vectors...",
+        rows.1
+    );
+    let v = vectors::generate(pe, cfg, CaseSet::Count(rows.1), 1, Shard::ALL)?;
+    let ports: Vec<usize> = layout
+        .inputs()
+        .map(|f| net.input(&f.name))
+        .collect::<Result<_>>()?;
+    let stream: Vec<Vec<u64>> = v.rows.iter().map(|r| r[..ports.len()].to_vec()).collect();
+    let tb = pelab_testbench::unit_delay::unit_delay_tb(net, &ports, &[stream], None)?;
+    let d = dir.join("icarus_unit_delay");
+    std::fs::create_dir_all(&d).map_err(err)?;
+    pelab_hdl::emit::write_atomic(&d.join("tb.v"), &tb.verilog)?;
+    for (name, text) in &tb.memories {
+        pelab_hdl::emit::write_atomic(&d.join(name), text)?;
+    }
+    let run = |cmd: &str, args: &[&str]| -> Result<f64> {
+        let t = Instant::now();
+        let out = std::process::Command::new(cmd)
+            .args(args)
+            .current_dir(&d)
+            .output()
+            .map_err(|e| pelab_sim::Error::new(format!("{cmd}: {e} (is Icarus installed?)")))?;
+        if !out.status.success() {
+            return Err(pelab_sim::Error::new(format!(
+                "{cmd} failed in {}: {}",
+                d.display(),
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        Ok(t.elapsed().as_secs_f64())
+    };
+    let icarus_compile_secs = run("iverilog", &["-o", "tb.vvp", "tb.v"])?;
+    let icarus_secs = run("vvp", &["-n", "tb.vvp"])?;
+    let engine_secs = time(&v.rows, Delay::Unit);
+    Ok(UnitSpeed {
+        rows: rows.0,
+        zero_secs,
+        unit_secs,
+        glitch_factor,
+        icarus_rows: rows.1,
+        icarus_secs,
+        icarus_compile_secs,
+        engine_secs,
+    })
 }
 
 /// A measurement of `pelab bench array` that takes longer than this for one run is shrunk

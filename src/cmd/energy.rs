@@ -2,9 +2,12 @@
 //! estimate beside it, as text, JSON or CSV; or the anchor circuits with `--anchors`.
 
 use super::args::RtlArgs;
+use pelab_reports::export::{self as ert, ExportFormat};
 use pelab_sim::{Error, Result};
 use pelab_testbench::codec::{Dist, Shape, WorkloadSpec};
-use pelab_testbench::energy::{measure, read_library, Measurement, Request, Tech};
+use pelab_testbench::energy::{
+    glitch_by_part, measure_with, read_library, Measurement, Request, StageParts, Tech,
+};
 use std::io::Write as _;
 
 /// Arguments of `pelab energy`.
@@ -43,12 +46,28 @@ pub struct Args {
     /// Wire capacitance per fan-out pin with --liberty, fF (an estimate: state yours).
     #[arg(long, default_value_t = 0.5)]
     wire_ff: f64,
+    /// Delay model of the gate simulation: zero (the logic settles once per operation or
+    /// cycle) or unit (one time unit per cell, glitches counted; prints the glitch factor).
+    #[arg(long, default_value = "zero")]
+    delay: String,
     /// Print JSON instead of text.
     #[arg(long, conflicts_with = "csv")]
     json: bool,
     /// Print CSV rows (one per stage and a total).
     #[arg(long)]
     csv: bool,
+    /// Export the measurement for an architecture-level model: accelergy (an Accelergy energy
+    /// reference table, YAML) or csv (one row per action, for ZigZag, STONNE or a spreadsheet).
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        value_parser = clap::builder::PossibleValuesParser::new(ExportFormat::NAMES),
+        conflicts_with_all = ["json", "csv", "anchors"]
+    )]
+    export: Option<String>,
+    /// Write the export to FILE (atomically) instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE", requires = "export")]
+    output: Option<std::path::PathBuf>,
     /// Instead of a PE: price integer adders and multipliers (8/16/32-bit) and the FP16 and
     /// FP32 multipliers through the same flow, beside Horowitz's figures.
     #[arg(long, conflicts_with_all = ["pe", "liberty", "workload"])]
@@ -85,6 +104,20 @@ fn measure_pe(pe: pelab_testbench::Pe, cfg: &pelab_hdl::RtlConfig, o: &Args) -> 
              horowitz-45nm",
         ));
     }
+    if table_only && o.export.is_some() {
+        return Err(Error::new(
+            "--export writes gate-level measurements; it does not combine with --tech \
+             horowitz-45nm",
+        ));
+    }
+    let delay = pelab_sim::netlist::Delay::parse(&o.delay)?;
+    let unit = delay == pelab_sim::netlist::Delay::Unit;
+    if unit && (table_only || o.export.is_some()) {
+        return Err(Error::new(
+            "--delay unit simulates the gate netlist with glitches; it does not combine with \
+             --tech horowitz-45nm or --export (which measure at zero delay)",
+        ));
+    }
     if table_only {
         return table_only_run(pe, cfg, wl, o);
     }
@@ -109,12 +142,32 @@ fn measure_pe(pe: pelab_testbench::Pe, cfg: &pelab_hdl::RtlConfig, o: &Args) -> 
         "{pe_id} {} {}: synthesizing and simulating {} operations",
         cfg.format, cfg.policy, req.ops
     ));
-    let m = measure(pe, cfg, &req, lib.as_ref());
+    let m = measure_with(pe, cfg, &req, lib.as_ref(), delay);
+    // Unit delay: the glitch factor of each part, on the netlist mapped module by module.
+    let parts = match (&m, unit) {
+        (Ok(_), true) => Some(glitch_by_part(pe, cfg, &req)),
+        _ => None,
+    };
     spin.finish_and_clear();
     let m = m?;
+    let parts = parts.transpose()?;
+    if let Some(format) = &o.export {
+        return export(
+            pe,
+            cfg,
+            &req,
+            lib.as_ref(),
+            &m,
+            ExportFormat::parse(format)?,
+            o,
+        );
+    }
     if o.json {
         let mut v = serde_json::to_value(&m).map_err(|e| Error::new(e.to_string()))?;
         v["workload"] = serde_json::json!(o.workload);
+        if let Some(p) = &parts {
+            v["glitch_by_part"] = serde_json::to_value(p).map_err(|e| Error::new(e.to_string()))?;
+        }
         if let Some(total) = wl.total_ops() {
             v["workload_ops"] = serde_json::json!(total as f64);
             v["workload_total_pj"] = serde_json::json!(total as f64 * m.total_pj);
@@ -124,6 +177,78 @@ fn measure_pe(pe: pelab_testbench::Pe, cfg: &pelab_hdl::RtlConfig, o: &Args) -> 
         print!("{}", csv_rows(&m, &o.workload)?);
     } else {
         print_text(&m, wl, &o.workload);
+        if let Some(p) = &parts {
+            print_glitch_parts(p);
+        }
+    }
+    Ok(())
+}
+
+/// The glitch factor of each part of each stage (unit delay), as a short table: parts with
+/// less than 1% of the stage's toggles are summed in one row (`--json` has them all).
+fn print_glitch_parts(stages: &[StageParts]) {
+    println!("  glitch factor by part (netlist mapped module by module, then flattened):");
+    for s in stages {
+        println!(
+            "    {} ({}): {} cells, glitch factor {:.2} as a whole",
+            s.module, s.role, s.cells, s.glitch_factor
+        );
+        println!(
+            "      {:<24} {:>6} {:>12} {:>12} {:>7}",
+            "part", "cells", "toggles/op", "zero-delay", "factor"
+        );
+        let row = |name: &str, cells: usize, t: f64, z: f64| {
+            let g = if z > 0.0 { t / z } else { f64::NAN };
+            println!("      {name:<24} {cells:>6} {t:>12.2} {z:>12.2} {g:>7.2}");
+        };
+        let total: f64 = s.parts.iter().map(|p| p.toggles_per_op).sum();
+        let (mut n, mut cells, mut t, mut z) = (0, 0, 0.0, 0.0);
+        for p in &s.parts {
+            if p.toggles_per_op >= 0.01 * total {
+                row(&p.part, p.cells, p.toggles_per_op, p.toggles_zero_delay);
+            } else {
+                n += 1;
+                cells += p.cells;
+                t += p.toggles_per_op;
+                z += p.toggles_zero_delay;
+            }
+        }
+        if n > 0 {
+            row(&format!("({n} parts < 1% each)"), cells, t, z);
+        }
+    }
+}
+
+/// `--export`: measures an idle cycle and writes the measurement as an Accelergy ERT or CSV
+/// rows, to `--output` (atomically) or standard output.
+fn export(
+    pe: pelab_testbench::Pe,
+    cfg: &pelab_hdl::RtlConfig,
+    req: &Request,
+    lib: Option<&pelab_sim::liberty::Library>,
+    m: &Measurement,
+    format: ExportFormat,
+    o: &Args,
+) -> Result<()> {
+    let spin = spinner(format!(
+        "{} {} {}: measuring idle cycles",
+        pe.id(),
+        cfg.format,
+        cfg.policy
+    ));
+    let idle = ert::measure_idle(pe, cfg, req, lib);
+    spin.finish_and_clear();
+    let table = ert::build_ert(m, &o.workload, &idle?, o.liberty.as_deref())?;
+    let text = match format {
+        ExportFormat::Accelergy => ert::to_accelergy_yaml(&table)?,
+        ExportFormat::Csv => ert::to_csv(&table)?,
+    };
+    match &o.output {
+        Some(path) => {
+            pelab_hdl::emit::write_atomic(path, text)?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{text}"),
     }
     Ok(())
 }
@@ -205,6 +330,12 @@ fn print_text(m: &Measurement, wl: WorkloadSpec, workload: &str) {
         "  {:<22} {:>10.4} {:>10.4} {:>10.4} {:>10.4} {:>11.1} {:>9.1}",
         "total", m.dynamic_pj, m.clock_pj, m.leakage_pj, m.total_pj, m.area_um2, m.toggles_per_op
     );
+    if let (Some(g), Some(z)) = (m.glitch_factor, m.toggles_zero_delay) {
+        println!(
+            "  unit delay: {:.2} toggles/op with glitches, {z:.2} at zero delay: glitch factor {g:.2}",
+            m.toggles_per_op
+        );
+    }
     match m.horowitz.energy_pj {
         Some(e) => println!(
             "  horowitz-45nm (table, beside it): {e:.4} pJ — {}",

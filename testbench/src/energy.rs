@@ -3,11 +3,11 @@
 //! (`generic-45nm` or a Liberty library), with the `horowitz-45nm` table estimate beside it.
 
 use crate::codec::{Dist, Shape, WorkloadOps};
-use crate::gates::{run_gates, synthesized_netlist};
+use crate::gates::{run_gates, run_gates_with, synthesized_netlist};
 use pelab_hdl::RtlConfig;
 use pelab_sim::energy::{energy, Energy, Generic45, LibertyTech, Technology};
 use pelab_sim::liberty::Library;
-use pelab_sim::netlist::Netlist;
+use pelab_sim::netlist::{Delay, Netlist};
 use pelab_sim::{Error, Result};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -55,8 +55,15 @@ pub struct StageEnergy {
     pub rows: u64,
     /// The synthesized netlist.
     pub netlist: PathBuf,
-    /// Energy per operation of the workload.
+    /// Energy per operation of the workload (glitches included under unit delay).
     pub energy: Energy,
+    /// Under unit delay: zero-delay gate toggles per operation (the settled value of each
+    /// operation or cycle against the previous one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub toggles_zero_delay: Option<f64>,
+    /// Under unit delay: toggles / zero-delay toggles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub glitch_factor: Option<f64>,
 }
 
 /// The table estimate printed beside the gate-level figure.
@@ -105,8 +112,37 @@ pub struct Measurement {
     pub toggles_per_op: f64,
     /// The `horowitz-45nm` estimate.
     pub horowitz: TableEstimate,
-    /// The zero-delay caveat.
+    /// Delay model of the gate simulation (`zero`, `unit`).
+    pub delay: String,
+    /// Under unit delay: gate toggles per operation with zero delay (all stages).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub toggles_zero_delay: Option<f64>,
+    /// Under unit delay: toggles / zero-delay toggles of the whole PE (all stages).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub glitch_factor: Option<f64>,
+    /// What the delay model leaves out.
     pub caveat: String,
+}
+
+/// The caveat printed with unit-delay figures.
+pub const UNIT_DELAY_CAVEAT: &str = "unit-delay simulation: glitches are counted with one time \
+    unit per cell (inertial, as Verilog `assign #1`), not with the cells' real delays, which \
+    differ by cell, load and edge, so the glitch count is an estimate; wire delays, the clock \
+    tree and primary-input drivers are not included";
+
+/// The provenance line of a delay model.
+pub fn delay_provenance(delay: Delay) -> &'static str {
+    match delay {
+        Delay::Zero => {
+            "delay model: zero delay (the logic settles once per operation or cycle; glitches \
+             not counted)"
+        }
+        Delay::Unit => {
+            "delay model: unit delay (every cell one time unit, inertial; inputs and \
+             flip-flops change at the start of each operation or cycle; every value change \
+             counted, glitches included)"
+        }
+    }
 }
 
 /// The netlist of `cfg` of the PE whose RTL is `rtl` under `tech` (synthesized through the
@@ -137,12 +173,24 @@ pub fn read_library(path: &Path) -> Result<Library> {
     pelab_sim::liberty::read(path)
 }
 
-/// Measures the energy per operation of `cfg` of PE `pe`.
+/// Measures the energy per operation of `cfg` of PE `pe` (zero delay).
 pub fn measure(
     pe: crate::pe::Pe,
     cfg: &RtlConfig,
     req: &Request,
     lib: Option<&Library>,
+) -> Result<Measurement> {
+    measure_with(pe, cfg, req, lib, Delay::Zero)
+}
+
+/// [`measure`] under delay model `delay`: with [`Delay::Unit`], the energy counts glitches
+/// and the measurement carries the zero-delay toggles and the glitch factor beside it.
+pub fn measure_with(
+    pe: crate::pe::Pe,
+    cfg: &RtlConfig,
+    req: &Request,
+    lib: Option<&Library>,
+    delay: Delay,
 ) -> Result<Measurement> {
     if req.ops == 0 {
         return Err(Error::new("--ops must be at least 1"));
@@ -184,14 +232,17 @@ pub fn measure(
     let mut stages = Vec::new();
     for s in &w.stages {
         let (net, path, module) = netlist_of(s.rtl, &s.cfg, &req.tech, lib)?;
-        let (_, act) = run_gates(&net, &s.layout, &s.rows, false, true)?;
+        let (_, act) = run_gates_with(&net, &s.layout, &s.rows, false, true, delay)?;
         let cycles_per_op = s.rows.len() as f64 / w.ops as f64;
-        let e = energy(
+        let mut e = energy(
             &net,
             tech,
             &act.activity(w.ops as f64, cycles_per_op),
             req.freq_ghz,
         )?;
+        e.provenance.push(delay_provenance(delay).into());
+        let zero: u64 = act.zero_delay_toggles.iter().sum();
+        let timed: u64 = act.toggles.iter().sum();
         stages.push(StageEnergy {
             pe: s.rtl.id().to_string(),
             module,
@@ -199,6 +250,8 @@ pub fn measure(
             rows: s.rows.len() as u64,
             netlist: path,
             energy: e,
+            toggles_zero_delay: (delay == Delay::Unit).then(|| zero as f64 / w.ops as f64),
+            glitch_factor: (delay == Delay::Unit).then(|| ratio(timed, zero)),
         });
     }
     let sum = |f: fn(&Energy) -> f64| stages.iter().map(|s| f(&s.energy)).sum::<f64>();
@@ -218,10 +271,144 @@ pub fn measure(
         total_pj: sum(|e| e.total_pj),
         area_um2: sum(|e| e.area_um2),
         toggles_per_op: sum(|e| e.toggles_per_op),
-        stages,
         horowitz,
-        caveat: pelab_sim::energy::GLITCH_CAVEAT.into(),
+        delay: delay.name().into(),
+        toggles_zero_delay: (delay == Delay::Unit).then(|| sum_zero(&stages)),
+        glitch_factor: (delay == Delay::Unit)
+            .then(|| sum(|e| e.toggles_per_op) / sum_zero(&stages)),
+        stages,
+        caveat: match delay {
+            Delay::Zero => pelab_sim::energy::GLITCH_CAVEAT,
+            Delay::Unit => UNIT_DELAY_CAVEAT,
+        }
+        .into(),
     })
+}
+
+/// Zero-delay toggles per operation of all stages.
+fn sum_zero(stages: &[StageEnergy]) -> f64 {
+    stages.iter().filter_map(|s| s.toggles_zero_delay).sum()
+}
+
+/// `timed / zero` (1 when neither toggles; infinite when only glitches toggle).
+fn ratio(timed: u64, zero: u64) -> f64 {
+    if timed == zero {
+        1.0
+    } else {
+        timed as f64 / zero as f64
+    }
+}
+
+/// The glitch factor of one part of a stage.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartGlitch {
+    /// Instance path in the RTL hierarchy (`front.mul`), or `(top)` for cells of the top
+    /// module itself.
+    pub part: String,
+    /// Cells of the part.
+    pub cells: usize,
+    /// Unit-delay toggles per operation.
+    pub toggles_per_op: f64,
+    /// Zero-delay toggles per operation.
+    pub toggles_zero_delay: f64,
+    /// `toggles_per_op / toggles_zero_delay`.
+    pub glitch_factor: f64,
+}
+
+/// The glitch factors of one stage's parts.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageParts {
+    /// PE id of the hardware.
+    pub pe: String,
+    /// Module.
+    pub module: String,
+    /// Role in the workload.
+    pub role: String,
+    /// Cells of the module-by-module netlist.
+    pub cells: usize,
+    /// Glitch factor of the whole module-by-module netlist.
+    pub glitch_factor: f64,
+    /// Parts, in order of the RTL instance path.
+    pub parts: Vec<PartGlitch>,
+}
+
+/// The part of a cell of a netlist mapped module by module and then flattened: the instance
+/// path Yosys' `flatten` puts in front of the name (`$flatten\front.\mul.$abc$...` is in
+/// `front.mul`), or `(top)`.
+pub fn part_of(cell: &str) -> String {
+    let rest = cell.strip_prefix("$flatten").unwrap_or(cell);
+    let path: Vec<&str> = rest
+        .split('.')
+        .map_while(|c| c.strip_prefix('\\'))
+        .collect();
+    if path.is_empty() {
+        "(top)".into()
+    } else {
+        path.join(".")
+    }
+}
+
+/// Glitch factors of the parts of `cfg` of PE `pe` under the workload of `req` (same
+/// operands, same seed), at unit delay. The flat netlists priced by [`measure_with`] keep no
+/// trace of the RTL hierarchy (ABC renames every cell), so the parts are counted on the netlist
+/// mapped module by module to Yosys generic gates and then flattened
+/// ([`crate::gates::synthesized_netlist_hierarchical`]): the same RTL without optimization
+/// across module boundaries, whose whole glitch factor is given beside its parts.
+pub fn glitch_by_part(
+    pe: crate::pe::Pe,
+    cfg: &RtlConfig,
+    req: &Request,
+) -> Result<Vec<StageParts>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(req.seed);
+    let ops = WorkloadOps {
+        dist: req.dist,
+        shape: req.shape,
+        ops: req.ops,
+    };
+    let w = pe.vectors.workload(cfg, ops, &mut rng)?;
+    let mut out = Vec::new();
+    for s in &w.stages {
+        let m = s.rtl.verilog(&s.cfg)?;
+        let (net, _) = crate::gates::synthesized_netlist_hierarchical(&m.verilog, &m.name)?;
+        let (_, act) = run_gates_with(&net, &s.layout, &s.rows, false, true, Delay::Unit)?;
+        let mut parts: std::collections::BTreeMap<String, (usize, u64, u64)> =
+            std::collections::BTreeMap::new();
+        for c in &net.cells {
+            parts.entry(part_of(&c.name)).or_default().0 += 1;
+        }
+        for ((&(_, ci), t), z) in net
+            .counted
+            .iter()
+            .zip(&act.toggles)
+            .zip(&act.zero_delay_toggles)
+        {
+            let p = parts.entry(part_of(&net.cells[ci].name)).or_default();
+            p.1 += t;
+            p.2 += z;
+        }
+        let per_op = |x: u64| x as f64 / w.ops as f64;
+        out.push(StageParts {
+            pe: s.rtl.id().to_string(),
+            module: m.name.clone(),
+            role: s.role.clone(),
+            cells: net.cells.len(),
+            glitch_factor: ratio(
+                act.toggles.iter().sum(),
+                act.zero_delay_toggles.iter().sum(),
+            ),
+            parts: parts
+                .into_iter()
+                .map(|(part, (cells, t, z))| PartGlitch {
+                    part,
+                    cells,
+                    toggles_per_op: per_op(t),
+                    toggles_zero_delay: per_op(z),
+                    glitch_factor: ratio(t, z),
+                })
+                .collect(),
+        });
+    }
+    Ok(out)
 }
 
 /// The `horowitz-45nm` table estimate of `cfg` of `pe` under `shape`. It reads no netlist,

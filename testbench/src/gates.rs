@@ -18,7 +18,9 @@ use crate::codec::ColumnBlock;
 use crate::run::{Mismatch, SimRun, Simulator, Status};
 use crate::vectors::{Field, Layout, Timing};
 use pelab_sim::energy::Activity;
-use pelab_sim::netlist::{lane_mask, to_planes, Netlist, Sim, ToggleMode, LANES, LANE_WORDS};
+use pelab_sim::netlist::{
+    lane_mask, to_planes, Delay, Netlist, Sim, ToggleMode, LANES, LANE_WORDS,
+};
 use pelab_sim::{Error, Result};
 use rayon::prelude::*;
 use std::time::Instant;
@@ -79,8 +81,13 @@ fn empty_run() -> SimRun {
 /// Switching activity of a gate-level run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GateActivity {
-    /// Toggles per entry of [`Netlist::counted`].
+    /// Toggles per entry of [`Netlist::counted`] (glitches included under unit delay).
     pub toggles: Vec<u64>,
+    /// Zero-delay toggles per entry of [`Netlist::counted`] (equal to `toggles` under zero
+    /// delay).
+    pub zero_delay_toggles: Vec<u64>,
+    /// The delay model of the run.
+    pub delay: Delay,
     /// Clock cycles summed over lanes.
     pub lane_cycles: u64,
     /// Rows (operations or cycles) over which toggles were counted.
@@ -260,6 +267,19 @@ pub fn run_gates(
     check: bool,
     count: bool,
 ) -> Result<(Option<SimRun>, GateActivity)> {
+    run_gates_with(net, layout, rows, check, count, Delay::Zero)
+}
+
+/// [`run_gates`] with toggles counted under delay model `delay` (with [`Delay::Unit`], the
+/// activity holds the timed counts and the zero-delay counts beside them).
+pub fn run_gates_with(
+    net: &Netlist,
+    layout: &Layout,
+    rows: &[Vec<u64>],
+    check: bool,
+    count: bool,
+    delay: Delay,
+) -> Result<(Option<SimRun>, GateActivity)> {
     let b = bind(net, layout)?;
     let width = b.n_in + if check { b.n_out } else { 0 };
     if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.len() < width) {
@@ -291,7 +311,7 @@ pub fn run_gates(
                 } else {
                     ToggleMode::Off
                 };
-                let mut sim = Sim::new(net, mode);
+                let mut sim = Sim::with_delay(net, mode, delay);
                 let mut vals = vec![0u64; LANES];
                 let mut got = vec![vec![0u64; LANES]; b.n_out];
                 // With counting, a part after the first starts with the row before it.
@@ -329,6 +349,8 @@ pub fn run_gates(
                     c.run,
                     GateActivity {
                         toggles: sim.toggles().to_vec(),
+                        zero_delay_toggles: sim.zero_delay_toggles().to_vec(),
+                        delay,
                         lane_cycles: 0,
                         samples: sim.samples,
                     },
@@ -338,6 +360,8 @@ pub fn run_gates(
         let mut run = new_run();
         let mut act = GateActivity {
             toggles: vec![0; net.counted.len()],
+            zero_delay_toggles: vec![0; net.counted.len()],
+            delay,
             lane_cycles: 0,
             samples: 0,
         };
@@ -353,12 +377,15 @@ pub fn run_gates(
             for (t, x) in act.toggles.iter_mut().zip(a.toggles) {
                 *t += x;
             }
+            for (t, x) in act.zero_delay_toggles.iter_mut().zip(a.zero_delay_toggles) {
+                *t += x;
+            }
             act.samples += a.samples;
         }
         run.mismatches.sort_by_key(|m| m.row);
         (run, act)
     } else {
-        clocked(net, layout, rows, &b, check, count, new_run())?
+        clocked(net, layout, rows, &b, (check, count, delay), new_run())?
     };
     let mut run = run;
     run.mismatches.sort_by_key(|m| m.row);
@@ -375,8 +402,7 @@ fn clocked(
     layout: &Layout,
     rows: &[Vec<u64>],
     b: &Binding,
-    check: bool,
-    count: bool,
+    (check, count, delay): (bool, bool, Delay),
     run: SimRun,
 ) -> Result<(SimRun, GateActivity)> {
     let clock = net.clock;
@@ -417,7 +443,7 @@ fn clocked(
     } else {
         ToggleMode::Off
     };
-    let mut sim = Sim::new(net, mode);
+    let mut sim = Sim::with_delay(net, mode, delay);
     let mut c = Checker {
         layout,
         rows,
@@ -474,6 +500,8 @@ fn clocked(
         c.run,
         GateActivity {
             toggles: sim.toggles().to_vec(),
+            zero_delay_toggles: sim.zero_delay_toggles().to_vec(),
+            delay,
             lane_cycles: sim.lane_cycles,
             samples: sim.samples,
         },

@@ -12,6 +12,7 @@ pub mod pe;
 pub mod ports;
 pub mod run;
 pub mod tb;
+pub mod unit_delay;
 pub mod vectors;
 pub mod verify;
 pub mod waves;

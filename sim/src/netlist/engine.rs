@@ -1,6 +1,8 @@
 //! The bit-parallel evaluator: one [`Word`] per net holds [`LANES`] vectors; a step runs the
-//! levelized program once; toggles are counted per cell output.
+//! levelized program once; toggles are counted per cell output, with zero delay or, with
+//! [`Delay::Unit`], glitches included (see [`super::timed`]).
 
+use super::timed::{Delay, Timed};
 use super::{Netlist, Op, Word, LANES, LANE_WORDS};
 use crate::{Error, Result};
 
@@ -26,6 +28,10 @@ pub struct Sim<'a> {
     last: Vec<Word>,
     started: bool,
     has_async: bool,
+    delay: Delay,
+    /// Unit delay: the stepping state, and the zero-delay toggle counts beside the timed ones.
+    timed: Option<Box<Timed>>,
+    zero_toggles: Vec<u64>,
     /// Lane-cycles clocked so far (clock edges times active lanes, as given to [`Sim::clock`]).
     pub lane_cycles: u64,
     /// Vectors (lane samples) over which toggles were counted.
@@ -65,8 +71,18 @@ pub fn transpose64(a: &mut [u64; 64]) {
 }
 
 impl<'a> Sim<'a> {
-    /// A simulation with every flip-flop at its initial value and every input 0.
+    /// A zero-delay simulation with every flip-flop at its initial value and every input 0.
     pub fn new(net: &'a Netlist, mode: ToggleMode) -> Sim<'a> {
+        Sim::with_delay(net, mode, Delay::Zero)
+    }
+
+    /// A simulation under delay model `delay`. With [`Delay::Unit`] and toggles counted, each
+    /// count also steps the logic in unit delays from the previous settled state (the previous
+    /// lane in [`ToggleMode::Lanes`], the lane's previous sample in [`ToggleMode::Time`]) to
+    /// the current one, and [`Sim::toggles`] counts every value change, glitches included;
+    /// the zero-delay counts stay available ([`Sim::zero_delay_toggles`]). Settled values,
+    /// outputs and flip-flops are the same under both models.
+    pub fn with_delay(net: &'a Netlist, mode: ToggleMode, delay: Delay) -> Sim<'a> {
         // The evaluator reads and writes nets without bounds checks: check every index once.
         assert!(
             net.program.iter().all(|i| [i.a, i.b, i.c, i.d, i.y]
@@ -91,6 +107,14 @@ impl<'a> Sim<'a> {
             },
             started: false,
             has_async: net.flops.iter().any(|f| !f.async_reset.is_empty()),
+            delay,
+            timed: (delay == Delay::Unit && mode != ToggleMode::Off)
+                .then(|| Box::new(Timed::new(net))),
+            zero_toggles: if delay == Delay::Unit {
+                vec![0; net.counted.len()]
+            } else {
+                Vec::new()
+            },
             lane_cycles: 0,
             samples: 0,
         }
@@ -285,6 +309,10 @@ impl<'a> Sim<'a> {
             *t += count as u64;
             last[0] = (v[(n - 1) / 64] >> ((n - 1) % 64)) & 1;
         });
+        if let Some(timed) = self.timed.as_mut() {
+            timed.shift_lanes(&self.vals, n, first);
+            timed.step(self.net, &self.vals, &mask, &mut self.toggles);
+        }
         self.started = true;
         self.samples += n as u64 - u64::from(first);
         Ok(())
@@ -295,6 +323,14 @@ impl<'a> Sim<'a> {
     pub fn count_time(&mut self, mask: &Word) -> Result<()> {
         self.require(ToggleMode::Time)?;
         let first = !self.started;
+        if let Some(timed) = self.timed.as_mut() {
+            if first {
+                timed.start.copy_from_slice(&self.vals);
+            } else {
+                timed.step(self.net, &self.vals, mask, &mut self.toggles);
+                timed.advance(&self.vals);
+            }
+        }
         self.each_counted(|t, last, v| {
             if !first {
                 let mut c = 0u32;
@@ -323,12 +359,16 @@ impl<'a> Sim<'a> {
         )))
     }
 
-    /// Calls `f` with each counted net's toggle count, its last recorded value and its value
-    /// now.
+    /// Calls `f` with each counted net's zero-delay toggle count, its last recorded value and
+    /// its value now.
     #[inline(always)]
     fn each_counted(&mut self, mut f: impl FnMut(&mut u64, &mut Word, &Word)) {
-        for ((t, last), &(net, _)) in self
-            .toggles
+        let zero = if self.delay == Delay::Zero {
+            &mut self.toggles
+        } else {
+            &mut self.zero_toggles
+        };
+        for ((t, last), &(net, _)) in zero
             .iter_mut()
             .zip(self.last.iter_mut())
             .zip(&self.net.counted)
@@ -337,9 +377,37 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// Toggles counted so far, one per entry of [`Netlist::counted`].
+    /// Toggles counted so far, one per entry of [`Netlist::counted`]: under [`Delay::Unit`],
+    /// every value change, glitches included.
     pub fn toggles(&self) -> &[u64] {
         &self.toggles
+    }
+
+    /// Zero-delay toggles counted so far (the settled value of each sample against the
+    /// previous one), one per entry of [`Netlist::counted`]; [`Sim::toggles`] under
+    /// [`Delay::Zero`].
+    pub fn zero_delay_toggles(&self) -> &[u64] {
+        match self.delay {
+            Delay::Zero => &self.toggles,
+            Delay::Unit => &self.zero_toggles,
+        }
+    }
+
+    /// The delay model.
+    pub fn delay(&self) -> Delay {
+        self.delay
+    }
+
+    /// Under [`Delay::Unit`]: how many times a net's final timed value differed from its
+    /// zero-delay settled value, over all steps (0 unless the engine is wrong).
+    pub fn timed_mismatches(&self) -> u64 {
+        self.timed.as_ref().map_or(0, |t| t.mismatches)
+    }
+
+    /// Under [`Delay::Unit`]: the latest value change seen after the inputs changed, in time
+    /// units, over all steps (at most [`Netlist::depth`]).
+    pub fn settle_time(&self) -> u32 {
+        self.timed.as_ref().map_or(0, |t| t.settle_time)
     }
 }
 

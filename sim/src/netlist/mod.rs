@@ -2,9 +2,11 @@
 //! `$_DFF_*` flip-flops, or the cells of a Liberty library), levelizes it once and simulates it
 //! bit-parallel, [`LANES`] vectors per evaluation, counting the output toggles of every cell.
 //!
-//! The simulation is cycle-based and zero-delay: every evaluation settles the combinational
-//! logic once in topological order, so glitches (transient toggles caused by unequal path
-//! delays) are not seen.
+//! The simulation is cycle-based: every evaluation settles the combinational logic once in
+//! topological order (zero delay), so glitches (transient toggles caused by unequal path
+//! delays) are not seen. With [`Delay::Unit`], toggle counting also steps the logic from the
+//! previous settled state to the new one with one time unit per cell (inertial, as Verilog
+//! `assign #1`), counting every value change, glitches included ([`timed`]).
 //!
 //! Semantics of the generic cells follow the Yosys manual (`$_MUX_`: `Y = S ? B : A`,
 //! `$_ANDNOT_`: `Y = A & !B`, `$_AOI3_`: `Y = !((A & B) | C)`, `$_OAI4_`:
@@ -19,8 +21,10 @@
 mod engine;
 mod levelize;
 mod load;
+pub mod timed;
 
 pub use engine::{from_planes, lane_mask, to_planes, transpose64, Sim, ToggleMode};
+pub use timed::Delay;
 
 use crate::liberty::Library;
 use crate::{Error, Result};
