@@ -88,6 +88,9 @@ enum Command {
     /// bit for bit, quirks included (docs/accel.md). Prints the ops grouped across layers and
     /// the PE / SRAM read / SRAM write / DRAM breakdown; `--preset bitmod-hpca25` prints the
     /// paper's whole table (5 accelerators x 6 models x prefill, decode) and its aggregates.
+    /// `--timing pelab` is pelab's own model: per-head attention and KV-cache traffic, its
+    /// systolic arrays' timing with fill and drain, overlap, leakage and stall energy, and PE
+    /// energies from the artifact or pelab's gate-level measurement.
     Accel(cmd::accel::Args),
 }
 

@@ -4,6 +4,7 @@
 //! Only this crate draws; it builds on the reference models (pelab-sim), the RTL and synthesis
 //! (pelab-hdl) and the vectors, simulators and energy measurement (pelab-testbench).
 
+pub mod accel_energy;
 pub mod accuracy;
 pub mod export;
 pub mod gemm;

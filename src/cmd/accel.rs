@@ -15,8 +15,10 @@ use pelab_sim::{Error, Result};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
+mod pelab;
+
 /// The timing models `--timing` accepts.
-const TIMINGS: [&str; 1] = [MODEL_NAME];
+const TIMINGS: [&str; 2] = [MODEL_NAME, pelab_sim::accel::pelab::MODEL_NAME];
 /// The tables `--preset` prints.
 const PRESETS: [&str; 1] = [MODEL_NAME];
 /// The tasks `--task` accepts.
@@ -24,7 +26,11 @@ const TASKS: [&str; 3] = ["prefill", "decode", "generative"];
 
 /// Arguments of `pelab accel`.
 #[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
+    /// `sweep` a grid of points into a CSV, or `merge` its shards.
+    #[command(subcommand)]
+    sub: Option<super::accel_sweep::Command>,
     /// Built-in model: opt-1.3b, phi-2, yi-6b, llama-2-7b, llama-2-13b, llama-3-8b.
     #[arg(long, value_name = "MODEL", conflicts_with = "model_file")]
     model: Option<String>,
@@ -35,16 +41,57 @@ pub struct Args {
     /// (20 x decode + prefill, as the paper aggregates).
     #[arg(long, default_value = "prefill")]
     task: String,
-    /// Accelerator: fp16, ant, olive, bitmod-lossless, bitmod-lossy.
-    #[arg(long, value_name = "ACCEL")]
+    /// Accelerator: fp16, ant, olive, bitmod-lossless, bitmod-lossy; with --timing pelab also
+    /// lmul-bf16, lmul-e4m3, fpmul-bf16, int16-dfp (--list-accels).
+    #[arg(long, value_name = "ACCEL", conflicts_with = "accel_file")]
     accel: Option<String>,
-    /// Timing and energy model (only bitmod-hpca25 exists for now).
+    /// An accelerator definition (.toml or .json): the serde form of the timing model's
+    /// configuration (--print-accel prints one to start from).
+    #[arg(long = "accel-file", value_name = "FILE")]
+    accel_file: Option<PathBuf>,
+    /// List the accelerators of each timing model and exit.
+    #[arg(long = "list-accels")]
+    list_accels: bool,
+    /// Print the accelerator's definition (TOML, or JSON with --json) and exit.
+    #[arg(long = "print-accel")]
+    print_accel: bool,
+    /// Timing and energy model: bitmod-hpca25 (the BitMoD artifact's, bit for bit) or pelab
+    /// (physical attention, systolic timing with fill and drain, overlap, leakage and stall
+    /// energy; docs/accel.md).
     #[arg(long, default_value = MODEL_NAME, value_name = "MODEL")]
     timing: String,
     /// Print a whole published table instead of one configuration: bitmod-hpca25 (5
-    /// accelerators x 6 models x {prefill, decode}).
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["model", "model_file", "accel"])]
+    /// accelerators x 6 models x {prefill, decode}), under the --timing model.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["model", "model_file", "accel", "accel_file"])]
     preset: Option<String>,
+    /// [pelab] Array dataflow: os (output-stationary, default), ws (weights stationary) or is
+    /// (activations stationary).
+    #[arg(long, value_name = "DATAFLOW")]
+    dataflow: Option<String>,
+    /// [pelab] Causal mask in prefill attention: T(T+1)/2·d MACs per head for QK and for SV
+    /// instead of T·T·d (off by default).
+    #[arg(long)]
+    causal: bool,
+    /// [pelab] none (each op takes max(compute, DRAM), as the artifact; default),
+    /// double-buffer (the DRAM traffic of op i+1 overlaps the compute of op i) or serial
+    /// (compute + DRAM).
+    #[arg(long, value_name = "MODE")]
+    overlap: Option<String>,
+    /// [pelab] PE energy on every PE of every compute cycle (all, default, as the artifact) or
+    /// on active PE-cycles only (active; the others are idle).
+    #[arg(long, value_name = "WHICH")]
+    charge: Option<String>,
+    /// [pelab] Cycles per step of attention on a bit-serial PE: from the K/V precision (kv,
+    /// default) or from the weight precision (weight, the artifact's choice).
+    #[arg(long = "attn-latency", value_name = "FROM")]
+    attn_latency: Option<String>,
+    /// [pelab] PE energy: artifact (BitMoD's constants, default) or gate (pelab's gate-level
+    /// measurement of its own PE; measured once, then cached in --cache).
+    #[arg(long = "pe-energy", value_name = "SOURCE")]
+    pe_energy: Option<String>,
+    /// [pelab] Directory that caches the gate-level PE energies.
+    #[arg(long, value_name = "DIR", default_value = "out/accel-cache")]
+    cache: PathBuf,
     /// Context length T in tokens (the artifact's is 256).
     #[arg(long, default_value_t = 256, value_name = "T")]
     context: u64,
@@ -64,13 +111,42 @@ fn one_of(what: &str, got: &str, valid: &[&str]) -> Error {
 }
 
 /// Runs the command.
-pub fn run(o: Args) -> Result<()> {
+pub fn run(mut o: Args) -> Result<()> {
+    if let Some(c) = o.sub.take() {
+        return super::accel_sweep::run(c);
+    }
     if !TIMINGS.contains(&o.timing.as_str()) {
         return Err(one_of("--timing", &o.timing, &TIMINGS));
+    }
+    if o.list_accels {
+        return pelab::list_accels(o.json);
+    }
+    let is_pelab = o.timing == pelab_sim::accel::pelab::MODEL_NAME;
+    if !is_pelab {
+        if let Some(f) = pelab::pelab_flags(&o).first() {
+            return Err(Error::new(format!(
+                "{f} applies to --timing pelab only (the timing is {})",
+                o.timing
+            )));
+        }
+    }
+    if o.print_accel {
+        if is_pelab {
+            return pelab::print_accel(&o);
+        }
+        let c = hpca25_accel(&o)?.config;
+        if o.json {
+            return super::print_json(&c);
+        }
+        print!("{}", pelab_sim::accel::pelab::to_toml(&c)?);
+        return Ok(());
     }
     if let Some(p) = &o.preset {
         if !PRESETS.contains(&p.as_str()) {
             return Err(one_of("--preset", p, &PRESETS));
+        }
+        if is_pelab {
+            return pelab::preset(&o);
         }
         return preset(&o);
     }
@@ -88,20 +164,16 @@ pub fn run(o: Args) -> Result<()> {
             )))
         }
     };
-    let accel_id = o.accel.as_deref().ok_or_else(|| {
-        Error::new(format!(
-            "--accel: missing (expected one of: {})",
-            PRESET_IDS.join(", ")
-        ))
-    })?;
-    let accel =
-        Accelerator::preset(accel_id).ok_or_else(|| one_of("--accel", accel_id, &PRESET_IDS))?;
     if o.context == 0 || o.context > MAX_DIM {
         return Err(Error::new(format!(
             "--context {}: expected 1 to {MAX_DIM} tokens",
             o.context
         )));
     }
+    if is_pelab {
+        return pelab::run(&o, task, &workload);
+    }
+    let accel = hpca25_accel(&o)?;
     let tasks: Vec<Task> = match Task::parse(task) {
         Some(t) => vec![t],
         None => Task::ALL.to_vec(),
@@ -216,6 +288,29 @@ pub fn run(o: Args) -> Result<()> {
     );
     println!("{PROVENANCE}");
     Ok(())
+}
+
+/// The `bitmod-hpca25` accelerator of `--accel` or `--accel-file`.
+fn hpca25_accel(o: &Args) -> Result<Accelerator> {
+    if let Some(f) = &o.accel_file {
+        return Accelerator::new(pelab_sim::accel::pelab::hpca25_from_file(f)?);
+    }
+    let id = o.accel.as_deref().ok_or_else(|| {
+        Error::new(format!(
+            "--accel: missing (expected one of: {}; or --accel-file FILE)",
+            PRESET_IDS.join(", ")
+        ))
+    })?;
+    Accelerator::preset(id).ok_or_else(|| {
+        let mut e = one_of("--accel", id, &PRESET_IDS);
+        if pelab_sim::accel::pelab::PRESET_IDS.contains(&id) {
+            e.0.push_str(&format!(
+                "; `{id}` is an accelerator of --timing {}",
+                pelab_sim::accel::pelab::MODEL_NAME
+            ));
+        }
+        e
+    })
 }
 
 fn setup_json(s: &Setup) -> Value {

@@ -21,8 +21,9 @@ pub struct Args {
 #[derive(clap::Subcommand)]
 pub enum Which {
     /// The gate engine against Verilator and Icarus on the same synthesized netlist and
-    /// vectors, the exhaustive gate-level check of lmul bf16 (2^32 pairs), and the unit-delay
-    /// engine against the zero-delay engine and Icarus' unit-delay run.
+    /// vectors, the exhaustive gate-level check of lmul bf16 (2^32 pairs), the unit-delay
+    /// engine against the zero-delay engine and Icarus' unit-delay run, and the Liberty-delay
+    /// engine against the zero-delay engine on the SKY130 mapping.
     Gates {
         /// Vectors for Verilator (and the engine).
         #[arg(long, default_value_t = 1 << 20)]
@@ -49,6 +50,18 @@ pub enum Which {
         /// Small shapes (a 1x1 array for the gate-level part): for tests.
         #[arg(long)]
         quick: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The accelerator models: the whole bitmod-hpca25 table (5 accelerators x 6 models x 2
+    /// tasks; target < 1 s), and a sweep of 8 arrays x 6 models x 7 accelerators x {prefill,
+    /// decode} (target < 10 s) against a plain one-thread loop of Accelerator::run over the same
+    /// points.
+    Accel {
+        /// Timed repetitions of each measurement (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -80,6 +93,7 @@ pub fn run(args: Args) -> Result<()> {
             json,
         } => gates(rows, icarus_rows, reps, shards.max(1), json),
         Which::Array { reps, quick, json } => array(reps, quick, json),
+        Which::Accel { reps, json } => accel(reps, json),
     }
 }
 
@@ -348,6 +362,7 @@ fn gates(rows: u64, icarus_rows: u64, reps: usize, shards: u64, json_out: bool) 
         sims.push((sim, n, r.run_secs, r.compile_secs, all, one));
     }
     let unit = unit_delay_speed(&net, pe, &cfg, &layout, (rows, icarus_rows), reps, &dir)?;
+    let lib_speed = liberty_delay_speed(&m, pe, &cfg, &layout, rows, reps)?;
     // Exhaustive lmul bf16.
     let total = 1u64 << 32;
     let shard = Shard { k: 1, n: shards };
@@ -394,6 +409,15 @@ fn gates(rows: u64, icarus_rows: u64, reps: usize, shards: u64, json_out: bool) 
                 "icarus_compile_secs": unit.icarus_compile_secs,
                 "engine_secs_1thread": unit.engine_secs,
                 "ratio_icarus_1thread": unit.icarus_secs / unit.engine_secs,
+            }),
+            "liberty_delay": json!({
+                "library": lib_speed.library, "cells": lib_speed.cells,
+                "vectors": lib_speed.rows, "resolution_ps": 1,
+                "zero_secs_1thread": lib_speed.zero_secs,
+                "liberty_secs_1thread": lib_speed.liberty_secs,
+                "slowdown": lib_speed.liberty_secs / lib_speed.zero_secs,
+                "glitch_factor": lib_speed.glitch_factor,
+                "longest_path_ps": lib_speed.bound_ps,
             }),
         });
         return super::print_json(&v);
@@ -453,6 +477,19 @@ fn gates(rows: u64, icarus_rows: u64, reps: usize, shards: u64, json_out: bool) 
         unit.unit_secs / unit.zero_secs
     );
     println!(
+        "  Liberty delays ({}, {} cells, 1 ps quantum, longest path {} ps, glitch factor {:.2}; \
+         1 thread, toggles counted, outputs checked): {:.0} vec/s vs {:.0} vec/s at zero delay \
+         on the same mapped netlist and {} vectors, {:.1}x the time",
+        lib_speed.library,
+        lib_speed.cells,
+        lib_speed.bound_ps,
+        lib_speed.glitch_factor,
+        lib_speed.rows as f64 / lib_speed.liberty_secs,
+        lib_speed.rows as f64 / lib_speed.zero_secs,
+        lib_speed.rows,
+        lib_speed.liberty_secs / lib_speed.zero_secs
+    );
+    println!(
         "  Icarus on the unit-delay netlist (assign #1 per cell, {} vectors, run only): {:.0} vec/s; \
          the unit-delay engine is {:.0}x faster (target >= 100x)",
         unit.icarus_rows,
@@ -460,6 +497,82 @@ fn gates(rows: u64, icarus_rows: u64, reps: usize, shards: u64, json_out: bool) 
         unit.icarus_secs / unit.engine_secs
     );
     Ok(())
+}
+
+/// The Liberty-delay engine's speed against the zero-delay engine, same mapped netlist.
+struct LibertySpeed {
+    library: String,
+    cells: usize,
+    rows: u64,
+    zero_secs: f64,
+    liberty_secs: f64,
+    glitch_factor: f64,
+    bound_ps: u32,
+}
+
+/// The SKY130 library pelab ships for its tests, used by `bench gates`.
+const BENCH_LIBERTY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/sim/tests/data/sky130hd_tt.lib.gz"
+);
+
+/// Times the Liberty-delay engine (1 ps quantum) against the zero-delay engine on the module
+/// `m` mapped onto the SKY130 library, `rows` vectors, single-threaded, medians of `reps`.
+fn liberty_delay_speed(
+    m: &pelab_hdl::RtlModule,
+    pe: &dyn pelab_testbench::PeVectors,
+    cfg: &pelab_hdl::RtlConfig,
+    layout: &pelab_testbench::Layout,
+    rows: u64,
+    reps: usize,
+) -> Result<LibertySpeed> {
+    use pelab_sim::netlist::delays::{liberty_delays, DelayOptions};
+    use pelab_sim::netlist::Delay;
+    use pelab_testbench::gates::run_gates_with;
+    use pelab_testbench::{vectors, CaseSet, Shard};
+    let path = std::path::Path::new(BENCH_LIBERTY);
+    let lib = pelab_sim::liberty::read(path)?;
+    eprintln!(
+        "bench gates: Liberty delays against zero delay on the SKY130 mapping, {rows} vectors..."
+    );
+    let (mut net, _) =
+        pelab_testbench::gates::synthesized_netlist(&m.verilog, &m.name, Some((path, &lib)))?;
+    let d = liberty_delays(
+        &net,
+        &lib,
+        &DelayOptions {
+            resolution_ps: 1,
+            input_slew_ps: DelayOptions::INPUT_SLEW_PS,
+            wire_ff: 0.5,
+        },
+    )?;
+    net.annotate_delays(&d)?;
+    let one_pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .map_err(|e| pelab_sim::Error::new(e.to_string()))?;
+    let v = vectors::generate(pe, cfg, CaseSet::Count(rows), 1, Shard::ALL)?;
+    let time = |delay: Delay| {
+        one_pool.install(|| {
+            median_secs(reps, || {
+                let (r, _) = run_gates_with(&net, layout, &v.rows, true, true, delay).unwrap();
+                assert_eq!(r.unwrap().failed, 0);
+            })
+        })
+    };
+    let zero_secs = time(Delay::Zero);
+    let liberty_secs = time(Delay::Liberty);
+    let (_, act) = run_gates_with(&net, layout, &v.rows, false, true, Delay::Liberty)?;
+    Ok(LibertySpeed {
+        library: lib.name.clone(),
+        cells: net.cells.len(),
+        rows,
+        zero_secs,
+        liberty_secs,
+        glitch_factor: act.toggles.iter().sum::<u64>() as f64
+            / act.zero_delay_toggles.iter().sum::<u64>().max(1) as f64,
+        bound_ps: d.settle_bound(&net),
+    })
 }
 
 /// The unit-delay engine's speed: against the zero-delay engine on the same netlist and
@@ -953,6 +1066,312 @@ fn array(reps: usize, quick: bool, json_out: bool) -> Result<()> {
     }
     if let Some(n) = &verilator_note {
         println!("*** WARNING: {n} ***");
+    }
+    Ok(())
+}
+
+/// Target of `pelab bench accel` part 1: the whole bitmod-hpca25 table (seconds).
+const ACCEL_TABLE_TARGET: f64 = 1.0;
+/// Target of `pelab bench accel` part 2: the sweep (seconds).
+const ACCEL_SWEEP_TARGET: f64 = 10.0;
+/// Array sizes of the sweep: the first four have a CACTI entry for every preset, the others
+/// for all but OliVe's 4-bit decode weight ports.
+const ACCEL_SWEEP_ARRAYS: [&str; 8] = [
+    "64x32", "64x16", "64x12", "64x18", "32x32", "32x16", "36x32", "24x16",
+];
+/// Accelerators of the sweep.
+const ACCEL_SWEEP_ACCELS: usize = 7;
+
+/// `pelab bench accel`: the bitmod-hpca25 table, then a sweep through the sweep engine (all
+/// threads, and one) against a plain one-thread loop of `Accelerator::run` on the same points,
+/// whose figures the sweep's rows must equal.
+fn accel(reps: usize, json_out: bool) -> Result<()> {
+    use pelab_sim::accel::hpca25::{self, Accelerator, ArrayShape, PerTask};
+    use pelab_sim::accel::sweep::{self, ArraySpec, Energies, Grid, Manifest, Point, Shard};
+    use pelab_sim::accel::workload::{Scenario, Workload, BUILTIN_IDS};
+    use pelab_sim::Error;
+    let threads = rayon::current_num_threads();
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .map_err(|e| Error::new(e.to_string()))?;
+
+    // Part 1: the table.
+    let mut table_rows = 0;
+    let table_secs = median_secs(reps, || {
+        table_rows = black_box(hpca25::artifact_table().expect("the artifact's table")).len();
+    });
+
+    // Part 2: accelerators of every sweepable timing model, padded with array-shape variants.
+    let registry = super::accel_sweep::registry();
+    let mut accels: Vec<(String, String)> = Vec::new();
+    for t in &registry {
+        for a in (t.accels)() {
+            if accels.len() < ACCEL_SWEEP_ACCELS {
+                accels.push((t.name.to_string(), a));
+            }
+        }
+    }
+    let mut variants: Vec<(String, hpca25::AccelConfig)> = Vec::new();
+    for (base, p, d) in [
+        ("fp16", (64, 24), (64, 24)),
+        ("bitmod-lossy", (64, 32), (64, 32)),
+    ] {
+        if accels.len() >= ACCEL_SWEEP_ACCELS {
+            break;
+        }
+        let mut c = hpca25::preset(base).expect("preset");
+        let shape = |(rows, cols)| ArrayShape { rows, cols };
+        c.array = PerTask {
+            prefill: shape(p),
+            decode: shape(d),
+        };
+        c.id = format!("{base}@{}x{}", p.0, p.1);
+        accels.push((hpca25::MODEL_NAME.to_string(), c.id.clone()));
+        variants.push((c.id.clone(), c));
+    }
+    let models: Vec<String> = BUILTIN_IDS.iter().map(|s| s.to_string()).collect();
+    let arrays: Vec<ArraySpec> = ACCEL_SWEEP_ARRAYS
+        .iter()
+        .map(|a| ArraySpec::parse(a))
+        .collect::<Result<_>>()?;
+    let tasks = vec![sweep::SweepTask::Prefill, sweep::SweepTask::Decode];
+    let mut points: Vec<Point> = Vec::new();
+    for t in &registry {
+        let ids: Vec<String> = accels
+            .iter()
+            .filter(|(tm, _)| tm == t.name)
+            .map(|(_, a)| a.clone())
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let g = Grid::new(
+            ids,
+            models.clone(),
+            tasks.clone(),
+            arrays.clone(),
+            vec![t.name.to_string()],
+            pelab_sim::accel::workload::DEFAULT_CONTEXT,
+        )?;
+        points.extend(g.points(Shard::ALL));
+    }
+    let eval = |p: &Point| -> Result<sweep::Figures> {
+        if let Some((_, c)) = variants.iter().find(|(id, _)| *id == p.accel) {
+            return sweep::eval_hpca25_config(c.clone(), p);
+        }
+        let t = registry
+            .iter()
+            .find(|t| t.name == p.timing)
+            .expect("a registered timing model");
+        (t.eval)(p)
+    };
+    let manifest = Manifest {
+        grid: "bench".into(),
+        shard: Shard::ALL,
+        points: points.len(),
+    };
+    let run_sweep = || {
+        let rows = sweep::evaluate(&points, eval, &|| {});
+        let text = sweep::csv_text(&manifest, &rows).expect("CSV");
+        black_box(text);
+        rows
+    };
+    eprintln!(
+        "bench accel: sweep of {} points, all {threads} threads...",
+        points.len()
+    );
+    let sweep_secs = median_secs(reps, || {
+        black_box(run_sweep());
+    });
+    eprintln!("bench accel: the same sweep on 1 thread...");
+    let sweep1_secs = one.install(|| {
+        median_secs(reps, || {
+            black_box(run_sweep());
+        })
+    });
+    let rows = run_sweep();
+    // The baseline: Accelerator::run in a plain loop, one thread, bitmod-hpca25 points.
+    let configs: Vec<Option<hpca25::AccelConfig>> = points
+        .iter()
+        .map(|p| {
+            (p.timing == hpca25::MODEL_NAME).then(|| {
+                variants
+                    .iter()
+                    .find(|(id, _)| *id == p.accel)
+                    .map(|(_, c)| c.clone())
+                    .unwrap_or_else(|| hpca25::preset(&p.accel).expect("preset"))
+            })
+        })
+        .collect();
+    let workloads: Vec<Workload> = models
+        .iter()
+        .map(|m| Workload::builtin(m).expect("built-in"))
+        .collect();
+    let loop_run = || -> Vec<Option<std::result::Result<hpca25::Totals, String>>> {
+        points
+            .iter()
+            .zip(&configs)
+            .map(|(p, c)| {
+                let mut c = c.clone()?;
+                if let ArraySpec::Shape(s) = p.array {
+                    c.array = PerTask {
+                        prefill: s,
+                        decode: s,
+                    };
+                }
+                let w = &workloads[models.iter().position(|m| *m == p.model).expect("model")];
+                let task = p.task.tasks()[0];
+                Some(
+                    Accelerator::new(c)
+                        .and_then(|a| a.run(w, Scenario::new(task)))
+                        .map(|r| r.totals)
+                        .map_err(|e| e.0),
+                )
+            })
+            .collect()
+    };
+    eprintln!("bench accel: baseline loop of Accelerator::run, 1 thread...");
+    let loop_secs = one.install(|| {
+        median_secs(reps, || {
+            black_box(loop_run());
+        })
+    });
+    let base = loop_run();
+    let (mut evaluated, mut refused, mut baseline_points) = (0usize, 0usize, 0usize);
+    for (r, b) in rows.iter().zip(&base) {
+        match &r.outcome {
+            Ok(_) => evaluated += 1,
+            Err(_) => refused += 1,
+        }
+        let Some(b) = b else { continue };
+        baseline_points += 1;
+        let same = match (&r.outcome, b) {
+            (Ok(f), Ok(t)) => {
+                f.cycles == t.cycles
+                    && f.compute_cycles == t.compute_cycles
+                    && f.energy == Energies::exact4(t.e_pe, t.e_rd, t.e_wr, t.e_dram)
+            }
+            (Err(a), Err(b)) => a == b,
+            _ => false,
+        };
+        if !same {
+            return Err(Error::new(format!(
+                "bench accel: point {} ({}): the sweep's row differs from Accelerator::run",
+                r.point.index,
+                r.point.label()
+            )));
+        }
+    }
+    let n = points.len();
+    let variant_note = (!variants.is_empty()).then(|| {
+        format!(
+            "only {} accelerators exist, so the sweep adds {} array-shape variants of presets \
+             ({}); the grid's explicit arrays replace their arrays, so they compute what their \
+             presets compute and stand in for missing accelerators in the point count",
+            accels.len() - variants.len(),
+            variants.len(),
+            variants
+                .iter()
+                .map(|(id, _)| id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    });
+    let refused_note = (refused > 0).then(|| {
+        format!(
+            "{refused} of the {n} points have no CACTI entry for the SRAM port width their \
+             array implies (bitmod-hpca25 refuses them, as the sweep does without \
+             --keep-going); they are timed too, and are cheaper than evaluated points"
+        )
+    });
+    let verdict = |secs: f64, target: f64| {
+        if secs < target {
+            "PASS".to_string()
+        } else {
+            format!("*** MISS: {secs:.3} s >= {target} s ***")
+        }
+    };
+    let notes: Vec<String> = [variant_note, refused_note].into_iter().flatten().collect();
+    if json_out {
+        let v = json!({
+            "reps": reps,
+            "threads": threads,
+            "statistic": "median wall time",
+            "table": {
+                "runs": table_rows, "secs": table_secs, "ms_per_run": table_secs * 1e3 / table_rows as f64,
+                "target_secs": ACCEL_TABLE_TARGET, "pass": table_secs < ACCEL_TABLE_TARGET,
+            },
+            "sweep": {
+                "points": n, "evaluated": evaluated, "refused": refused,
+                "accelerators": accels.iter().map(|(t, a)| format!("{a} ({t})")).collect::<Vec<_>>(),
+                "models": models.len(), "arrays": ACCEL_SWEEP_ARRAYS, "tasks": ["prefill", "decode"],
+                "secs": sweep_secs, "secs_1thread": sweep1_secs,
+                "ms_per_point": sweep_secs * 1e3 / n as f64,
+                "target_secs": ACCEL_SWEEP_TARGET, "pass": sweep_secs < ACCEL_SWEEP_TARGET,
+                "baseline": {
+                    "name": "Accelerator::run in a plain loop over the same points, 1 thread",
+                    "points": baseline_points, "secs": loop_secs,
+                    "ms_per_point": loop_secs * 1e3 / baseline_points.max(1) as f64,
+                },
+                "ratio": sweep_secs / loop_secs,
+                "ratio_1thread": sweep1_secs / loop_secs,
+                "checked": "every row equals the baseline's Accelerator::run figures",
+            },
+            "notes": notes,
+        });
+        return super::print_json(&v);
+    }
+    println!("pelab bench accel: median of {reps} runs, {threads} threads available");
+    println!(
+        "1. bitmod-hpca25 table ({table_rows} runs: 5 accelerators x 6 models x 2 tasks): \
+         {:.1} ms ({:.2} ms per run); target < {ACCEL_TABLE_TARGET} s: {}",
+        table_secs * 1e3,
+        table_secs * 1e3 / table_rows as f64,
+        verdict(table_secs, ACCEL_TABLE_TARGET)
+    );
+    println!(
+        "2. sweep: {n} points = {} arrays x {} models x {} accelerators x 2 tasks ({evaluated} \
+         evaluated, {refused} refused), CSV text included",
+        ACCEL_SWEEP_ARRAYS.len(),
+        models.len(),
+        accels.len()
+    );
+    println!("   arrays: {}", ACCEL_SWEEP_ARRAYS.join(", "));
+    println!(
+        "   accelerators: {}",
+        accels
+            .iter()
+            .map(|(t, a)| format!("{a} ({t})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "   sweep, {threads} threads: {:>9.1} ms ({:.3} ms per point); target < \
+         {ACCEL_SWEEP_TARGET} s: {}",
+        sweep_secs * 1e3,
+        sweep_secs * 1e3 / n as f64,
+        verdict(sweep_secs, ACCEL_SWEEP_TARGET)
+    );
+    println!(
+        "   sweep, 1 thread:  {:>9.1} ms ({:.3} ms per point)",
+        sweep1_secs * 1e3,
+        sweep1_secs * 1e3 / n as f64
+    );
+    println!(
+        "   baseline: Accelerator::run in a plain loop over the same {baseline_points} points, 1 \
+         thread: {:.1} ms ({:.3} ms per point)",
+        loop_secs * 1e3,
+        loop_secs * 1e3 / baseline_points.max(1) as f64
+    );
+    println!(
+        "   ratio sweep/baseline: {:.2}x on {threads} threads, {:.2}x on 1 thread (the sweep's \
+         own cost: dispatch, rows, CSV text); every row equals the baseline's figures",
+        sweep_secs / loop_secs,
+        sweep1_secs / loop_secs
+    );
+    for note in &notes {
+        println!("NOTE: {note}");
     }
     Ok(())
 }

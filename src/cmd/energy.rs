@@ -6,7 +6,8 @@ use pelab_reports::export::{self as ert, ExportFormat};
 use pelab_sim::{Error, Result};
 use pelab_testbench::codec::{Dist, Shape, WorkloadSpec};
 use pelab_testbench::energy::{
-    glitch_by_part, measure_with, read_library, Measurement, Request, StageParts, Tech,
+    glitch_by_part, measure_opts, read_library, MeasureOptions, Measurement, Request, StageParts,
+    Tech,
 };
 use std::io::Write as _;
 
@@ -47,9 +48,35 @@ pub struct Args {
     #[arg(long, default_value_t = 0.5)]
     wire_ff: f64,
     /// Delay model of the gate simulation: zero (the logic settles once per operation or
-    /// cycle) or unit (one time unit per cell, glitches counted; prints the glitch factor).
+    /// cycle), unit (one time unit per cell, glitches counted; prints the glitch factor) or
+    /// liberty (each cell's delay from the --liberty library's timing tables, glitches
+    /// counted).
     #[arg(long, default_value = "zero")]
     delay: String,
+    /// With --delay liberty: time quantum of the simulation in whole picoseconds (cell delays
+    /// are rounded to it, at least one quantum each).
+    #[arg(long, default_value_t = pelab_sim::netlist::delays::DelayOptions::RESOLUTION_PS)]
+    delay_resolution_ps: u32,
+    /// With --delay liberty: transition time of primary inputs and flip-flop outputs, ps
+    /// (cell outputs get the transition their library tables give).
+    #[arg(long, default_value_t = pelab_sim::netlist::delays::DelayOptions::INPUT_SLEW_PS)]
+    input_slew_ps: f64,
+    /// Drive the PE with the rows of a golden-vector file (`pelab vectors` format; the
+    /// expected outputs are ignored) instead of random operands (elementwise workload).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["ops", "dist", "seed", "anchors"])]
+    vectors: Option<std::path::PathBuf>,
+    /// Write the switching activity of every cell output (SAIF 2.0: T0, T1, TC, IG over the
+    /// run's DURATION, in ps) to FILE.
+    #[arg(long, value_name = "FILE.saif")]
+    activity_out: Option<std::path::PathBuf>,
+    /// Write a VCD of the gate simulation (inputs and every cell output, glitches included
+    /// under a timed delay model) over the rows of --vcd-window to FILE.
+    #[arg(long, value_name = "FILE")]
+    vcd: Option<std::path::PathBuf>,
+    /// Rows (operations, or cycles of a clocked PE) of the --vcd file: A:B is rows A to B - 1
+    /// (default the first 64).
+    #[arg(long, value_name = "A:B", requires = "vcd")]
+    vcd_window: Option<String>,
     /// Print JSON instead of text.
     #[arg(long, conflicts_with = "csv")]
     json: bool,
@@ -112,12 +139,32 @@ fn measure_pe(pe: pelab_testbench::Pe, cfg: &pelab_hdl::RtlConfig, o: &Args) -> 
     }
     let delay = pelab_sim::netlist::Delay::parse(&o.delay)?;
     let unit = delay == pelab_sim::netlist::Delay::Unit;
-    if unit && (table_only || o.export.is_some()) {
-        return Err(Error::new(
-            "--delay unit simulates the gate netlist with glitches; it does not combine with \
+    if delay.timed() && (table_only || o.export.is_some()) {
+        return Err(Error::new(format!(
+            "--delay {} simulates the gate netlist with glitches; it does not combine with \
              --tech horowitz-45nm or --export (which measure at zero delay)",
+            delay.name()
+        )));
+    }
+    if delay == pelab_sim::netlist::Delay::Liberty && o.liberty.is_none() {
+        return Err(Error::new(
+            "--delay liberty takes each cell's delay from a Liberty library's timing tables: \
+             add --liberty FILE (e.g. the SKY130 library)",
         ));
     }
+    let files = o.activity_out.is_some() || o.vcd.is_some() || o.vectors.is_some();
+    if files && (table_only || o.export.is_some()) {
+        return Err(Error::new(
+            "--vectors, --activity-out and --vcd need the gate-level simulation; they do not \
+             combine with --tech horowitz-45nm or --export",
+        ));
+    }
+    let window = o
+        .vcd_window
+        .as_deref()
+        .map(pelab_testbench::activity::parse_window)
+        .transpose()?
+        .unwrap_or(pelab_testbench::waves::Window { from: 0, to: 64 });
     if table_only {
         return table_only_run(pe, cfg, wl, o);
     }
@@ -142,15 +189,28 @@ fn measure_pe(pe: pelab_testbench::Pe, cfg: &pelab_hdl::RtlConfig, o: &Args) -> 
         "{pe_id} {} {}: synthesizing and simulating {} operations",
         cfg.format, cfg.policy, req.ops
     ));
-    let m = measure_with(pe, cfg, &req, lib.as_ref(), delay);
+    let vectors = o
+        .vectors
+        .as_deref()
+        .map(|p| pelab_testbench::vectors::parse(p, pe.vectors, cfg))
+        .transpose()?;
+    let opts = MeasureOptions {
+        delay,
+        resolution_ps: o.delay_resolution_ps,
+        input_slew_ps: o.input_slew_ps,
+        vectors,
+        keep: o.activity_out.is_some() || o.vcd.is_some(),
+    };
+    let m = measure_opts(pe, cfg, &req, lib.as_ref(), &opts);
     // Unit delay: the glitch factor of each part, on the netlist mapped module by module.
     let parts = match (&m, unit) {
-        (Ok(_), true) => Some(glitch_by_part(pe, cfg, &req)),
+        (Ok(_), true) if o.vectors.is_none() => Some(glitch_by_part(pe, cfg, &req)),
         _ => None,
     };
     spin.finish_and_clear();
     let m = m?;
     let parts = parts.transpose()?;
+    activity_files(&m, o, window)?;
     if let Some(format) = &o.export {
         return export(
             pe,
@@ -180,6 +240,54 @@ fn measure_pe(pe: pelab_testbench::Pe, cfg: &pelab_hdl::RtlConfig, o: &Args) -> 
         if let Some(p) = &parts {
             print_glitch_parts(p);
         }
+    }
+    Ok(())
+}
+
+/// Writes `--activity-out` and `--vcd` from the kept simulation of a one-stage measurement.
+fn activity_files(m: &Measurement, o: &Args, window: pelab_testbench::waves::Window) -> Result<()> {
+    if o.activity_out.is_none() && o.vcd.is_none() {
+        return Ok(());
+    }
+    let [stage] = m.stages.as_slice() else {
+        return Err(Error::new(format!(
+            "--activity-out and --vcd describe one netlist; the {} workload has {} stages \
+             ({}): use --workload elementwise",
+            o.workload,
+            m.stages.len(),
+            m.stages
+                .iter()
+                .map(|s| s.role.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    };
+    let trace = stage
+        .trace
+        .as_deref()
+        .ok_or_else(|| Error::new("the simulation was not kept"))?;
+    if let Some(path) = &o.activity_out {
+        let mut prov = stage.energy.provenance.clone();
+        prov.push(format!(
+            "activity: {} {} operands, seed {}, {} operations",
+            m.dist.name(),
+            o.workload,
+            m.seed,
+            m.ops
+        ));
+        let text = pelab_testbench::activity::saif(trace, &prov)?;
+        pelab_hdl::emit::write_atomic(path, text)?;
+        eprintln!("wrote {}", path.display());
+    }
+    if let Some(path) = &o.vcd {
+        let spin = spinner(format!(
+            "VCD of rows {}..{}: simulating them again",
+            window.from, window.to
+        ));
+        let text = pelab_testbench::activity::vcd(trace, window);
+        spin.finish_and_clear();
+        pelab_hdl::emit::write_atomic(path, text?)?;
+        eprintln!("wrote {}", path.display());
     }
     Ok(())
 }
@@ -332,9 +440,27 @@ fn print_text(m: &Measurement, wl: WorkloadSpec, workload: &str) {
     );
     if let (Some(g), Some(z)) = (m.glitch_factor, m.toggles_zero_delay) {
         println!(
-            "  unit delay: {:.2} toggles/op with glitches, {z:.2} at zero delay: glitch factor {g:.2}",
-            m.toggles_per_op
+            "  {} delay: {:.2} toggles/op with glitches, {z:.2} at zero delay: glitch factor {g:.2}",
+            m.delay, m.toggles_per_op
         );
+    }
+    for s in &m.stages {
+        if let Some(d) = &s.delays {
+            println!(
+                "  cell delays of {} ({}): {:.1} to {:.1} ps, {} ps quantum, input transition \
+                 {} ps, wire {} fF per fan-out pin; longest path {:.0} ps, latest change seen \
+                 {:.0} ps",
+                s.module,
+                d.library,
+                d.min_delay_ps,
+                d.max_delay_ps,
+                d.resolution_ps,
+                d.input_slew_ps,
+                d.wire_ff,
+                d.settle_bound_ps,
+                d.settle_seen_ps
+            );
+        }
     }
     match m.horowitz.energy_pj {
         Some(e) => println!(

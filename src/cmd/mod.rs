@@ -2,6 +2,7 @@
 //! hands them to the libraries. Argument groups several commands share live in [`args`].
 
 pub mod accel;
+pub mod accel_sweep;
 pub mod accuracy;
 pub mod args;
 pub mod array;

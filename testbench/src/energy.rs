@@ -3,10 +3,11 @@
 //! (`generic-45nm` or a Liberty library), with the `horowitz-45nm` table estimate beside it.
 
 use crate::codec::{Dist, Shape, WorkloadOps};
-use crate::gates::{run_gates, run_gates_with, synthesized_netlist};
+use crate::gates::{run_gates, run_gates_recorded, run_gates_with, synthesized_netlist};
 use pelab_hdl::RtlConfig;
 use pelab_sim::energy::{energy, Energy, Generic45, LibertyTech, Technology};
 use pelab_sim::liberty::Library;
+use pelab_sim::netlist::delays::{liberty_delays, DelayOptions};
 use pelab_sim::netlist::{Delay, Netlist};
 use pelab_sim::{Error, Result};
 use rand::SeedableRng;
@@ -64,6 +65,83 @@ pub struct StageEnergy {
     /// Under unit delay: toggles / zero-delay toggles.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub glitch_factor: Option<f64>,
+    /// Under Liberty delays: how the cell delays were computed and their range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delays: Option<StageDelays>,
+    /// The simulation behind the figures, when kept ([`MeasureOptions::keep`]).
+    #[serde(skip)]
+    pub trace: Option<Box<StageTrace>>,
+}
+
+/// The cell delays of a stage under Liberty delays.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageDelays {
+    /// Library.
+    pub library: String,
+    /// Time quantum, ps.
+    pub resolution_ps: u32,
+    /// Transition time of primary inputs and flip-flop outputs, ps.
+    pub input_slew_ps: f64,
+    /// Wire capacitance per fan-out pin, fF.
+    pub wire_ff: f64,
+    /// Smallest cell delay (before quantization), ps.
+    pub min_delay_ps: f64,
+    /// Largest cell delay, ps.
+    pub max_delay_ps: f64,
+    /// Longest path through the quantized delays, ps: no net changes later than this after
+    /// the inputs change.
+    pub settle_bound_ps: f64,
+    /// The latest change seen in the simulation, ps.
+    pub settle_seen_ps: f64,
+}
+
+/// A stage's simulation, kept for activity files.
+#[derive(Debug, Clone)]
+pub struct StageTrace {
+    /// The netlist (with its delays under Liberty delays).
+    pub net: Netlist,
+    /// The rows' layout.
+    pub layout: crate::vectors::Layout,
+    /// The rows simulated.
+    pub rows: Vec<Vec<u64>>,
+    /// Toggles and the time at 1 of each counted net.
+    pub activity: crate::gates::GateActivity,
+    /// Length of a row in time units.
+    pub period: u32,
+    /// One time unit in ps (the delay resolution; the clock period's ps under zero delay;
+    /// 1000, nominal, under unit delay).
+    pub unit_ps: u32,
+    /// The delay model.
+    pub delay: Delay,
+}
+
+/// Options of [`measure_opts`].
+#[derive(Debug, Clone)]
+pub struct MeasureOptions {
+    /// Delay model.
+    pub delay: Delay,
+    /// Under Liberty delays: time quantum, ps.
+    pub resolution_ps: u32,
+    /// Under Liberty delays: transition of primary inputs and flip-flop outputs, ps.
+    pub input_slew_ps: f64,
+    /// Rows of a golden-vector file in place of the workload's random operands.
+    pub vectors: Option<crate::vectors::VectorSet>,
+    /// Keep each stage's simulation ([`StageEnergy::trace`]) with the time each net spends
+    /// at 1.
+    pub keep: bool,
+}
+
+impl MeasureOptions {
+    /// Zero delay, the workload's own operands, nothing kept.
+    pub fn new(delay: Delay) -> MeasureOptions {
+        MeasureOptions {
+            delay,
+            resolution_ps: DelayOptions::RESOLUTION_PS,
+            input_slew_ps: DelayOptions::INPUT_SLEW_PS,
+            vectors: None,
+            keep: false,
+        }
+    }
 }
 
 /// The table estimate printed beside the gate-level figure.
@@ -124,6 +202,13 @@ pub struct Measurement {
     pub caveat: String,
 }
 
+/// The caveat printed with Liberty-delay figures.
+pub const LIBERTY_DELAY_CAVEAT: &str = "Liberty-delay simulation: glitches are counted with each \
+    cell output's delay from the library's NLDM tables (the worst arc and edge at a propagated \
+    worst-case transition and the net's load, quantized), inertial as Verilog `assign #d`; \
+    per-arc and rise/fall differences, wire delays, the clock tree, flip-flop clock-to-output \
+    delays and primary-input skew are not modelled, so the glitch count is an estimate";
+
 /// The caveat printed with unit-delay figures.
 pub const UNIT_DELAY_CAVEAT: &str = "unit-delay simulation: glitches are counted with one time \
     unit per cell (inertial, as Verilog `assign #1`), not with the cells' real delays, which \
@@ -140,6 +225,12 @@ pub fn delay_provenance(delay: Delay) -> &'static str {
         Delay::Unit => {
             "delay model: unit delay (every cell one time unit, inertial; inputs and \
              flip-flops change at the start of each operation or cycle; every value change \
+             counted, glitches included)"
+        }
+        Delay::Liberty => {
+            "delay model: Liberty delays (each cell output its worst cell_rise/cell_fall arc of \
+             the library at a propagated transition and its load, quantized, inertial; inputs \
+             and flip-flops change at the start of each operation or cycle; every value change \
              counted, glitches included)"
         }
     }
@@ -183,7 +274,7 @@ pub fn measure(
     measure_with(pe, cfg, req, lib, Delay::Zero)
 }
 
-/// [`measure`] under delay model `delay`: with [`Delay::Unit`], the energy counts glitches
+/// [`measure`] under delay model `delay`: with a timed model, the energy counts glitches
 /// and the measurement carries the zero-delay toggles and the glitch factor beside it.
 pub fn measure_with(
     pe: crate::pe::Pe,
@@ -192,6 +283,25 @@ pub fn measure_with(
     lib: Option<&Library>,
     delay: Delay,
 ) -> Result<Measurement> {
+    measure_opts(pe, cfg, req, lib, &MeasureOptions::new(delay))
+}
+
+/// [`measure_with`] with options: Liberty delays (their resolution and input transition),
+/// the rows of a golden-vector file instead of random operands (single-stage workloads),
+/// each stage's simulation kept for activity files.
+pub fn measure_opts(
+    pe: crate::pe::Pe,
+    cfg: &RtlConfig,
+    req: &Request,
+    lib: Option<&Library>,
+    o: &MeasureOptions,
+) -> Result<Measurement> {
+    let delay = o.delay;
+    if delay == Delay::Liberty && lib.is_none() {
+        return Err(Error::new(
+            "--delay liberty takes the cell delays from a Liberty library: add --liberty FILE",
+        ));
+    }
     if req.ops == 0 {
         return Err(Error::new("--ops must be at least 1"));
     }
@@ -228,11 +338,74 @@ pub fn measure_with(
         shape: req.shape,
         ops: req.ops,
     };
-    let w = pe.vectors.workload(cfg, ops, &mut rng)?;
+    let mut w = pe.vectors.workload(cfg, ops, &mut rng)?;
+    if let Some(v) = &o.vectors {
+        if w.stages.len() != 1 || !matches!(req.shape, Shape::Elementwise) {
+            return Err(Error::new(format!(
+                "--vectors drives the PE alone on the elementwise workload ({} stage(s) here \
+                 for {}); drop --workload",
+                w.stages.len(),
+                pe.id()
+            )));
+        }
+        let s = &mut w.stages[0];
+        if v.layout != s.layout {
+            return Err(Error::new(format!(
+                "the vector file's columns ({}) are not those of the {} stage ({})",
+                v.layout.describe(false),
+                s.role,
+                s.layout.describe(false)
+            )));
+        }
+        if v.rows.len() < 2 {
+            return Err(Error::new(
+                "the vector file has fewer than 2 rows: no transition to count",
+            ));
+        }
+        let n_in = s.layout.inputs().count();
+        s.rows = v.rows.iter().map(|r| r[..n_in].to_vec()).collect();
+        w.ops = v.cases;
+    }
     let mut stages = Vec::new();
     for s in &w.stages {
-        let (net, path, module) = netlist_of(s.rtl, &s.cfg, &req.tech, lib)?;
-        let (_, act) = run_gates_with(&net, &s.layout, &s.rows, false, true, delay)?;
+        let (mut net, path, module) = netlist_of(s.rtl, &s.cfg, &req.tech, lib)?;
+        let mut summary = None;
+        let mut bound = 0u32;
+        if let (Delay::Liberty, Some(lib)) = (delay, lib) {
+            let d = liberty_delays(
+                &net,
+                lib,
+                &DelayOptions {
+                    resolution_ps: o.resolution_ps,
+                    input_slew_ps: o.input_slew_ps,
+                    wire_ff: req.wire_ff,
+                },
+            )?;
+            net.annotate_delays(&d)?;
+            bound = d.settle_bound(&net);
+            let (lo, hi) = d.range_ps(&net);
+            summary = Some(StageDelays {
+                library: d.library.clone(),
+                resolution_ps: o.resolution_ps,
+                input_slew_ps: o.input_slew_ps,
+                wire_ff: req.wire_ff,
+                min_delay_ps: lo,
+                max_delay_ps: hi,
+                settle_bound_ps: bound as f64 * o.resolution_ps as f64,
+                settle_seen_ps: 0.0,
+            });
+        }
+        let (period, unit_ps) = row_period(&net, delay, bound, o.resolution_ps, req.freq_ghz);
+        let (_, act) = run_gates_recorded(
+            &net,
+            &s.layout,
+            &s.rows,
+            (false, true, delay),
+            o.keep.then_some(period),
+        )?;
+        if let Some(sd) = summary.as_mut() {
+            sd.settle_seen_ps = act.settle_time as f64 * o.resolution_ps as f64;
+        }
         let cycles_per_op = s.rows.len() as f64 / w.ops as f64;
         let mut e = energy(
             &net,
@@ -250,8 +423,20 @@ pub fn measure_with(
             rows: s.rows.len() as u64,
             netlist: path,
             energy: e,
-            toggles_zero_delay: (delay == Delay::Unit).then(|| zero as f64 / w.ops as f64),
-            glitch_factor: (delay == Delay::Unit).then(|| ratio(timed, zero)),
+            toggles_zero_delay: delay.timed().then(|| zero as f64 / w.ops as f64),
+            glitch_factor: delay.timed().then(|| ratio(timed, zero)),
+            delays: summary,
+            trace: o.keep.then(|| {
+                Box::new(StageTrace {
+                    net,
+                    layout: s.layout.clone(),
+                    rows: s.rows.clone(),
+                    activity: act,
+                    period,
+                    unit_ps,
+                    delay,
+                })
+            }),
         });
     }
     let sum = |f: fn(&Energy) -> f64| stages.iter().map(|s| f(&s.energy)).sum::<f64>();
@@ -273,16 +458,40 @@ pub fn measure_with(
         toggles_per_op: sum(|e| e.toggles_per_op),
         horowitz,
         delay: delay.name().into(),
-        toggles_zero_delay: (delay == Delay::Unit).then(|| sum_zero(&stages)),
-        glitch_factor: (delay == Delay::Unit)
+        toggles_zero_delay: delay.timed().then(|| sum_zero(&stages)),
+        glitch_factor: delay
+            .timed()
             .then(|| sum(|e| e.toggles_per_op) / sum_zero(&stages)),
         stages,
         caveat: match delay {
             Delay::Zero => pelab_sim::energy::GLITCH_CAVEAT,
             Delay::Unit => UNIT_DELAY_CAVEAT,
+            Delay::Liberty => LIBERTY_DELAY_CAVEAT,
         }
         .into(),
     })
+}
+
+/// The length of a row in time units and one time unit in ps: under Liberty delays (quanta of
+/// `resolution_ps`), the clock period or, when longer, the longest path `bound` plus one
+/// quantum; under unit delay (one unit, 1000 ps nominal), the depth plus 2 as in the Icarus
+/// unit-delay testbench; under zero delay (1 ps), the clock period.
+pub fn row_period(
+    net: &Netlist,
+    delay: Delay,
+    bound: u32,
+    resolution_ps: u32,
+    freq_ghz: f64,
+) -> (u32, u32) {
+    let clock_ps = (1e3 / freq_ghz).round().max(1.0);
+    match delay {
+        Delay::Zero => (clock_ps as u32, 1),
+        Delay::Unit => (net.depth as u32 + 2, 1000),
+        Delay::Liberty => {
+            let clock = (clock_ps / resolution_ps as f64).ceil() as u32;
+            (clock.max(bound + 1), resolution_ps)
+        }
+    }
 }
 
 /// Zero-delay toggles per operation of all stages.

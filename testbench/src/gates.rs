@@ -92,6 +92,11 @@ pub struct GateActivity {
     pub lane_cycles: u64,
     /// Rows (operations or cycles) over which toggles were counted.
     pub samples: u64,
+    /// When recorded ([`run_gates_recorded`]): the length of a row in time units and the time
+    /// each counted net spent at 1 over the counted rows.
+    pub high_time: Option<(u32, Vec<u64>)>,
+    /// Under a timed model: the latest change after the inputs changed, in time units.
+    pub settle_time: u32,
 }
 
 impl GateActivity {
@@ -117,7 +122,7 @@ pub(crate) struct Binding {
     n_out: usize,
     due: usize,
     latency: usize,
-    comb: bool,
+    pub(crate) comb: bool,
 }
 
 /// Binds the layout's fields to the netlist's ports (checking their widths).
@@ -280,6 +285,26 @@ pub fn run_gates_with(
     count: bool,
     delay: Delay,
 ) -> Result<(Option<SimRun>, GateActivity)> {
+    run_gates_recorded(net, layout, rows, (check, count, delay), None)
+}
+
+/// [`run_gates_with`] (arguments `check`, `count`, `delay`) that, with `record` (the length
+/// of a row in time units), also records the time each counted net spends at 1
+/// ([`GateActivity::high_time`]). Under [`Delay::Liberty`] the netlist must carry its delays.
+pub fn run_gates_recorded(
+    net: &Netlist,
+    layout: &Layout,
+    rows: &[Vec<u64>],
+    (check, count, delay): (bool, bool, Delay),
+    record: Option<u32>,
+) -> Result<(Option<SimRun>, GateActivity)> {
+    if delay == Delay::Liberty && net.delays.is_none() {
+        return Err(Error::new(format!(
+            "{}: --delay liberty needs the cell delays of the netlist (computed from the \
+             library's timing tables)",
+            net.source
+        )));
+    }
     let b = bind(net, layout)?;
     let width = b.n_in + if check { b.n_out } else { 0 };
     if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.len() < width) {
@@ -312,6 +337,9 @@ pub fn run_gates_with(
                     ToggleMode::Off
                 };
                 let mut sim = Sim::with_delay(net, mode, delay);
+                if let Some(p) = record {
+                    sim.record_high_time(p);
+                }
                 let mut vals = vec![0u64; LANES];
                 let mut got = vec![vec![0u64; LANES]; b.n_out];
                 // With counting, a part after the first starts with the row before it.
@@ -353,6 +381,8 @@ pub fn run_gates_with(
                         delay,
                         lane_cycles: 0,
                         samples: sim.samples,
+                        high_time: sim.high_time(),
+                        settle_time: sim.settle_time(),
                     },
                 ))
             })
@@ -364,6 +394,8 @@ pub fn run_gates_with(
             delay,
             lane_cycles: 0,
             samples: 0,
+            high_time: None,
+            settle_time: 0,
         };
         for r in results {
             let (r, a) = r?;
@@ -381,11 +413,27 @@ pub fn run_gates_with(
                 *t += x;
             }
             act.samples += a.samples;
+            act.settle_time = act.settle_time.max(a.settle_time);
+            if let Some((p, h)) = a.high_time {
+                let (_, sum) = act
+                    .high_time
+                    .get_or_insert_with(|| (p, vec![0; net.counted.len()]));
+                for (s, x) in sum.iter_mut().zip(h) {
+                    *s += x;
+                }
+            }
         }
         run.mismatches.sort_by_key(|m| m.row);
         (run, act)
     } else {
-        clocked(net, layout, rows, &b, (check, count, delay), new_run())?
+        clocked(
+            net,
+            layout,
+            rows,
+            &b,
+            (check, count, delay, record),
+            new_run(),
+        )?
     };
     let mut run = run;
     run.mismatches.sort_by_key(|m| m.row);
@@ -402,7 +450,7 @@ fn clocked(
     layout: &Layout,
     rows: &[Vec<u64>],
     b: &Binding,
-    (check, count, delay): (bool, bool, Delay),
+    (check, count, delay, record): (bool, bool, Delay, Option<u32>),
     run: SimRun,
 ) -> Result<(SimRun, GateActivity)> {
     let clock = net.clock;
@@ -444,6 +492,9 @@ fn clocked(
         ToggleMode::Off
     };
     let mut sim = Sim::with_delay(net, mode, delay);
+    if let Some(p) = record {
+        sim.record_high_time(p);
+    }
     let mut c = Checker {
         layout,
         rows,
@@ -504,6 +555,8 @@ fn clocked(
             delay,
             lane_cycles: sim.lane_cycles,
             samples: sim.samples,
+            high_time: sim.high_time(),
+            settle_time: sim.settle_time(),
         },
     ))
 }

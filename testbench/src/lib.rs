@@ -2,6 +2,7 @@
 //! testbenches, the Icarus and Verilator runners, and the verification flow that ties them
 //! together over the *emitted* Verilog (or a user's own RTL).
 
+pub mod activity;
 pub mod array;
 pub mod codec;
 pub mod energy;
@@ -11,6 +12,7 @@ pub mod layout;
 pub mod pe;
 pub mod ports;
 pub mod run;
+pub mod sdf;
 pub mod tb;
 pub mod unit_delay;
 pub mod vectors;

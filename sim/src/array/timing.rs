@@ -39,6 +39,10 @@ use serde::Serialize;
 
 /// The largest array side modelled (rows and columns are each in `1..=MAX_SIDE`).
 pub const MAX_SIDE: usize = 64;
+/// The largest array side the closed forms are used for outside the array commands (the
+/// accelerator model). They are algebraic in `R` and `C`; the RTL checks them up to
+/// [`MAX_SIDE`].
+pub const MAX_ANALYTIC_SIDE: usize = 4096;
 /// The largest GEMM dimension timed (`M`, `K`, `N` each in `1..=MAX_GEMM_DIM`).
 pub const MAX_GEMM_DIM: usize = 1 << 31;
 /// The most lanes per step timed.
@@ -96,6 +100,19 @@ impl ArrayDims {
             if !(1..=MAX_SIDE).contains(&v) {
                 return Err(Error::new(format!(
                     "array {what} = {v} is out of range; expected 1..={MAX_SIDE}"
+                )));
+            }
+        }
+        Ok(ArrayDims { rows, cols })
+    }
+
+    /// An array for the closed forms alone (no RTL, no cycle model): each side in
+    /// `1..=MAX_ANALYTIC_SIDE`.
+    pub fn analytic(rows: usize, cols: usize) -> Result<ArrayDims> {
+        for (what, v) in [("rows", rows), ("columns", cols)] {
+            if !(1..=MAX_ANALYTIC_SIDE).contains(&v) {
+                return Err(Error::new(format!(
+                    "array {what} = {v} is out of range; expected 1..={MAX_ANALYTIC_SIDE}"
                 )));
             }
         }
@@ -270,7 +287,7 @@ pub fn timing_with(
             dataflow.name()
         )));
     }
-    let array = ArrayDims::new(array.rows, array.cols)?;
+    let array = ArrayDims::analytic(array.rows, array.cols)?;
     let g = GemmDims::new(gemm.m, gemm.k, gemm.n)?;
     if !(1..=MAX_TIMING_LANES).contains(&lanes) {
         return Err(Error::new(format!(

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::parser::{Group, Item, Val};
-use super::{Cell, Direction, Expr, Ff, Library, Pin, PowerArc, Table, Units};
+use super::{Cell, Direction, Expr, Ff, Library, Pin, PowerArc, Table, TimingArc, Units};
 use crate::{bail, Error, Result};
 
 fn number(v: &Val, path: &str, what: &str) -> Result<f64> {
@@ -310,6 +310,34 @@ impl Ctx<'_> {
         Ok(arc)
     }
 
+    fn timing_arc(&self, g: &Group, cell: &str, pin: &str) -> Result<TimingArc> {
+        let text = |n: &str| g.simple(n).map(|v| v.text.trim().to_string());
+        let mut arc = TimingArc {
+            line: g.line,
+            related_pin: text("related_pin"),
+            timing_type: text("timing_type").unwrap_or_else(|| "combinational".into()),
+            timing_sense: text("timing_sense"),
+            when: text("when"),
+            cell_rise: None,
+            cell_fall: None,
+            rise_transition: None,
+            fall_transition: None,
+        };
+        for it in &g.items {
+            if let Item::Group(t) = it {
+                let slot = match t.name {
+                    "cell_rise" => &mut arc.cell_rise,
+                    "cell_fall" => &mut arc.cell_fall,
+                    "rise_transition" => &mut arc.rise_transition,
+                    "fall_transition" => &mut arc.fall_transition,
+                    _ => continue,
+                };
+                *slot = Some(self.table(t, cell, pin)?);
+            }
+        }
+        Ok(arc)
+    }
+
     /// One `pin` group, which may name several pins sharing its attributes.
     fn pins(&self, g: &Group, cell: &str, out: &mut Vec<Pin>) -> Result<()> {
         let path = self.path;
@@ -360,6 +388,10 @@ impl Ctx<'_> {
             .groups("internal_power")
             .map(|ip| self.power_arc(ip, cell, &first))
             .collect::<Result<Vec<_>>>()?;
+        let timing = g
+            .groups("timing")
+            .map(|t| self.timing_arc(t, cell, &first))
+            .collect::<Result<Vec<_>>>()?;
         for name in &g.args {
             let name = name.text.trim().to_string();
             if out.iter().any(|p| p.name == name) {
@@ -376,6 +408,7 @@ impl Ctx<'_> {
                 three_state: three_state.clone(),
                 clock,
                 internal_power: internal_power.clone(),
+                timing: timing.clone(),
             });
         }
         Ok(())

@@ -3,9 +3,9 @@
 //!
 //! The reader is hand-written: a tokenizer that keeps line numbers, a parser that turns
 //! the text into generic groups and attributes (groups nest at most 1,000 deep), and an
-//! interpreter that picks out what pelab uses and skips everything else (timing arcs, wire
-//! loads, `pg_pin`, `test_cell`, unknown groups and attributes). Every error names the file
-//! and the line.
+//! interpreter that picks out what pelab uses (including the `timing` groups of output pins:
+//! their delay and transition tables) and skips everything else (wire loads, `pg_pin`,
+//! `test_cell`, unknown groups and attributes). Every error names the file and the line.
 //!
 //! ```no_run
 //! let lib = pelab_sim::liberty::read(std::path::Path::new("cells.lib.gz"))?;
@@ -117,6 +117,47 @@ pub struct Pin {
     pub clock: bool,
     /// The pin's `internal_power` groups in file order.
     pub internal_power: Vec<PowerArc>,
+    /// The pin's `timing` groups in file order (output pins).
+    pub timing: Vec<TimingArc>,
+}
+
+/// One `timing` group of an output pin: a delay arc from `related_pin`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimingArc {
+    /// Line of the `timing` group in the library file.
+    pub line: usize,
+    /// `related_pin`, as written (may name several pins separated by spaces).
+    pub related_pin: Option<String>,
+    /// `timing_type` (`combinational` when absent).
+    pub timing_type: String,
+    /// `timing_sense`, as written.
+    pub timing_sense: Option<String>,
+    /// `when` condition, as written.
+    pub when: Option<String>,
+    /// `cell_rise`: delay of an output rise, in the library's time unit.
+    pub cell_rise: Option<Table>,
+    /// `cell_fall`: delay of an output fall.
+    pub cell_fall: Option<Table>,
+    /// `rise_transition`: the output's rise time.
+    pub rise_transition: Option<Table>,
+    /// `fall_transition`: the output's fall time.
+    pub fall_transition: Option<Table>,
+}
+
+impl TimingArc {
+    /// Whether this arc is a delay through combinational logic (`timing_type` combinational,
+    /// `combinational_rise` or `combinational_fall`) with at least one delay table.
+    pub fn is_combinational_delay(&self) -> bool {
+        matches!(
+            self.timing_type.as_str(),
+            "combinational" | "combinational_rise" | "combinational_fall"
+        ) && (self.cell_rise.is_some() || self.cell_fall.is_some())
+    }
+
+    /// The related pins (`related_pin` split at blanks).
+    pub fn related_pins(&self) -> impl Iterator<Item = &str> {
+        self.related_pin.as_deref().unwrap_or("").split_whitespace()
+    }
 }
 
 /// One `internal_power` group of a pin.

@@ -1,6 +1,6 @@
 //! The bit-parallel evaluator: one [`Word`] per net holds [`LANES`] vectors; a step runs the
 //! levelized program once; toggles are counted per cell output, with zero delay or, with
-//! [`Delay::Unit`], glitches included (see [`super::timed`]).
+//! [`Delay::Unit`] or [`Delay::Liberty`], glitches included (see [`super::timed`]).
 
 use super::timed::{Delay, Timed};
 use super::{Netlist, Op, Word, LANES, LANE_WORDS};
@@ -32,6 +32,9 @@ pub struct Sim<'a> {
     /// Unit delay: the stepping state, and the zero-delay toggle counts beside the timed ones.
     timed: Option<Box<Timed>>,
     zero_toggles: Vec<u64>,
+    /// Zero delay, when recording the time at 1: samples at 1 per counted net, and the step
+    /// length.
+    ones: Option<(u32, Vec<u64>)>,
     /// Lane-cycles clocked so far (clock edges times active lanes, as given to [`Sim::clock`]).
     pub lane_cycles: u64,
     /// Vectors (lane samples) over which toggles were counted.
@@ -81,7 +84,9 @@ impl<'a> Sim<'a> {
     /// lane in [`ToggleMode::Lanes`], the lane's previous sample in [`ToggleMode::Time`]) to
     /// the current one, and [`Sim::toggles`] counts every value change, glitches included;
     /// the zero-delay counts stay available ([`Sim::zero_delay_toggles`]). Settled values,
-    /// outputs and flip-flops are the same under both models.
+    /// outputs and flip-flops are the same under both models. [`Delay::Liberty`] steps with
+    /// the delays the netlist carries ([`Netlist::annotate_delays`]); it panics when the
+    /// netlist carries none.
     pub fn with_delay(net: &'a Netlist, mode: ToggleMode, delay: Delay) -> Sim<'a> {
         // The evaluator reads and writes nets without bounds checks: check every index once.
         assert!(
@@ -108,13 +113,14 @@ impl<'a> Sim<'a> {
             started: false,
             has_async: net.flops.iter().any(|f| !f.async_reset.is_empty()),
             delay,
-            timed: (delay == Delay::Unit && mode != ToggleMode::Off)
-                .then(|| Box::new(Timed::new(net))),
-            zero_toggles: if delay == Delay::Unit {
+            timed: (delay.timed() && mode != ToggleMode::Off)
+                .then(|| Box::new(Timed::new(net, delay))),
+            zero_toggles: if delay.timed() {
                 vec![0; net.counted.len()]
             } else {
                 Vec::new()
             },
+            ones: None,
             lane_cycles: 0,
             samples: 0,
         }
@@ -292,8 +298,12 @@ impl<'a> Sim<'a> {
         if n == 0 {
             return Ok(());
         }
-        let mask = lane_mask(n);
         let first = !self.started;
+        let mut mask = lane_mask(n);
+        if first {
+            // The very first lane has no predecessor: no sample.
+            mask[0] &= !1;
+        }
         if self.last.len() != self.toggles.len() {
             self.last = vec![[0; LANE_WORDS]; self.toggles.len()];
         }
@@ -313,6 +323,7 @@ impl<'a> Sim<'a> {
             timed.shift_lanes(&self.vals, n, first);
             timed.step(self.net, &self.vals, &mask, &mut self.toggles);
         }
+        self.add_ones(&mask);
         self.started = true;
         self.samples += n as u64 - u64::from(first);
         Ok(())
@@ -343,6 +354,7 @@ impl<'a> Sim<'a> {
         });
         if !first {
             self.samples += mask.iter().map(|w| w.count_ones() as u64).sum::<u64>();
+            self.add_ones(mask);
         }
         self.started = true;
         Ok(())
@@ -389,7 +401,7 @@ impl<'a> Sim<'a> {
     pub fn zero_delay_toggles(&self) -> &[u64] {
         match self.delay {
             Delay::Zero => &self.toggles,
-            Delay::Unit => &self.zero_toggles,
+            Delay::Unit | Delay::Liberty => &self.zero_toggles,
         }
     }
 
@@ -404,10 +416,62 @@ impl<'a> Sim<'a> {
         self.timed.as_ref().map_or(0, |t| t.mismatches)
     }
 
-    /// Under [`Delay::Unit`]: the latest value change seen after the inputs changed, in time
-    /// units, over all steps (at most [`Netlist::depth`]).
+    /// Under a timed model: the latest value change seen after the inputs changed, in time
+    /// units (quanta under [`Delay::Liberty`]), over all steps (at most [`Netlist::depth`]
+    /// under [`Delay::Unit`]).
     pub fn settle_time(&self) -> u32 {
         self.timed.as_ref().map_or(0, |t| t.settle_time)
+    }
+
+    /// With toggles counted: records from now on the time each counted net spends at 1 in
+    /// the counted samples, each sample lasting `period` time units (under a timed model,
+    /// longer than any change after the inputs change; under zero delay a net holds its
+    /// settled value for the whole sample). Returns false when toggles are not counted.
+    pub fn record_high_time(&mut self, period: u32) -> bool {
+        let n = self.net.counted.len();
+        if self.mode == ToggleMode::Off {
+            return false;
+        }
+        match self.timed.as_mut() {
+            Some(t) => t.record_high(period, n),
+            None => self.ones = Some((period, vec![0; n])),
+        }
+        true
+    }
+
+    /// The sample length and the time at 1 of each counted net, when recorded
+    /// ([`Sim::record_high_time`]).
+    pub fn high_time(&self) -> Option<(u32, Vec<u64>)> {
+        match (&self.timed, &self.ones) {
+            (Some(t), _) => t.high_time().map(|(p, h)| (p, h.to_vec())),
+            (None, Some((p, ones))) => Some((*p, ones.iter().map(|&o| o * *p as u64).collect())),
+            _ => None,
+        }
+    }
+
+    /// Adds the counted nets' settled values in the lanes of `mask` to the zero-delay time at 1.
+    fn add_ones(&mut self, mask: &Word) {
+        if let Some((_, ones)) = self.ones.as_mut() {
+            for (o, &(n, _)) in ones.iter_mut().zip(&self.net.counted) {
+                let v = &self.vals[n as usize];
+                *o += (0..LANE_WORDS)
+                    .map(|k| (v[k] & mask[k]).count_ones() as u64)
+                    .sum::<u64>();
+            }
+        }
+    }
+
+    /// Under a timed model with toggles counted: the changes (time, value) of net `n` in lane
+    /// `lane` during the last count, from value `v0` before time 0 (empty under zero delay).
+    pub fn waveform(&self, n: u32, lane: usize, v0: bool) -> Vec<(u32, bool)> {
+        self.timed
+            .as_ref()
+            .map_or_else(Vec::new, |t| t.waveform(n, lane, v0))
+    }
+
+    /// The settled value of net `n` in lane `lane`.
+    pub fn net_value(&self, n: u32, lane: usize) -> bool {
+        (self.vals[n as usize][lane / 64] >> (lane % 64)) & 1 == 1
     }
 }
 

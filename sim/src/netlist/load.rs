@@ -40,6 +40,7 @@ pub(super) fn from_yosys_json(
     let clock = clock_net(&clocks, &inputs, source)?;
     b.init_flops(module, &cells, &mut flops);
     let nets = b.nets as usize;
+    let names = b.names(module, nets);
     let (program, depth) = levelize(&pending, &flops, &cells, nets, source)?;
     let counted = counted(&cells);
     let fanout = fanout(&cells, nets);
@@ -63,6 +64,8 @@ pub(super) fn from_yosys_json(
         fanout,
         port_loads,
         depth,
+        names,
+        delays: None,
     })
 }
 
@@ -485,6 +488,39 @@ impl<'a> Builder<'a> {
     }
 
     /// Sets the initial value of every flip-flop from the `init` attributes of the nets.
+    /// Each net's public name from the module's `netnames` (`hide_name` 0): `name` for a
+    /// one-bit signal, `name[k]` for bit `k` of a wider one (offsets from `offset`).
+    fn names(&self, module: &Value, nets: usize) -> Vec<Option<String>> {
+        let mut out: Vec<Option<String>> = vec![None; nets];
+        let Some(names) = module.get("netnames").and_then(Value::as_object) else {
+            return out;
+        };
+        for (name, n) in names {
+            if n.get("hide_name").and_then(Value::as_u64) == Some(1) || name.starts_with('$') {
+                continue;
+            }
+            let Some(bits) = n.get("bits").and_then(Value::as_array) else {
+                continue;
+            };
+            let offset = n.get("offset").and_then(Value::as_i64).unwrap_or(0);
+            for (k, bit) in bits.iter().enumerate() {
+                if let Value::Number(id) = bit {
+                    if let Some(&net) = id.as_u64().and_then(|i| self.ids.get(&i)) {
+                        let slot = &mut out[net as usize];
+                        if slot.is_none() {
+                            *slot = Some(if bits.len() == 1 {
+                                name.clone()
+                            } else {
+                                format!("{name}[{}]", offset + k as i64)
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
     fn init_flops(&self, module: &Value, cells: &[CellInst], flops: &mut [Flop]) {
         let Some(names) = module.get("netnames").and_then(Value::as_object) else {
             return;

@@ -6,7 +6,9 @@
 //! topological order (zero delay), so glitches (transient toggles caused by unequal path
 //! delays) are not seen. With [`Delay::Unit`], toggle counting also steps the logic from the
 //! previous settled state to the new one with one time unit per cell (inertial, as Verilog
-//! `assign #1`), counting every value change, glitches included ([`timed`]).
+//! `assign #1`), counting every value change, glitches included ([`timed`]); with
+//! [`Delay::Liberty`], with each cell's delay from the library's timing tables
+//! ([`delays`], annotated on the netlist with [`Netlist::annotate_delays`]).
 //!
 //! Semantics of the generic cells follow the Yosys manual (`$_MUX_`: `Y = S ? B : A`,
 //! `$_ANDNOT_`: `Y = A & !B`, `$_AOI3_`: `Y = !((A & B) | C)`, `$_OAI4_`:
@@ -18,6 +20,7 @@
 //! must be clocked by the same input port on the same edge. Undriven bits and `x`/`z`
 //! constants read as 0; flip-flops start at their `init` value (0 when none).
 
+pub mod delays;
 mod engine;
 mod levelize;
 mod load;
@@ -197,6 +200,11 @@ pub struct Netlist {
     pub port_loads: Vec<u32>,
     /// Longest combinational path in program instructions (flip-flops and ports cut).
     pub depth: usize,
+    /// Each net's name in the Yosys netlist (`name` or `name[k]`), when it has one.
+    pub names: Vec<Option<String>>,
+    /// Cell delays for [`Delay::Liberty`], in time quanta, one per entry of
+    /// [`Netlist::counted`] (set by [`Netlist::annotate_delays`]).
+    pub delays: Option<Vec<u32>>,
 }
 
 /// Net 0 is constant 0, net 1 constant 1.
@@ -239,6 +247,28 @@ impl Netlist {
                     self.source, self.top
                 ))
             })
+    }
+
+    /// Annotates the netlist with cell delays (for [`Delay::Liberty`] simulation).
+    pub fn annotate_delays(&mut self, d: &delays::CellDelays) -> Result<()> {
+        if d.quanta.len() != self.counted.len() {
+            return Err(Error::new(format!(
+                "{}: {} delays for {} cell outputs",
+                self.source,
+                d.quanta.len(),
+                self.counted.len()
+            )));
+        }
+        self.delays = Some(d.quanta.clone());
+        Ok(())
+    }
+
+    /// A name for net `n`: its Yosys name when it has a public one, else `n<index>`.
+    pub fn net_name(&self, n: u32) -> String {
+        match self.names.get(n as usize).and_then(|x| x.as_deref()) {
+            Some(s) => s.to_string(),
+            None => format!("n{n}"),
+        }
     }
 
     /// Cell count by type.

@@ -1,15 +1,24 @@
-//! Unit-delay simulation over the settled values of the zero-delay engine.
+//! Timed simulation over the settled values of the zero-delay engine: unit delay, or a delay
+//! per cell output in whole time quanta (Liberty delays).
 //!
-//! Every cell has a delay of one time unit with inertial behaviour (Verilog
+//! Unit delay: every cell has a delay of one time unit with inertial behaviour (Verilog
 //! `assign #1 y = f(...)`): primary inputs and flip-flop outputs take their new values at time
 //! 0, and for every `t >= 1` each cell output is `y(t) = f(inputs(t - 1))`, all cells at once,
 //! until nothing changes. Instructions that are not a cell's output (the internal temporaries
 //! of a Liberty cell's function, the outputs of a flip-flop cell's state) take no time.
 //!
+//! Delays of `d` quanta (Verilog `assign #d y = f(...)`, inertial, as Icarus applies it): let
+//! `x` be the value of `f` over time; a change of `x` at `s` reaches `y` at `s + d` unless `x`
+//! changes again before `s + d` (a pulse shorter than the delay is swallowed; a pulse of
+//! exactly `d` passes). With `d = 1` (and integer times) no pulse is shorter than the delay,
+//! so unit delay is the case `d = 1` of the same rule.
+//!
 //! The step is event-driven over words: each net's waveform is the list of the times at which
 //! its value changes in at least one lane, with its value in every lane from then on. The
 //! program runs once in topological order; an instruction is evaluated only at the times at
 //! which one of its operands changed, so a net whose inputs never change costs one check.
+//! Under delays above one quantum, the evaluations of a cell output are then filtered lane by
+//! lane: a lane's change is kept unless the same lane changes again within the delay.
 
 use super::{Netlist, Op, Word, LANE_WORDS};
 
@@ -21,36 +30,43 @@ pub enum Delay {
     Zero,
     /// Unit delay: every cell one time unit, inertial; glitches are counted.
     Unit,
+    /// Each cell output its own delay in time quanta (from a Liberty library's timing tables,
+    /// [`super::delays`]), inertial; glitches are counted. The netlist must carry the delays
+    /// ([`Netlist::annotate_delays`]).
+    Liberty,
 }
 
 impl Delay {
-    /// Parses `zero` or `unit`.
+    /// Parses `zero`, `unit` or `liberty`.
     pub fn parse(s: &str) -> crate::Result<Delay> {
         match s {
             "zero" => Ok(Delay::Zero),
             "unit" => Ok(Delay::Unit),
-            "liberty" => Err(crate::Error::new(
-                "--delay liberty (cell delays from the Liberty timing tables) is not implemented \
-                 yet; valid: unit, zero",
-            )),
+            "liberty" => Ok(Delay::Liberty),
             _ => Err(crate::Error::new(format!(
-                "unknown delay model '{s}'; valid: unit, zero"
+                "unknown delay model '{s}'; valid: liberty, unit, zero"
             ))),
         }
     }
 
-    /// The name (`zero`, `unit`).
+    /// The name (`zero`, `unit`, `liberty`).
     pub fn name(self) -> &'static str {
         match self {
             Delay::Zero => "zero",
             Delay::Unit => "unit",
+            Delay::Liberty => "liberty",
         }
+    }
+
+    /// Whether the model is timed (glitches counted).
+    pub fn timed(self) -> bool {
+        self != Delay::Zero
     }
 }
 
 /// Operand count of an operation.
 #[inline(always)]
-pub(super) fn operands(op: Op) -> usize {
+pub(crate) fn operands(op: Op) -> usize {
     match op {
         Op::Buf | Op::Not => 1,
         Op::Mux | Op::NMux | Op::Aoi3 | Op::Oai3 => 3,
@@ -100,15 +116,29 @@ pub(super) struct Timed {
     pub(super) settle_time: u32,
     /// Whether the last step ran over the first word only.
     narrow: bool,
+    /// When recorded: the length of a step in quanta and, per counted net, the time it
+    /// spent at 1 in the counted lanes, over all steps.
+    high: Option<(u32, Vec<u64>)>,
 }
 
 impl Timed {
-    /// The stepping state of `net`.
-    pub(super) fn new(net: &Netlist) -> Timed {
-        let mut cell_output = vec![false; net.nets];
-        for c in net.cells.iter().filter(|c| !c.is_flop) {
-            for (_, n) in &c.outputs {
-                cell_output[*n as usize] = true;
+    /// The stepping state of `net` under `delay` (a timed model; under [`Delay::Liberty`]
+    /// the netlist must carry its delays).
+    pub(super) fn new(net: &Netlist, delay: Delay) -> Timed {
+        let mut cell_delay = vec![0u32; net.nets];
+        let annotated = match delay {
+            Delay::Liberty => Some(net.delays.as_ref().unwrap_or_else(|| {
+                panic!(
+                    "{}: Delay::Liberty needs a netlist annotated with cell delays \
+                     (Netlist::annotate_delays)",
+                    net.source
+                )
+            })),
+            _ => None,
+        };
+        for (k, &(n, c)) in net.counted.iter().enumerate() {
+            if !net.cells[c].is_flop {
+                cell_delay[n as usize] = annotated.map_or(1, |d| d[k]);
             }
         }
         let mut driven = vec![false; net.nets];
@@ -123,7 +153,7 @@ impl Timed {
             delay: net
                 .program
                 .iter()
-                .map(|i| u32::from(cell_output[i.y as usize]))
+                .map(|i| cell_delay[i.y as usize])
                 .collect(),
             sources: (2..net.nets as u32)
                 .filter(|&n| !driven[n as usize])
@@ -139,7 +169,36 @@ impl Timed {
             mismatches: 0,
             settle_time: 0,
             narrow: false,
+            high: None,
         }
+    }
+
+    /// Records from now on the time each counted net spends at 1 in steps of `period`
+    /// quanta (which must exceed every event time).
+    pub(super) fn record_high(&mut self, period: u32, counted: usize) {
+        self.high = Some((period, vec![0; counted]));
+    }
+
+    /// The time at 1 per counted net, when recorded.
+    pub(super) fn high_time(&self) -> Option<(u32, &[u64])> {
+        self.high.as_ref().map(|(p, h)| (*p, h.as_slice()))
+    }
+
+    /// The changes (time, new value) of net `n` in lane `lane` during the last step, from
+    /// value `v0` before time 0.
+    pub(super) fn waveform(&self, n: u32, lane: usize, v0: bool) -> Vec<(u32, bool)> {
+        let bit = |w: &Word| (w[lane / 64] >> (lane % 64)) & 1 == 1;
+        let (lo, hi) = self.ev.range[n as usize];
+        let mut cur = v0;
+        let mut out = Vec::new();
+        for k in lo..hi {
+            let v = bit(&self.ev.values[k as usize]);
+            if v != cur {
+                out.push((self.ev.times[k as usize], v));
+                cur = v;
+            }
+        }
+        out
     }
 
     /// Sets `start` to the settled values `vals` shifted up by one lane: lane `i` starts from
@@ -236,6 +295,22 @@ impl Timed {
             }
         }
         self.settle_time = self.settle_time.max(ev.last_time);
+        if let Some((period, high)) = self.high.as_mut() {
+            let ones =
+                |w: &Word| -> u64 { (0..W).map(|k| (w[k] & mask[k]).count_ones() as u64).sum() };
+            for (h, &(n, _)) in high.iter_mut().zip(&net.counted) {
+                let (lo, hi) = ev.range[n as usize];
+                let mut at = 0u32;
+                let mut cur = ones(&start[n as usize]);
+                for k in lo..hi {
+                    let t = ev.times[k as usize];
+                    *h += cur * u64::from(t - at);
+                    at = t;
+                    cur = ones(&ev.values[k as usize]);
+                }
+                *h += cur * u64::from(period.saturating_sub(at));
+            }
+        }
         for (t, &(n, _)) in toggles.iter_mut().zip(&net.counted) {
             *t += ev.toggles[n as usize];
         }
@@ -335,7 +410,7 @@ fn propagate<const N: usize, const W: usize>(
             v[k] = f(a[k], b[k], c[k], e[k]);
             diff |= v[k] ^ ycur[k];
         }
-        if counted {
+        if counted && d <= 1 {
             for k in 0..W {
                 toggles += ((v[k] ^ ycur[k]) & mask[k]).count_ones() as u64;
             }
@@ -347,6 +422,51 @@ fn propagate<const N: usize, const W: usize>(
         }
         len += usize::from(diff != 0);
         ycur = v;
+    }
+    if d > 1 && len > lo_out {
+        // Inertial filter: the evaluations (x) written at lo_out..len become the changes of
+        // y, in place (the write position never passes the read position).
+        let mut yv = start[y as usize];
+        let mut out = lo_out;
+        for i in lo_out..len {
+            // SAFETY: lo_out..len are written events, within capacity.
+            let (ti, vi) = unsafe { (*tp.add(i), *vp.add(i)) };
+            // Lanes whose x changes again before this change reaches y.
+            let mut again = [0u64; LANE_WORDS];
+            let mut prev = vi;
+            let mut j = i + 1;
+            // SAFETY: j < len.
+            while j < len && unsafe { *tp.add(j) } < ti.saturating_add(d) {
+                let vj = unsafe { *vp.add(j) };
+                for k in 0..W {
+                    again[k] |= vj[k] ^ prev[k];
+                }
+                prev = vj;
+                j += 1;
+            }
+            let mut ny = [0u64; LANE_WORDS];
+            let mut diff = 0u64;
+            for k in 0..W {
+                ny[k] = (vi[k] & !again[k]) | (yv[k] & again[k]);
+                diff |= ny[k] ^ yv[k];
+            }
+            if diff != 0 {
+                if counted {
+                    for k in 0..W {
+                        toggles += ((ny[k] ^ yv[k]) & mask[k]).count_ones() as u64;
+                    }
+                }
+                // SAFETY: out <= i < len, within the written events.
+                unsafe {
+                    tp.add(out).write(ti);
+                    vp.add(out).write(ny);
+                }
+                out += 1;
+                yv = ny;
+            }
+        }
+        len = out;
+        ycur = yv;
     }
     if len > lo_out {
         // SAFETY: len <= lo_out + total < capacity; the events lo_out..len are written.
