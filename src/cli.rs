@@ -64,6 +64,10 @@ enum Command {
     /// FP32 accumulator behind lmul/fpmul (the MACs accumulate themselves; bitmod runs its own
     /// group schedule). Every figure names its source; zero-delay simulation misses glitches.
     Energy(cmd::energy::Args),
+    /// A PE's Liberty netlist through OpenSTA (`sta`) at pelab's measured per-pin activity:
+    /// OpenSTA's report_power beside pelab's Liberty energy × frequency, and the critical path
+    /// (report_checks) and ASIC Fmax.
+    Sta(cmd::sta::Args),
     /// Accuracy studies of the reference models against exact arithmetic, as tables.
     ///
     /// Values come from --dist (a distribution or a .npy file); each table lists its
@@ -105,6 +109,7 @@ pub fn run() -> Result<()> {
         Command::Vectors(args) => cmd::vectors::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Energy(args) => cmd::energy::run(args),
+        Command::Sta(args) => cmd::sta::run(args),
         Command::Accuracy(args) => cmd::accuracy::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Array(args) => cmd::array::run(args),

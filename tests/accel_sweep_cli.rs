@@ -576,7 +576,7 @@ fn errors_name_the_choices_and_write_nothing() {
         ),
         (
             &["--accels", "fp16", "--timing", "scale-sim"],
-            "--timing: unknown value `scale-sim` (expected one of: bitmod-hpca25, or all)",
+            "--timing: unknown value `scale-sim` (expected one of: bitmod-hpca25, pelab, or all)",
         ),
         (&["--accels", "fp16", "--shard", "0/4"], "k must be from 1 to 4"),
         (&["--accels", "fp16", "--shard", "5/4"], "k must be from 1 to 4"),
@@ -694,22 +694,373 @@ fn bench_accel_reports_both_parts() {
         "olive (bitmod-hpca25)",
         "bitmod-lossless (bitmod-hpca25)",
         "bitmod-lossy (bitmod-hpca25)",
-        "fp16@64x24 (bitmod-hpca25)",
-        "bitmod-lossy@64x32 (bitmod-hpca25)",
+        "lmul-bf16 (pelab)",
+        "fpmul-bf16 (pelab)",
     ];
     if accels == presets {
         // By the port-width rule of docs/accel.md: only OliVe's 4-bit decode weight ports
         // (4 bits per row: 128 at 32 rows, 144 at 36, 96 at 24) miss the CACTI table, on the
         // arrays 32x32, 32x16, 36x32 and 24x16, for the five models other than Yi-6B.
         assert_eq!(re, 4 * 5);
+        assert_eq!(s["pe_energy"], "pelab points: gate");
         assert!(v["notes"][0]
             .as_str()
             .unwrap()
-            .contains("2 array-shape variants"));
+            .contains("gate-level PE energies"));
     } else {
         eprintln!(
             "SKIPPED check: bench accel sweeps other accelerators ({accels:?}); the refused count is \
              not checked against the bitmod-hpca25 port-width rule"
         );
     }
+}
+
+/// The seven energy parts of a sweep row, in column order, as the single-run JSON names them.
+const PARTS: [(&str, &str); 7] = [
+    ("e_pe_uj", "pe"),
+    ("e_sram_read_uj", "sram_read"),
+    ("e_sram_write_uj", "sram_write"),
+    ("e_dram_uj", "dram"),
+    ("e_leakage_pe_uj", "leakage_pe"),
+    ("e_leakage_sram_uj", "leakage_sram"),
+    ("e_stall_uj", "stall"),
+];
+
+/// Every row of a `pelab` sweep at native arrays against `pelab accel --timing pelab --json`
+/// (one process per point, with the same `--pe-energy`).
+fn check_pelab_rows(csv: &Path, pe_energy: &str) -> usize {
+    let mut n = 0;
+    for r in rows(csv) {
+        let (a, m, t) = (&r["accelerator"], &r["model"], &r["task"]);
+        let key = format!("{a} {m} {t} ({pe_energy})");
+        assert_eq!(r["timing"], "pelab", "{key}");
+        assert_eq!(r["array"], "native", "{key}");
+        assert_eq!(r["error"], "", "{key}");
+        let v: Value = serde_json::from_str(&ok(&[
+            "accel",
+            "--model",
+            m,
+            "--task",
+            t,
+            "--accel",
+            a,
+            "--timing",
+            "pelab",
+            "--pe-energy",
+            pe_energy,
+            "--json",
+        ]))
+        .unwrap();
+        let tot = &v["totals"];
+        assert_eq!(r["cycles"], tot["cycles"].to_string(), "{key}");
+        let cc = tot["compute_cycles"].to_string();
+        assert_eq!(r["compute_cycles"], cc, "{key}");
+        // Each part: exact µJ = the JSON's exact pJ / 10^6; a part the model does not charge is
+        // an empty cell (never 0) in both columns.
+        let mut sum = Exact::default();
+        for (col, part) in PARTS {
+            let j = &tot["energy_exact_pj"][part];
+            let exact = &r[&format!("{col}_exact")];
+            if j.is_null() {
+                assert_eq!((exact.as_str(), r[col].as_str()), ("", ""), "{key} {col}");
+                continue;
+            }
+            let want = uj(ex(j.as_str().unwrap()));
+            assert_eq!(ex(exact), want, "{key} {col}");
+            let f: f64 = r[col].parse().unwrap();
+            let jf = tot["energy_uj"][part].as_f64().unwrap();
+            assert!(
+                (f - jf).abs() <= f.abs() * 4e-16,
+                "{key} {col}: {f} vs {jf}"
+            );
+            sum = sum + want;
+        }
+        assert_eq!(ex(&r["e_total_uj_exact"]), sum, "{key} total");
+        let dram = uj(ex(tot["energy_exact_pj"]["dram"].as_str().unwrap()));
+        assert_eq!(
+            ex(&r["e_onchip_uj_exact"]),
+            Exact(sum.0 - dram.0),
+            "{key} on-chip"
+        );
+        // Utilization: active PE-cycles over the PE-cycles of the latency, each phase with its
+        // own array (decode 20 times in generative).
+        let phases: Vec<(&Value, u64)> = match v.get("phases") {
+            Some(p) => p
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|ph| (ph, if ph["task"] == "decode" { 20 } else { 1 }))
+                .collect(),
+            None => vec![(&v, 1)],
+        };
+        let slots: f64 = phases
+            .iter()
+            .map(|(ph, w)| {
+                let arr = &ph["setup"]["array"];
+                let pes = arr["rows"].as_u64().unwrap() * arr["cols"].as_u64().unwrap();
+                let cycles = match ph.get("totals") {
+                    Some(t) if v.get("phases").is_some() => t["cycles"].as_u64().unwrap(),
+                    _ => tot["cycles"].as_u64().unwrap(),
+                };
+                *w as f64 * pes as f64 * cycles as f64
+            })
+            .sum();
+        let want = tot["active_pe_cycles"].as_u64().unwrap() as f64 / slots;
+        let u: f64 = r["utilization"].parse().unwrap();
+        assert!((u - want).abs() <= want * 1e-12, "{key}: {u} vs {want}");
+        assert!(
+            r["provenance"].contains(&format!("PE energy ({pe_energy})")),
+            "{key}: {}",
+            r["provenance"]
+        );
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn pelab_native_rows_equal_single_runs() {
+    let dir = tmp("pelab-native");
+    let art = sweep(
+        &dir,
+        "artifact.csv",
+        &[
+            "--timing",
+            "pelab",
+            "--accels",
+            "all",
+            "--models",
+            "all",
+            "--tasks",
+            "all",
+            "--keep-going",
+        ],
+    );
+    // The artifact has no PE energy for pelab's own PEs: with --keep-going their rows hold the
+    // model's error and no figure.
+    let all = rows(&art);
+    assert_eq!(all.len(), 9 * 6 * 3);
+    let own = ["lmul-bf16", "lmul-e4m3", "fpmul-bf16", "int16-dfp"];
+    for r in &all {
+        if own.contains(&r["accelerator"].as_str()) {
+            assert!(r["error"].contains("--pe-energy gate"), "{:?}", r["error"]);
+            assert_eq!((r["cycles"].as_str(), r["e_pe_uj"].as_str()), ("", ""));
+        } else {
+            assert_eq!(r["error"], "");
+        }
+    }
+    let art = sweep(
+        &dir,
+        "artifact5.csv",
+        &[
+            "--timing",
+            "pelab",
+            "--accels",
+            &ACCELS.join(","),
+            "--models",
+            "all",
+            "--tasks",
+            "all",
+        ],
+    );
+    assert_eq!(check_pelab_rows(&art, "artifact"), 5 * 6 * 3);
+    let gate = sweep(
+        &dir,
+        "gate.csv",
+        &[
+            "--timing",
+            "pelab",
+            "--pe-energy",
+            "gate",
+            "--accels",
+            "fp16,bitmod-lossy,lmul-bf16,lmul-e4m3,fpmul-bf16,int16-dfp",
+            "--models",
+            "opt-1.3b,llama-3-8b",
+            "--tasks",
+            "all",
+        ],
+    );
+    assert_eq!(check_pelab_rows(&gate, "gate"), 6 * 2 * 3);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn pelab_shards_merge_byte_for_byte() {
+    let dir = tmp("pelab-shards");
+    let grids: [&[&str]; 2] = [
+        &[
+            "--timing",
+            "all",
+            "--accels",
+            "fp16,bitmod-lossy",
+            "--models",
+            "opt-1.3b",
+            "--tasks",
+            "all",
+            "--arrays",
+            "native,64x16",
+        ],
+        &[
+            "--timing",
+            "pelab",
+            "--pe-energy",
+            "gate",
+            "--accels",
+            "lmul-bf16,fpmul-bf16",
+            "--models",
+            "phi-2",
+            "--tasks",
+            "all",
+            "--arrays",
+            "native,32x32",
+        ],
+    ];
+    for (g, grid) in grids.iter().enumerate() {
+        let whole = sweep(&dir, &format!("whole{g}.csv"), grid);
+        let whole_bytes = std::fs::read(&whole).unwrap();
+        let all = rows(&whole);
+        let total = if g == 0 { 2 * 3 * 2 * 2 } else { 2 * 3 * 2 };
+        assert_eq!(all.len(), total);
+        assert!(all.iter().any(|r| r["timing"] == "pelab"));
+        assert!(all.iter().all(|r| r["error"].is_empty()));
+        for n in [2usize, 3, 5] {
+            let parts: Vec<PathBuf> = (1..=n)
+                .map(|k| {
+                    let mut args = grid.to_vec();
+                    let spec = format!("{k}/{n}");
+                    args.extend_from_slice(&["--shard", &spec]);
+                    sweep(&dir, &format!("p{g}-{n}-{k}.csv"), &args)
+                })
+                .collect();
+            let merged = dir.join(format!("merged{g}-{n}.csv"));
+            let mut args = vec!["accel", "merge", "-o", s(&merged)];
+            args.extend(parts.iter().rev().map(|p| s(p)));
+            ok(&args);
+            assert!(
+                std::fs::read(&merged).unwrap() == whole_bytes,
+                "grid {g}, N = {n}: the merged shards differ from the unsharded sweep"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn pelab_pe_energy_is_part_of_the_fingerprint() {
+    let dir = tmp("pelab-pe");
+    let grid = [
+        "--timing",
+        "pelab",
+        "--accels",
+        "fp16",
+        "--models",
+        "opt-1.3b",
+        "--tasks",
+        "prefill,decode",
+    ];
+    let with = |name: &str, extra: &[&str]| {
+        let mut a = grid.to_vec();
+        a.extend_from_slice(extra);
+        rows(&sweep(&dir, name, &a))
+    };
+    let default = with("default.csv", &[]);
+    let artifact = with("artifact.csv", &["--pe-energy", "artifact"]);
+    let gate = with("gate.csv", &["--pe-energy", "gate"]);
+    assert_eq!(default[0]["grid"], artifact[0]["grid"]);
+    assert_ne!(artifact[0]["grid"], gate[0]["grid"]);
+    // Same timing, different PE energy: the cycles agree, the PE energy does not.
+    assert_eq!(artifact[0]["cycles"], gate[0]["cycles"]);
+    assert_ne!(artifact[0]["e_pe_uj_exact"], gate[0]["e_pe_uj_exact"]);
+    // The same grid as bitmod-hpca25 has yet another fingerprint.
+    let hp = rows(&sweep(
+        &dir,
+        "hp.csv",
+        &[
+            "--accels",
+            "fp16",
+            "--models",
+            "opt-1.3b",
+            "--tasks",
+            "prefill,decode",
+        ],
+    ));
+    assert_ne!(hp[0]["grid"], artifact[0]["grid"]);
+    // Merge refuses an artifact shard with a gate shard.
+    let half = |name: &str, k: &str, pe: &str| {
+        let mut a = grid.to_vec();
+        a.extend_from_slice(&["--pe-energy", pe, "--shard", k]);
+        sweep(&dir, name, &a)
+    };
+    let a1 = half("a1.csv", "1/2", "artifact");
+    let g2 = half("g2.csv", "2/2", "gate");
+    let merged = dir.join("mixed.csv");
+    let e = err(&["accel", "merge", "-o", s(&merged), s(&a1), s(&g2)]);
+    assert!(e.contains("a1.csv") && e.contains("g2.csv"), "{e}");
+    assert!(!merged.exists());
+    // Up-front refusals name the way out, and write nothing.
+    let out = dir.join("refused.csv");
+    let e = err(&[
+        "accel",
+        "sweep",
+        "--timing",
+        "pelab",
+        "--accels",
+        "fp16,lmul-bf16",
+        "--models",
+        "phi-2",
+        "-o",
+        s(&out),
+    ]);
+    assert!(
+        e.contains("lmul-bf16") && e.contains("--pe-energy gate"),
+        "{e}"
+    );
+    let e = err(&[
+        "accel",
+        "sweep",
+        "--timing",
+        "pelab",
+        "--pe-energy",
+        "gate",
+        "--accels",
+        "ant",
+        "--models",
+        "phi-2",
+        "-o",
+        s(&out),
+    ]);
+    assert!(
+        e.contains("ant") && e.contains("--pe-energy artifact"),
+        "{e}"
+    );
+    let e = err(&[
+        "accel",
+        "sweep",
+        "--pe-energy",
+        "gate",
+        "--accels",
+        "fp16",
+        "--models",
+        "phi-2",
+        "-o",
+        s(&out),
+    ]);
+    assert!(e.contains("only the pelab timing model"), "{e}");
+    let e = err(&[
+        "accel",
+        "sweep",
+        "--timing",
+        "pelab",
+        "--pe-energy",
+        "rtl",
+        "--accels",
+        "fp16",
+        "--models",
+        "phi-2",
+        "-o",
+        s(&out),
+    ]);
+    assert!(e.contains("artifact, gate"), "{e}");
+    assert!(!out.exists());
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -252,6 +252,8 @@ fn quick_report_writes_every_file() {
         (said - want).abs() <= 0.005 * want,
         "L-Mul paragraph says {said}x, summary.json gives {want}"
     );
+    accel_table_a(&md, &files);
+    glitch_tables(&out, &files, summary["seed"].as_u64().expect("seed"));
     for section in [
         "## Verification",
         "## Synthesis",
@@ -266,6 +268,79 @@ fn quick_report_writes_every_file() {
         "summary.md states the zero-delay caveat"
     );
     std::fs::remove_dir_all(&out).unwrap();
+}
+
+/// The accelerator study's Table A holds the aggregates of `pelab accel --preset bitmod-hpca25
+/// --json`, recomputed here from its 60 rows (cycles only), with the paper's 1.69x and 1.48x
+/// beside them; its CSVs and plot are written.
+fn accel_table_a(md: &str, files: &[String]) {
+    for f in [
+        "accel.csv",
+        "accel_models.csv",
+        "accel_speedup.png",
+        "accel_speedup.svg",
+    ] {
+        assert!(files.iter().any(|x| x == f), "{f} not written");
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_pelab"))
+        .args(["accel", "--preset", "bitmod-hpca25", "--json"])
+        .output()
+        .expect("run pelab accel");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).expect("JSON rows");
+    assert_eq!(rows.len(), 60, "5 accelerators x 6 models x 2 tasks");
+    let cycles = |a: &str, m: &str, t: &str| -> f64 {
+        rows.iter()
+            .find(|r| r["accelerator"] == a && r["model"] == m && r["task"] == t)
+            .and_then(|r| r["cycles"].as_f64())
+            .unwrap_or_else(|| panic!("no row {a} {m} {t}"))
+    };
+    let models: Vec<String> = {
+        let mut v: Vec<String> = Vec::new();
+        for r in &rows {
+            let m = r["model"].as_str().unwrap().to_string();
+            if !v.contains(&m) {
+                v.push(m);
+            }
+        }
+        v
+    };
+    assert_eq!(models.len(), 6);
+    // Phase cycles: generative = 20 decode steps + prefill (the paper's aggregate).
+    let phase = |a: &str, m: &str, ph: &str| match ph {
+        "prefill" => cycles(a, m, "prefill"),
+        "decode" => cycles(a, m, "decode"),
+        _ => 20.0 * cycles(a, m, "decode") + cycles(a, m, "prefill"),
+    };
+    // The paper's "Geo Mean" bar: the arithmetic mean over the models of cycles_FP16 / cycles.
+    let bar = |a: &str, ph: &str| {
+        models
+            .iter()
+            .map(|m| phase("fp16", m, ph) / phase(a, m, ph))
+            .sum::<f64>()
+            / models.len() as f64
+    };
+    let table = md_table(md, "### Table A");
+    for (base, name, paper) in [
+        ("ant", "ANT", "1.69x"),
+        ("olive", "OliVe", "1.48x"),
+        ("fp16", "FP16", "—"),
+    ] {
+        let r = |ph: &str| bar("bitmod-lossy", ph) / bar(base, ph);
+        let (p, d, g) = (r("prefill"), r("decode"), r("generative"));
+        let want = vec![
+            name.to_string(),
+            format!("{p:.3}x"),
+            format!("{d:.3}x"),
+            format!("{g:.3}x"),
+            format!("{:.3}x", (p + g) / 2.0),
+            paper.to_string(),
+        ];
+        assert!(
+            table.contains(&want),
+            "Table A has no row {want:?}: {table:?}"
+        );
+    }
 }
 
 #[test]
@@ -335,4 +410,72 @@ fn table_figures_need_no_yosys() {
     assert!(claims.contains("BitMoD PE energy per MAC vs FP16 MAC"));
     let _ = std::fs::remove_dir_all(&out);
     let _ = std::fs::remove_dir_all(&empty);
+}
+
+/// The energy of `pe` e4m3 through `pelab energy` with `--delay delay`, `ops` operations and
+/// `seed`: total pJ per operation.
+fn cli_energy(pe: &str, delay: &str, ops: u64, seed: u64) -> f64 {
+    let o = Command::new(env!("CARGO_BIN_EXE_pelab"))
+        .args(["energy", pe, "-f", "e4m3", "--delay", delay, "--json"])
+        .args(["--ops", &ops.to_string(), "--seed", &seed.to_string()])
+        .output()
+        .expect("run pelab energy");
+    assert!(
+        o.status.success(),
+        "pelab energy {pe}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    v["total_pj"].as_f64().expect("total_pj")
+}
+
+/// The timing study: glitch.csv has a glitch factor of at least 1 for every PE (a unit-delay
+/// run counts every zero-delay toggle and the glitches besides), and its L-Mul savings with
+/// and without glitches are the ones `pelab energy --delay unit|zero` gives on their own.
+fn glitch_tables(out: &Path, files: &[String], seed: u64) {
+    for f in [
+        "glitch.csv",
+        "glitch_lmul_saving.csv",
+        "glitch.png",
+        "glitch.svg",
+    ] {
+        assert!(files.contains(&f.to_string()), "{f} not written");
+    }
+    let mut r = csv::Reader::from_path(out.join("glitch.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|c| c == n).expect(n);
+    let (gf, ops_c) = (col("glitch_factor"), col("ops"));
+    let mut ops = None;
+    let mut n = 0;
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let g: f64 = rec[gf]
+            .parse()
+            .unwrap_or_else(|_| panic!("no glitch factor: {rec:?}"));
+        assert!(g >= 1.0, "glitch factor below 1: {rec:?}");
+        ops = Some(rec[ops_c].parse::<u64>().unwrap());
+        n += 1;
+    }
+    assert!(n >= 4, "only {n} PEs in glitch.csv");
+    let ops = ops.unwrap();
+    let mut r = csv::Reader::from_path(out.join("glitch_lmul_saving.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|c| c == n).expect(n);
+    let rec = r
+        .records()
+        .map(|r| r.unwrap())
+        .find(|r| &r[col("format")] == "e4m3")
+        .expect("an e4m3 row");
+    for (delay, c) in [
+        ("unit", "saving_with_glitches"),
+        ("zero", "saving_zero_delay"),
+    ] {
+        let want =
+            1.0 - cli_energy("lmul", delay, ops, seed) / cli_energy("fpmul", delay, ops, seed);
+        let got: f64 = rec[col(c)].parse().expect(c);
+        assert!(
+            (got - want).abs() <= 1e-9,
+            "{c}: the report has {got}, pelab energy --delay {delay} gives {want}"
+        );
+    }
 }

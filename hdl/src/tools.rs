@@ -13,6 +13,7 @@ fn package_of(tool: &str) -> &'static str {
         "iverilog" | "vvp" => "iverilog",
         "nextpnr-ice40" => "nextpnr-ice40",
         "icepack" => "fpga-icestorm",
+        "sta" => "opensta",
         _ => "(unknown package)",
     }
 }

@@ -100,11 +100,28 @@ pub struct Lines {
     pub y_range: Option<(f64, f64)>,
 }
 
+/// A chart of horizontal stacked bars: one bar per category, one segment per series, the
+/// total printed at each bar's end (linear value axis; missing or negative values draw no
+/// segment).
+#[derive(Debug, Clone)]
+pub struct Stacked {
+    /// Title above the chart.
+    pub title: String,
+    /// Label of the value axis, with its unit.
+    pub value_axis: String,
+    /// Row labels, top to bottom.
+    pub categories: Vec<String>,
+    /// Segments, left to right within a bar (one value per category each).
+    pub segments: Vec<BarSeries>,
+}
+
 /// A panel of a figure.
 #[derive(Debug, Clone)]
 pub enum Panel {
     /// Horizontal bars.
     Bars(Bars),
+    /// Horizontal stacked bars.
+    Stacked(Stacked),
     /// Lines.
     Lines(Lines),
 }
@@ -156,6 +173,7 @@ impl Figure {
                     let rows = (l.lines.iter().filter(|x| x.legend).count() as u32).div_ceil(3);
                     560 + rows * (LEGEND_PX + 8)
                 }
+                Panel::Stacked(b) => 160 + 34 * b.categories.len() as u32,
             })
             .max()
             .unwrap_or(300);
@@ -252,6 +270,7 @@ impl Figure {
             match p {
                 Panel::Bars(b) => draw_bars(&area, b)?,
                 Panel::Lines(l) => draw_lines(&area, l)?,
+                Panel::Stacked(b) => draw_stacked(&area, b)?,
             }
             rest = r;
         }
@@ -596,6 +615,109 @@ where
     Ok(())
 }
 
+fn draw_stacked<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    b: &Stacked,
+) -> std::result::Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let n = b.categories.len();
+    let label_w = b
+        .categories
+        .iter()
+        .map(|c| text_px(area, c, TICK_PX))
+        .max()
+        .unwrap_or(40)
+        + 16;
+    let part = |v: &Option<f64>| v.filter(|v| v.is_finite() && *v > 0.0).unwrap_or(0.0);
+    let totals: Vec<f64> = (0..n)
+        .map(|i| {
+            b.segments
+                .iter()
+                .map(|s| part(&s.values.get(i).copied().flatten()))
+                .sum()
+        })
+        .collect();
+    let max = totals.iter().copied().fold(0f64, f64::max);
+    let (lo, hi) = (0.0, if max > 0.0 { max * 1.18 } else { 1.0 });
+    let entries: Vec<(String, RGBColor, u8)> = b
+        .segments
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.clone(), color(i), 0))
+        .collect();
+    let chart_area = title_and_legend(area, &b.title, &entries, label_w as i32)?;
+    let keys: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let mut chart = ChartBuilder::on(&chart_area)
+        .margin_right(24)
+        .margin_top(4)
+        .x_label_area_size(52)
+        .y_label_area_size(label_w)
+        .build_cartesian_2d(
+            Axis {
+                lo,
+                hi,
+                keys: linear_ticks(lo, hi),
+            },
+            Axis {
+                lo: -0.5,
+                hi: n as f64 - 0.5,
+                keys,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+    let cats = b.categories.clone();
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(RGBColor(220, 220, 220))
+        .x_desc(b.value_axis.clone())
+        .x_label_formatter(&|v| short(*v))
+        .y_label_formatter(&|v| {
+            let i = (n as f64 - 1.0 - v).round();
+            if i >= 0.0 && (i as usize) < cats.len() {
+                cats[i as usize].clone()
+            } else {
+                String::new()
+            }
+        })
+        .x_label_style((FAMILY, TICK_PX).into_font())
+        .y_label_style((FAMILY, TICK_PX).into_font())
+        .axis_desc_style((FAMILY, AXIS_PX).into_font())
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let mut start = vec![0f64; n];
+    for (k, seg) in b.segments.iter().enumerate() {
+        let c = color(k);
+        let mut rects = Vec::new();
+        for (i, x0) in start.iter_mut().enumerate() {
+            let v = part(&seg.values.get(i).copied().flatten());
+            if v > 0.0 {
+                let yc = n as f64 - 1.0 - i as f64;
+                rects.push(Rectangle::new(
+                    [(*x0, yc - 0.35), (*x0 + v, yc + 0.35)],
+                    c.filled(),
+                ));
+                *x0 += v;
+            }
+        }
+        chart.draw_series(rects).map_err(|e| e.to_string())?;
+    }
+    let style = (FAMILY, TICK_PX - 2)
+        .into_font()
+        .color(&RGBColor(40, 40, 40));
+    let half = (TICK_PX as i32 - 2) / 2 + 1;
+    chart
+        .draw_series(totals.iter().enumerate().map(|(i, t)| {
+            EmptyElement::at((*t, n as f64 - 1.0 - i as f64))
+                + Text::new(short(*t), (4, -half), style.clone())
+        }))
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
 /// About six round ticks between `lo` and `hi`.
 fn linear_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let span = (hi - lo).max(1e-12);
@@ -771,6 +893,38 @@ mod tests {
             linear_ticks(0.0, 100.0),
             vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]
         );
+    }
+
+    #[test]
+    fn stacked_bars_print_each_total() {
+        let dir = std::env::temp_dir().join(format!("pelab-plots-st-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = Figure {
+            stem: "st".into(),
+            panels: vec![Panel::Stacked(Stacked {
+                title: "stacked".into(),
+                value_axis: "energy (µJ)".into(),
+                categories: vec!["a".into(), "b".into()],
+                segments: vec![
+                    BarSeries {
+                        name: "x".into(),
+                        values: vec![Some(1.25), Some(10.5)],
+                    },
+                    BarSeries {
+                        name: "y".into(),
+                        values: vec![Some(2.5), None],
+                    },
+                ],
+            })],
+            notes: vec![],
+            width: 800,
+        };
+        let files = f.write(&dir).unwrap();
+        let svg = std::fs::read_to_string(&files[1]).unwrap();
+        // Totals: 1.25 + 2.5 and 10.5 (a missing segment adds nothing).
+        let text = |t: &str| svg.lines().any(|l| l.trim() == t);
+        assert!(text("3.75") && text("10.5"), "{svg}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

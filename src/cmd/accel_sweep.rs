@@ -6,14 +6,16 @@
 //! there (its name, accelerators, configuration text and evaluator).
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use pelab_reports::accel_energy::{gate_pe_energies, GatePeEnergy};
 use pelab_sim::accel::hpca25::MODEL_NAME;
+use pelab_sim::accel::pelab::{self, PeEnergy, PeEnergySource, PelabConfig, GATE_PES};
 use pelab_sim::accel::sweep::{
-    self, csv_text, evaluate, ArraySpec, Evaluator, Grid, Manifest, Point, Row, Shard, SweepTask,
+    self, csv_text, evaluate, ArraySpec, Grid, Manifest, Point, Row, Shard, SweepTask,
 };
 use pelab_sim::accel::workload::{BUILTIN_IDS, DEFAULT_CONTEXT};
 use pelab_sim::{Error, Result};
 use serde_json::json;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -27,18 +29,97 @@ pub struct TimingModel {
     /// fingerprint), `None` when it does not know `id`.
     pub describe: fn(&str) -> Option<String>,
     /// Evaluates one point (`point.timing` is this model's name).
-    pub eval: Evaluator,
+    pub eval: SweepEval,
 }
 
-/// The timing models of `pelab accel sweep`, in `--timing all` order. To make another timing
-/// model sweepable, add its entry here.
-pub fn registry() -> Vec<TimingModel> {
-    vec![TimingModel {
-        name: MODEL_NAME,
-        accels: sweep::hpca25_accelerators,
-        describe: sweep::hpca25_describe,
-        eval: sweep::eval_hpca25,
-    }]
+/// A timing model's evaluation of one point, as the sweep calls it.
+pub type SweepEval = Box<dyn Fn(&Point) -> Result<sweep::Figures> + Sync>;
+
+/// Where `pelab` takes its PE energies from in a sweep (`--pe-energy`).
+#[derive(Clone, Default)]
+pub enum PeEnergies {
+    /// The BitMoD artifact's constants (accelerators without one are refused).
+    #[default]
+    Artifact,
+    /// pelab's gate-level measurements (`gate_pe_energies`), as measured once.
+    Gate(Vec<GatePeEnergy>),
+}
+
+impl PeEnergies {
+    /// `artifact` or `gate`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PeEnergies::Artifact => PeEnergySource::Artifact.name(),
+            PeEnergies::Gate(_) => PeEnergySource::Gate.name(),
+        }
+    }
+
+    /// The gate-level measurements, read from `cache` or measured there (with a spinner).
+    pub fn measure_gate(cache: &Path) -> Result<PeEnergies> {
+        let spin = ProgressBar::new_spinner();
+        spin.set_message("gate-level PE energies");
+        spin.enable_steady_tick(std::time::Duration::from_millis(120));
+        let r = gate_pe_energies(cache, &|m: &str| spin.set_message(m.to_string()));
+        spin.finish_and_clear();
+        Ok(PeEnergies::Gate(r.map_err(|e| {
+            Error::new(format!("--pe-energy gate: {e:#}"))
+        })?))
+    }
+
+    /// The PE energy of accelerator `c`.
+    pub fn energy(&self, c: &PelabConfig) -> Result<PeEnergy> {
+        match self {
+            PeEnergies::Artifact => PeEnergy::artifact(c),
+            PeEnergies::Gate(list) => {
+                let entry = c.gate_pe.as_deref().ok_or_else(|| no_gate_pe(c))?;
+                let g = list.iter().find(|g| g.pe == entry).ok_or_else(|| {
+                    Error::new(format!(
+                        "--pe-energy gate: the measurement has no entry `{entry}` (it has: {})",
+                        list.iter()
+                            .map(|g| g.pe.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })?;
+                PeEnergy::gate(
+                    g.pj_per_pe_cycle,
+                    g.macs_per_pe_cycle,
+                    g.idle_pj_per_pe_cycle,
+                    g.leakage_nw_per_pe,
+                    &g.source,
+                )
+            }
+        }
+    }
+}
+
+fn no_gate_pe(c: &PelabConfig) -> Error {
+    Error::new(format!(
+        "--pe-energy gate: accelerator `{}` ({}) has no gate-measured PE: pelab has no gate \
+         model of it (measured: {}); use --pe-energy artifact",
+        c.id,
+        c.pe,
+        GATE_PES.join(", ")
+    ))
+}
+
+/// The timing models of `pelab accel sweep`, in `--timing all` order; `pelab` takes its PE
+/// energies from `pe`. To make another timing model sweepable, add its entry here.
+pub fn registry(pe: PeEnergies) -> Vec<TimingModel> {
+    vec![
+        TimingModel {
+            name: MODEL_NAME,
+            accels: sweep::hpca25_accelerators,
+            describe: sweep::hpca25_describe,
+            eval: Box::new(sweep::eval_hpca25),
+        },
+        TimingModel {
+            name: pelab::MODEL_NAME,
+            accels: sweep::pelab_accelerators,
+            describe: sweep::pelab_describe,
+            eval: Box::new(move |p: &Point| sweep::eval_pelab(p, &|c| pe.energy(c))),
+        },
+    ]
 }
 
 /// `pelab accel sweep` and `pelab accel merge`.
@@ -51,8 +132,9 @@ pub enum Command {
     /// the points i with i mod N = k - 1. Every row repeats the grid's fingerprint (`grid`),
     /// the shard and the grid's number of points, so that `pelab accel merge` can check that
     /// shards belong together. A point the model cannot evaluate (bitmod-hpca25: no CACTI
-    /// entry for the SRAM port width an array implies) fails the sweep, or with --keep-going
-    /// becomes a row with empty figures and the reason in `error`.
+    /// entry for the SRAM port width an array implies; pelab: no PE energy from the
+    /// --pe-energy source) fails the sweep, or with --keep-going becomes a row with empty
+    /// figures and the reason in `error`.
     Sweep(SweepArgs),
     /// Merge the shard CSVs of one sweep into the CSV of the whole grid (identical to the
     /// unsharded sweep's, byte for byte).
@@ -65,8 +147,9 @@ pub enum Command {
 /// Arguments of `pelab accel sweep`.
 #[derive(clap::Args)]
 pub struct SweepArgs {
-    /// Accelerators, comma-separated, or `all` (every accelerator of the timing models
-    /// given): fp16, ant, olive, bitmod-lossless, bitmod-lossy.
+    /// Accelerators, comma-separated, or `all` (the accelerators every timing model given
+    /// has): fp16, ant, olive, bitmod-lossless, bitmod-lossy (both models); lmul-bf16,
+    /// lmul-e4m3, fpmul-bf16, int16-dfp (pelab only, with --pe-energy gate).
     #[arg(long, value_name = "A,B,..|all")]
     accels: String,
     /// Built-in models, comma-separated, or `all`: opt-1.3b, phi-2, yi-6b, llama-2-7b,
@@ -80,9 +163,17 @@ pub struct SweepArgs {
     /// decode alike) or `native` (each accelerator's own arrays).
     #[arg(long, default_value = "native", value_name = "RxC,..")]
     arrays: String,
-    /// Timing models, comma-separated, or `all`.
+    /// Timing models, comma-separated, or `all`: bitmod-hpca25, pelab.
     #[arg(long, default_value = MODEL_NAME, value_name = "MODEL,..|all")]
     timing: String,
+    /// [pelab] PE energy: `artifact` (the BitMoD artifact's constants; the default) or `gate`
+    /// (pelab's gate-level measurement of its own PE, measured once, then cached in --cache).
+    /// Part of the grid's fingerprint.
+    #[arg(long = "pe-energy", value_name = "artifact|gate")]
+    pe_energy: Option<String>,
+    /// [pelab] Directory that caches the gate-level PE energies (as `pelab accel`).
+    #[arg(long, value_name = "DIR", default_value = "out/accel-cache")]
+    cache: PathBuf,
     /// Context length T in tokens.
     #[arg(long, default_value_t = DEFAULT_CONTEXT, value_name = "T")]
     context: u64,
@@ -267,9 +358,84 @@ impl Progress {
     }
 }
 
+/// The PE energies of the sweep's `pelab` points (measured when `gate`), after checking that
+/// every accelerator has one (unless --keep-going: then such points become rows with the
+/// error), with what they add to the fingerprint's salt.
+fn pe_energies(a: &SweepArgs, grid: &Grid) -> Result<(PeEnergies, String)> {
+    let src = match &a.pe_energy {
+        None => PeEnergySource::Artifact,
+        Some(s) => PeEnergySource::parse(s).ok_or_else(|| {
+            Error::new(format!(
+                "--pe-energy: unknown value `{s}` (expected one of: artifact, gate)"
+            ))
+        })?,
+    };
+    if !grid.timings.iter().any(|t| t == pelab::MODEL_NAME) {
+        if let Some(s) = &a.pe_energy {
+            return Err(Error::new(format!(
+                "--pe-energy {s}: only the pelab timing model takes a PE energy source (--timing \
+                 {} has no pelab)",
+                grid.timings.join(",")
+            )));
+        }
+        return Ok((PeEnergies::Artifact, String::new()));
+    }
+    let configs: Vec<PelabConfig> = grid
+        .accels
+        .iter()
+        .map(|id| pelab::preset(id).expect("a pelab accelerator (checked)"))
+        .collect();
+    let lacking = |f: fn(&PelabConfig) -> bool| -> Vec<&str> {
+        configs
+            .iter()
+            .filter(|c| f(c))
+            .map(|c| c.id.as_str())
+            .collect()
+    };
+    let mut salt = format!("{} pe-energy {}\n", pelab::MODEL_NAME, src.name());
+    let pe = match src {
+        PeEnergySource::Artifact => {
+            let bad = lacking(|c| c.artifact_pe_energy.is_none());
+            if !bad.is_empty() && !a.keep_going {
+                return Err(Error::new(format!(
+                    "--pe-energy artifact (the default): the BitMoD artifact has no PE energy \
+                     for {} (pelab's own PEs); use --pe-energy gate (pelab's gate-level \
+                     measurement of their PEs), leave them out of --accels, or give \
+                     --keep-going (their rows then hold this error)",
+                    bad.join(", ")
+                )));
+            }
+            PeEnergies::Artifact
+        }
+        PeEnergySource::Gate => {
+            let bad = lacking(|c| c.gate_pe.is_none());
+            if !bad.is_empty() && !a.keep_going {
+                return Err(Error::new(format!(
+                    "--pe-energy gate: pelab has no gate model of the PEs of {} (measured: \
+                     {}); use --pe-energy artifact, leave them out of --accels, or give \
+                     --keep-going (their rows then hold this error)",
+                    bad.join(", "),
+                    GATE_PES.join(", ")
+                )));
+            }
+            let pe = PeEnergies::measure_gate(&a.cache)?;
+            for c in configs.iter().filter(|c| c.gate_pe.is_some()) {
+                let e = pe.energy(c)?;
+                let text = serde_json::to_string(&e).map_err(|e| Error::new(e.to_string()))?;
+                salt.push_str(&format!("{} pe {} {text}\n", pelab::MODEL_NAME, c.id));
+            }
+            pe
+        }
+    };
+    Ok((pe, salt))
+}
+
 fn run_sweep(a: SweepArgs) -> Result<()> {
-    let reg = registry();
-    let (grid, salt) = grid_of(&a, &reg)?;
+    let (grid, mut salt) = grid_of(&a, &registry(PeEnergies::Artifact))?;
+    let (pe, pe_salt) = pe_energies(&a, &grid)?;
+    salt.push_str(&pe_salt);
+    let pe_name = pe.name();
+    let reg = registry(pe);
     let shard = Shard::parse(&a.shard).map_err(|e| Error::new(format!("--shard: {e}")))?;
     if shard.n > grid.len() {
         return Err(Error::new(format!(
@@ -280,23 +446,17 @@ fn run_sweep(a: SweepArgs) -> Result<()> {
             grid.len()
         )));
     }
-    let evals: Vec<(String, Evaluator)> = reg
-        .iter()
-        .filter(|t| grid.timings.iter().any(|g| g == t.name))
-        .map(|t| (t.name.to_string(), t.eval))
-        .collect();
     let points = grid.points(shard);
     let t0 = Instant::now();
     let progress = Progress::new(points.len());
     let rows: Vec<Row> = evaluate(
         &points,
         |p: &Point| {
-            let eval = evals
+            let t = reg
                 .iter()
-                .find(|(n, _)| *n == p.timing)
-                .map(|(_, f)| *f)
+                .find(|t| t.name == p.timing)
                 .expect("a timing model of the grid");
-            eval(p)
+            (t.eval)(p)
         },
         &|| progress.step(),
     );
@@ -344,6 +504,7 @@ fn run_sweep(a: SweepArgs) -> Result<()> {
             shown.join("\n  ")
         )));
     }
+    let uses_pelab = grid.timings.iter().any(|t| t == pelab::MODEL_NAME);
     let manifest = Manifest {
         grid: grid.fingerprint(&salt),
         shard,
@@ -359,13 +520,20 @@ fn run_sweep(a: SweepArgs) -> Result<()> {
             "grid_points": grid.len(),
             "points": rows.len(),
             "errors": failed.len(),
+            "pe_energy": uses_pelab.then_some(pe_name),
             "secs": secs,
             "threads": rayon::current_num_threads(),
             "canonical": grid.canonical(),
         }));
     }
+    let pe_note = if uses_pelab {
+        format!(", pelab PE energy: {pe_name}")
+    } else {
+        String::new()
+    };
     println!(
-        "pelab accel sweep: {} of {} points (shard {}, grid {}) in {secs:.2} s on {} threads -> {}",
+        "pelab accel sweep: {} of {} points (shard {}, grid {}{pe_note}) in {secs:.2} s on {} \
+         threads -> {}",
         rows.len(),
         grid.len(),
         shard.name(),

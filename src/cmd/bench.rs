@@ -1079,14 +1079,18 @@ const ACCEL_SWEEP_TARGET: f64 = 10.0;
 const ACCEL_SWEEP_ARRAYS: [&str; 8] = [
     "64x32", "64x16", "64x12", "64x18", "32x32", "32x16", "36x32", "24x16",
 ];
-/// Accelerators of the sweep.
-const ACCEL_SWEEP_ACCELS: usize = 7;
+/// The accelerators the sweep runs under pelab (with gate-level PE energies), after the
+/// artifact's five under bitmod-hpca25.
+const ACCEL_SWEEP_PELAB: [&str; 2] = ["lmul-bf16", "fpmul-bf16"];
+/// Where the gate-level PE energies are cached (as `pelab accel`'s default --cache).
+const ACCEL_GATE_CACHE: &str = "out/accel-cache";
 
 /// `pelab bench accel`: the bitmod-hpca25 table, then a sweep through the sweep engine (all
-/// threads, and one) against a plain one-thread loop of `Accelerator::run` on the same points,
-/// whose figures the sweep's rows must equal.
+/// threads, and one) against a plain one-thread loop of each model's own run on the same
+/// points, whose figures the sweep's rows must equal.
 fn accel(reps: usize, json_out: bool) -> Result<()> {
-    use pelab_sim::accel::hpca25::{self, Accelerator, ArrayShape, PerTask};
+    use pelab_sim::accel::hpca25::{self, Accelerator, PerTask};
+    use pelab_sim::accel::pelab;
     use pelab_sim::accel::sweep::{self, ArraySpec, Energies, Grid, Manifest, Point, Shard};
     use pelab_sim::accel::workload::{Scenario, Workload, BUILTIN_IDS};
     use pelab_sim::Error;
@@ -1102,33 +1106,21 @@ fn accel(reps: usize, json_out: bool) -> Result<()> {
         table_rows = black_box(hpca25::artifact_table().expect("the artifact's table")).len();
     });
 
-    // Part 2: accelerators of every sweepable timing model, padded with array-shape variants.
-    let registry = super::accel_sweep::registry();
-    let mut accels: Vec<(String, String)> = Vec::new();
-    for t in &registry {
-        for a in (t.accels)() {
-            if accels.len() < ACCEL_SWEEP_ACCELS {
-                accels.push((t.name.to_string(), a));
-            }
-        }
-    }
-    let mut variants: Vec<(String, hpca25::AccelConfig)> = Vec::new();
-    for (base, p, d) in [
-        ("fp16", (64, 24), (64, 24)),
-        ("bitmod-lossy", (64, 32), (64, 32)),
-    ] {
-        if accels.len() >= ACCEL_SWEEP_ACCELS {
-            break;
-        }
-        let mut c = hpca25::preset(base).expect("preset");
-        let shape = |(rows, cols)| ArrayShape { rows, cols };
-        c.array = PerTask {
-            prefill: shape(p),
-            decode: shape(d),
-        };
-        c.id = format!("{base}@{}x{}", p.0, p.1);
-        accels.push((hpca25::MODEL_NAME.to_string(), c.id.clone()));
-        variants.push((c.id.clone(), c));
+    // Part 2: seven real accelerators: the artifact's five under bitmod-hpca25, and pelab's
+    // L-Mul bf16 and FP-multiply bf16 PEs under pelab with their gate-level PE energies.
+    let cache = std::path::Path::new(ACCEL_GATE_CACHE);
+    eprintln!(
+        "bench accel: gate-level PE energies (cached in {})...",
+        cache.display()
+    );
+    let pe = super::accel_sweep::PeEnergies::measure_gate(cache)?;
+    let registry = super::accel_sweep::registry(pe.clone());
+    let mut accels: Vec<(String, String)> = hpca25::PRESET_IDS
+        .iter()
+        .map(|a| (hpca25::MODEL_NAME.to_string(), a.to_string()))
+        .collect();
+    for a in ACCEL_SWEEP_PELAB {
+        accels.push((pelab::MODEL_NAME.to_string(), a.to_string()));
     }
     let models: Vec<String> = BUILTIN_IDS.iter().map(|s| s.to_string()).collect();
     let arrays: Vec<ArraySpec> = ACCEL_SWEEP_ARRAYS
@@ -1157,9 +1149,6 @@ fn accel(reps: usize, json_out: bool) -> Result<()> {
         points.extend(g.points(Shard::ALL));
     }
     let eval = |p: &Point| -> Result<sweep::Figures> {
-        if let Some((_, c)) = variants.iter().find(|(id, _)| *id == p.accel) {
-            return sweep::eval_hpca25_config(c.clone(), p);
-        }
         let t = registry
             .iter()
             .find(|t| t.name == p.timing)
@@ -1191,98 +1180,100 @@ fn accel(reps: usize, json_out: bool) -> Result<()> {
         })
     });
     let rows = run_sweep();
-    // The baseline: Accelerator::run in a plain loop, one thread, bitmod-hpca25 points.
-    let configs: Vec<Option<hpca25::AccelConfig>> = points
-        .iter()
-        .map(|p| {
-            (p.timing == hpca25::MODEL_NAME).then(|| {
-                variants
-                    .iter()
-                    .find(|(id, _)| *id == p.accel)
-                    .map(|(_, c)| c.clone())
-                    .unwrap_or_else(|| hpca25::preset(&p.accel).expect("preset"))
-            })
-        })
-        .collect();
+    // The baseline: each model's own run in a plain loop, one thread, over the same points.
     let workloads: Vec<Workload> = models
         .iter()
         .map(|m| Workload::builtin(m).expect("built-in"))
         .collect();
-    let loop_run = || -> Vec<Option<std::result::Result<hpca25::Totals, String>>> {
+    type Base = std::result::Result<(u64, u64, Energies), String>;
+    let loop_run = || -> Vec<Base> {
         points
             .iter()
-            .zip(&configs)
-            .map(|(p, c)| {
-                let mut c = c.clone()?;
-                if let ArraySpec::Shape(s) = p.array {
-                    c.array = PerTask {
-                        prefill: s,
-                        decode: s,
-                    };
-                }
+            .map(|p| {
+                let ArraySpec::Shape(s) = p.array else {
+                    unreachable!("explicit arrays")
+                };
+                let array = PerTask {
+                    prefill: s,
+                    decode: s,
+                };
                 let w = &workloads[models.iter().position(|m| *m == p.model).expect("model")];
-                let task = p.task.tasks()[0];
-                Some(
-                    Accelerator::new(c)
-                        .and_then(|a| a.run(w, Scenario::new(task)))
-                        .map(|r| r.totals)
-                        .map_err(|e| e.0),
-                )
+                let sc = Scenario::new(p.task.tasks()[0]);
+                let r: pelab_sim::Result<(u64, u64, Energies)> = if p.timing == pelab::MODEL_NAME {
+                    let mut c = pelab::preset(&p.accel).expect("preset");
+                    c.array = array;
+                    pe.energy(&c)
+                        .and_then(|e| pelab::PelabAccelerator::new(c, e))
+                        .and_then(|a| a.run(w, sc, &pelab::Options::default()))
+                        .map(|r| {
+                            let t = r.totals;
+                            (
+                                t.cycles,
+                                t.compute_cycles,
+                                Energies::Exact(t.energy.parts().map(|(_, e)| e)),
+                            )
+                        })
+                } else {
+                    let mut c = hpca25::preset(&p.accel).expect("preset");
+                    c.array = array;
+                    Accelerator::new(c).and_then(|a| a.run(w, sc)).map(|r| {
+                        let t = r.totals;
+                        (
+                            t.cycles,
+                            t.compute_cycles,
+                            Energies::exact4(t.e_pe, t.e_rd, t.e_wr, t.e_dram),
+                        )
+                    })
+                };
+                r.map_err(|e| e.0)
             })
             .collect()
     };
-    eprintln!("bench accel: baseline loop of Accelerator::run, 1 thread...");
+    eprintln!(
+        "bench accel: baseline loop of Accelerator::run and PelabAccelerator::run, 1 thread..."
+    );
     let loop_secs = one.install(|| {
         median_secs(reps, || {
             black_box(loop_run());
         })
     });
     let base = loop_run();
-    let (mut evaluated, mut refused, mut baseline_points) = (0usize, 0usize, 0usize);
+    let (mut evaluated, mut refused) = (0usize, 0usize);
+    let baseline_points = base.len();
     for (r, b) in rows.iter().zip(&base) {
         match &r.outcome {
             Ok(_) => evaluated += 1,
             Err(_) => refused += 1,
         }
-        let Some(b) = b else { continue };
-        baseline_points += 1;
         let same = match (&r.outcome, b) {
-            (Ok(f), Ok(t)) => {
-                f.cycles == t.cycles
-                    && f.compute_cycles == t.compute_cycles
-                    && f.energy == Energies::exact4(t.e_pe, t.e_rd, t.e_wr, t.e_dram)
+            (Ok(f), Ok((cycles, compute, energy))) => {
+                f.cycles == *cycles && f.compute_cycles == *compute && f.energy == *energy
             }
             (Err(a), Err(b)) => a == b,
             _ => false,
         };
         if !same {
             return Err(Error::new(format!(
-                "bench accel: point {} ({}): the sweep's row differs from Accelerator::run",
+                "bench accel: point {} ({}): the sweep's row differs from the model's own run",
                 r.point.index,
                 r.point.label()
             )));
         }
     }
     let n = points.len();
-    let variant_note = (!variants.is_empty()).then(|| {
-        format!(
-            "only {} accelerators exist, so the sweep adds {} array-shape variants of presets \
-             ({}); the grid's explicit arrays replace their arrays, so they compute what their \
-             presets compute and stand in for missing accelerators in the point count",
-            accels.len() - variants.len(),
-            variants.len(),
-            variants
-                .iter()
-                .map(|(id, _)| id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    });
+    let pelab_note = format!(
+        "{} run under pelab (default options) with pelab's gate-level PE energies (the BitMoD \
+         artifact has no PE energy for them; measured once, read from {}); the artifact's five \
+         run under bitmod-hpca25",
+        ACCEL_SWEEP_PELAB.join(" and "),
+        cache.display()
+    );
     let refused_note = (refused > 0).then(|| {
         format!(
             "{refused} of the {n} points have no CACTI entry for the SRAM port width their \
              array implies (bitmod-hpca25 refuses them, as the sweep does without \
-             --keep-going); they are timed too, and are cheaper than evaluated points"
+             --keep-going; the baseline refuses them with the same message); they are timed \
+             too, and are cheaper than evaluated points"
         )
     });
     let verdict = |secs: f64, target: f64| {
@@ -1292,7 +1283,10 @@ fn accel(reps: usize, json_out: bool) -> Result<()> {
             format!("*** MISS: {secs:.3} s >= {target} s ***")
         }
     };
-    let notes: Vec<String> = [variant_note, refused_note].into_iter().flatten().collect();
+    let notes: Vec<String> = [Some(pelab_note), refused_note]
+        .into_iter()
+        .flatten()
+        .collect();
     if json_out {
         let v = json!({
             "reps": reps,
@@ -1310,13 +1304,14 @@ fn accel(reps: usize, json_out: bool) -> Result<()> {
                 "ms_per_point": sweep_secs * 1e3 / n as f64,
                 "target_secs": ACCEL_SWEEP_TARGET, "pass": sweep_secs < ACCEL_SWEEP_TARGET,
                 "baseline": {
-                    "name": "Accelerator::run in a plain loop over the same points, 1 thread",
+                    "name": "Accelerator::run (bitmod-hpca25) and PelabAccelerator::run (pelab) in a plain loop over the same points, 1 thread",
                     "points": baseline_points, "secs": loop_secs,
                     "ms_per_point": loop_secs * 1e3 / baseline_points.max(1) as f64,
                 },
                 "ratio": sweep_secs / loop_secs,
                 "ratio_1thread": sweep1_secs / loop_secs,
-                "checked": "every row equals the baseline's Accelerator::run figures",
+                "pe_energy": "pelab points: gate",
+                "checked": "every row's cycles, compute cycles and energy parts equal the baseline's",
             },
             "notes": notes,
         });
@@ -1359,8 +1354,8 @@ fn accel(reps: usize, json_out: bool) -> Result<()> {
         sweep1_secs * 1e3 / n as f64
     );
     println!(
-        "   baseline: Accelerator::run in a plain loop over the same {baseline_points} points, 1 \
-         thread: {:.1} ms ({:.3} ms per point)",
+        "   baseline: Accelerator::run / PelabAccelerator::run in a plain loop over the same \
+         {baseline_points} points, 1 thread: {:.1} ms ({:.3} ms per point)",
         loop_secs * 1e3,
         loop_secs * 1e3 / baseline_points.max(1) as f64
     );

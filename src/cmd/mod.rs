@@ -13,6 +13,7 @@ pub mod eval;
 pub mod gemm;
 pub mod list;
 pub mod report;
+pub mod sta;
 pub mod synth;
 pub mod vectors;
 pub mod verify;

@@ -9,6 +9,7 @@ pub mod energy;
 pub mod formal;
 pub mod gates;
 pub mod layout;
+pub mod opensta;
 pub mod pe;
 pub mod ports;
 pub mod run;

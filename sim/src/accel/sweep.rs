@@ -4,7 +4,8 @@
 //! numbered in one stable order (accelerator outermost, timing model innermost: point
 //! `i = (((a·M + m)·T + t)·R + r)·K + k`), a [`Shard`] `k/N` holds the points with
 //! `i mod N = k - 1`, and every point goes through its timing model's evaluator
-//! (`Fn(&Point) -> Result<Figures>`, [`eval_hpca25`] for `bitmod-hpca25`). Rows become CSV text
+//! (`Fn(&Point) -> Result<Figures>`, [`eval_hpca25`] for `bitmod-hpca25`, [`eval_pelab`] for
+//! `pelab`). Rows become CSV text
 //! ([`csv_text`]) whose `grid` column holds the grid's fingerprint and `shard` column its
 //! shard, so that [`merge`] can check that shards belong together and put them back in point
 //! order: merging the N shards of a grid gives the unsharded sweep byte for byte.
@@ -15,6 +16,7 @@ use super::exact::Exact;
 use super::hpca25::{
     self, AccelConfig, Accelerator, ArrayShape, PerTask, Run, Totals, GENERATIVE_DECODE_STEPS,
 };
+use super::pelab::{self, PeEnergy, PelabAccelerator, PelabConfig, PelabRun, PelabTotals};
 use super::workload::{ModelShape, Scenario, Task, Workload, MAX_DIM};
 use crate::{Error, Result};
 use rayon::prelude::*;
@@ -572,6 +574,125 @@ pub fn eval_hpca25_config(mut config: AccelConfig, p: &Point) -> Result<Figures>
         compute_cycles: totals.compute_cycles,
         energy: Energies::exact4(totals.e_pe, totals.e_rd, totals.e_wr, totals.e_dram),
         utilization,
+        provenance,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// pelab
+
+/// The accelerators `pelab` evaluates: its presets.
+pub fn pelab_accelerators() -> Vec<String> {
+    pelab::PRESET_IDS.iter().map(|s| s.to_string()).collect()
+}
+
+/// The configuration of `pelab` accelerator `id` as JSON (for fingerprints).
+pub fn pelab_describe(id: &str) -> Option<String> {
+    pelab::preset(id).and_then(|c| serde_json::to_string(&c).ok())
+}
+
+/// `pelab` at a point whose accelerator is one of its presets, with the artifact's PE energy
+/// (an error for a PE the artifact has none for).
+pub fn eval_pelab_artifact(p: &Point) -> Result<Figures> {
+    eval_pelab(p, &PeEnergy::artifact)
+}
+
+/// `pelab` at a point whose accelerator is one of its presets, with the PE energy
+/// `pe_energy` gives for the configuration (after any array override).
+pub fn eval_pelab(
+    p: &Point,
+    pe_energy: &dyn Fn(&PelabConfig) -> Result<PeEnergy>,
+) -> Result<Figures> {
+    let config = pelab::preset(&p.accel)
+        .ok_or_else(|| pelab::unknown_accel(&p.accel, &pelab::PRESET_IDS))?;
+    eval_pelab_config(config, pe_energy, p)
+}
+
+/// `pelab` with `config` at point `p`, with the model's default options; an explicit array
+/// replaces both of the configuration's arrays. Generative is `20 · decode + prefill`.
+///
+/// Utilization is active PE-cycles over the PE-cycles of the whole latency (the model's own
+/// figure; generative weighs decode 20 times). Energy parts the model does not charge stay
+/// empty.
+pub fn eval_pelab_config(
+    mut config: PelabConfig,
+    pe_energy: &dyn Fn(&PelabConfig) -> Result<PeEnergy>,
+    p: &Point,
+) -> Result<Figures> {
+    if let ArraySpec::Shape(s) = p.array {
+        config.array = PerTask {
+            prefill: s,
+            decode: s,
+        };
+    }
+    let energy = pe_energy(&config)?;
+    let acc = PelabAccelerator::new(config, energy)?;
+    let workload = Workload::builtin(&p.model).ok_or_else(|| {
+        Error::new(format!(
+            "model `{}` is not a built-in model (expected one of: {})",
+            p.model,
+            super::workload::BUILTIN_IDS.join(", ")
+        ))
+    })?;
+    let opts = pelab::Options::default();
+    let runs: Vec<PelabRun> = p
+        .task
+        .tasks()
+        .iter()
+        .map(|&task| {
+            acc.run(
+                &workload,
+                Scenario {
+                    task,
+                    context: p.context,
+                },
+                &opts,
+            )
+        })
+        .collect::<Result<_>>()?;
+    let (totals, weights): (PelabTotals, &[u64]) = match runs.as_slice() {
+        [r] => (r.totals.clone(), &[1]),
+        [pre, dec] => (
+            PelabTotals::generative(&pre.totals, &dec.totals, GENERATIVE_DECODE_STEPS)?,
+            &[1, GENERATIVE_DECODE_STEPS],
+        ),
+        _ => unreachable!("one or two tasks"),
+    };
+    let mut arrays: Vec<ArrayShape> = Vec::with_capacity(2);
+    for r in &runs {
+        if !arrays.contains(&r.setup.array) {
+            arrays.push(r.setup.array);
+        }
+    }
+    let pes: Vec<u64> = runs.iter().map(|r| r.setup.pes()).collect();
+    let utilization = if pes.iter().all(|&n| n == pes[0]) {
+        totals.utilization(pes[0])
+    } else {
+        let slots: f64 = runs
+            .iter()
+            .zip(weights)
+            .map(|(r, &w)| w as f64 * r.setup.pes() as f64 * r.totals.cycles as f64)
+            .sum();
+        totals.active_pe_cycles as f64 / slots.max(1.0)
+    };
+    let mut provenance = format!(
+        "{}; PE energy ({}): {}",
+        pelab::PROVENANCE,
+        acc.pe_energy.origin.name(),
+        acc.pe_energy.source
+    );
+    if let ArraySpec::Shape(s) = p.array {
+        provenance.push_str(&format!(
+            "; array set to {}x{} for prefill and decode (SRAM ports follow the array)",
+            s.rows, s.cols
+        ));
+    }
+    Ok(Figures {
+        arrays,
+        cycles: totals.cycles,
+        compute_cycles: totals.compute_cycles,
+        energy: Energies::Exact(totals.energy.parts().map(|(_, e)| e)),
+        utilization: Some(utilization),
         provenance,
     })
 }

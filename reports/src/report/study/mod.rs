@@ -2,10 +2,12 @@
 //! jobs and derive energy tables from the measurements, and gives its claims, plots and summary
 //! sections. Adding a study: one new module here and one line in [`STUDIES`].
 
+pub(crate) mod accel;
 pub(crate) mod arrays;
 pub(crate) mod bitmod;
 pub(crate) mod dfp;
 pub(crate) mod lmul;
+pub(crate) mod timing;
 
 use super::energy::{Energy, EnergyJob};
 use super::{Claim, ReportOpts};
@@ -16,8 +18,14 @@ use pelab_sim::{Error, Result};
 use std::collections::BTreeMap;
 
 /// Every study, in the order of the claims, plots and summary sections.
-pub(crate) const STUDIES: [&dyn Study; 4] =
-    [&lmul::LMul, &bitmod::BitMod, &dfp::Dfp, &arrays::Arrays];
+pub(crate) const STUDIES: [&dyn Study; 6] = [
+    &lmul::LMul,
+    &bitmod::BitMod,
+    &dfp::Dfp,
+    &arrays::Arrays,
+    &accel::Accel,
+    &timing::Timing,
+];
 
 /// What the run measured, as the studies read it.
 pub(crate) struct Results<'a> {
