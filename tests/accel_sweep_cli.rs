@@ -57,29 +57,8 @@ fn sweep(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
     out
 }
 
-/// (accelerator, model, task) -> (cycles, on-chip µJ, total µJ) as the notebooks hold them.
 fn published() -> BTreeMap<(String, String, String), (u64, i128, i128)> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/sim/data/bitmod_hpca25_published.csv"
-    );
-    let mut r = csv::ReaderBuilder::new()
-        .comment(Some(b'#'))
-        .from_path(path)
-        .unwrap();
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            (
-                (rec[0].into(), rec[1].into(), rec[2].into()),
-                (
-                    rec[3].parse().unwrap(),
-                    rec[4].parse().unwrap(),
-                    rec[5].parse().unwrap(),
-                ),
-            )
-        })
-        .collect()
+    common::published_hpca25()
 }
 
 fn ex(text: &str) -> Exact {

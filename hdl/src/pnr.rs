@@ -15,7 +15,7 @@
 //! and arguments equal the current ones byte for byte.
 
 use crate::emit::{PortDir, RtlModule};
-use crate::synth::{cache_dir, content_hash, synthesize, Flow, SynthReport};
+use crate::synth::{cache_dir, content_hash, fresh_tmp, io_err, synthesize, Flow, SynthReport};
 use crate::tools::{require_tool, run, tool_version};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -327,10 +327,6 @@ pub struct PnrReport {
     pub log: PathBuf,
 }
 
-fn io_err(what: &str, p: &Path, e: std::io::Error) -> Error {
-    Error::new(format!("cannot {what} {}: {e}", p.display()))
-}
-
 /// The short name of a clock net: nextpnr names the global net of a clock port
 /// `<port>$SB_IO_IN_$glb_clk`.
 fn clock_name(net: &str) -> &str {
@@ -557,14 +553,7 @@ pub fn pnr_fmax(verilog: &str, top: &str, device: Device, seed: u32) -> Result<P
         }
     }
 
-    std::fs::create_dir_all(&root).map_err(|e| io_err("create", &root, e))?;
-    let tmp = root.join(format!(
-        ".tmp-{key}-{}-{}",
-        std::process::id(),
-        crate::emit::unique()
-    ));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).map_err(|e| io_err("create", &tmp, e))?;
+    let tmp = fresh_tmp(&root, &key)?;
     let result = place(
         &tmp, &entry, top, device, seed, &args, &synth, &yosys, &nextpnr,
     );

@@ -181,8 +181,22 @@ pub(crate) fn content_hash(parts: &[&str]) -> String {
     format!("{h1:016x}{h2:016x}")
 }
 
-fn io_err(what: &str, p: &Path, e: std::io::Error) -> Error {
+pub(crate) fn io_err(what: &str, p: &Path, e: std::io::Error) -> Error {
     Error::new(format!("cannot {what} {}: {e}", p.display()))
+}
+
+/// A fresh, empty working directory for cache entry `key` under the cache folder `root`
+/// (created if missing), unique to this process; renamed into place once complete.
+pub(crate) fn fresh_tmp(root: &Path, key: &str) -> Result<PathBuf> {
+    std::fs::create_dir_all(root).map_err(|e| io_err("create", root, e))?;
+    let tmp = root.join(format!(
+        ".tmp-{key}-{}-{}",
+        std::process::id(),
+        crate::emit::unique()
+    ));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| io_err("create", &tmp, e))?;
+    Ok(tmp)
 }
 
 /// Counts cells by type in the top module of a Yosys JSON netlist.
@@ -323,14 +337,7 @@ fn run_cached(
     {
         return Ok(entry);
     }
-    std::fs::create_dir_all(&root).map_err(|e| io_err("create", &root, e))?;
-    let tmp = root.join(format!(
-        ".tmp-{key}-{}-{}",
-        std::process::id(),
-        crate::emit::unique()
-    ));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).map_err(|e| io_err("create", &tmp, e))?;
+    let tmp = fresh_tmp(&root, &key)?;
     let write = |name: &str, text: &str| {
         let p = tmp.join(name);
         std::fs::write(&p, text).map_err(|e| io_err("write", &p, e))

@@ -76,6 +76,30 @@ pub struct GatePeEnergy {
     pub source: String,
 }
 
+/// The PE energy of gate entry `entry` (one of [`PE_NAMES`]) in the measurement `list`; an error
+/// naming the entries measured when `entry` is missing.
+pub fn gate_pe_energy(
+    list: &[GatePeEnergy],
+    entry: &str,
+) -> pelab_sim::Result<pelab_sim::accel::pelab::PeEnergy> {
+    let g = list.iter().find(|g| g.pe == entry).ok_or_else(|| {
+        pelab_sim::Error::new(format!(
+            "the gate measurement has no entry `{entry}` (it has: {})",
+            list.iter()
+                .map(|g| g.pe.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    pelab_sim::accel::pelab::PeEnergy::gate(
+        g.pj_per_pe_cycle,
+        g.macs_per_pe_cycle,
+        g.idle_pj_per_pe_cycle,
+        g.leakage_nw_per_pe,
+        &g.source,
+    )
+}
+
 /// The measurement behind [`gate_pe_energies_with`]. The defaults are the published ones;
 /// smaller `ops` serve quick checks.
 #[derive(Debug, Clone, PartialEq)]

@@ -14,11 +14,11 @@
 //! is an error.
 
 use pelab_hdl::RtlConfig;
-use pelab_sim::energy::{energy, Activity, Generic45, LibertyTech, Technology};
+use pelab_sim::energy::{energy, Activity};
 use pelab_sim::liberty::Library;
 use pelab_sim::{Error, Result};
 use pelab_testbench::codec::WorkloadOps;
-use pelab_testbench::energy::{netlist_of, Measurement, Request, Tech};
+use pelab_testbench::energy::{netlist_of, Measurement, PricedTech, Request};
 use pelab_testbench::gates::run_gates;
 use pelab_testbench::vectors::Timing;
 use pelab_testbench::Pe;
@@ -115,27 +115,8 @@ pub enum Idle {
 /// idle (its held operands would still be accumulated): the result is then
 /// [`Idle::Omitted`] with the reason.
 pub fn measure_idle(pe: Pe, cfg: &RtlConfig, req: &Request, lib: Option<&Library>) -> Result<Idle> {
-    let generic;
-    let liberty;
-    let tech: &dyn Technology = match (&req.tech, lib) {
-        (Tech::Generic45, _) => {
-            generic = Generic45::load()?;
-            &generic
-        }
-        (Tech::Liberty(_), Some(lib)) => {
-            liberty = LibertyTech {
-                lib,
-                wire_ff_per_pin: req.wire_ff,
-            };
-            &liberty
-        }
-        (Tech::Liberty(p), None) => {
-            return Err(Error::new(format!(
-                "liberty {} was not read before measuring idle cycles",
-                p.display()
-            )))
-        }
-    };
+    let priced = PricedTech::of(req, lib, "measuring idle cycles")?;
+    let tech = priced.get();
     let mut rng = ChaCha8Rng::seed_from_u64(req.seed);
     let ops = WorkloadOps {
         dist: req.dist,

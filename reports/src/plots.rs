@@ -493,13 +493,6 @@ where
 {
     let n = b.categories.len();
     let s = b.series.len().max(1);
-    let label_w = b
-        .categories
-        .iter()
-        .map(|c| text_px(area, c, TICK_PX))
-        .max()
-        .unwrap_or(40)
-        + 16;
     let all = || {
         b.series
             .iter()
@@ -514,105 +507,60 @@ where
         (0.0, if max > 0.0 { max * 1.15 } else { 1.0 })
     };
     let tx = |v: f64| if b.log { v.log10() } else { v };
-    // Title, then the legend, then the chart.
-    let entries: Vec<(String, RGBColor, u8)> = b
-        .series
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.name.clone(), color(i), 0))
-        .collect();
-    let chart_area = title_and_legend(area, &b.title, &entries, label_w as i32)?;
-
-    let keys: Vec<f64> = (0..n).map(|i| i as f64).collect();
-    let xkeys = if b.log { log_ticks(lo, hi) } else { Vec::new() };
-    let ylo = -0.5;
-    let yhi = n as f64 - 0.5;
-    let mut chart = ChartBuilder::on(&chart_area)
-        .margin_right(24)
-        .margin_top(4)
-        .x_label_area_size(52)
-        .y_label_area_size(label_w)
-        .build_cartesian_2d(
-            Axis {
-                lo,
-                hi,
-                keys: if b.log { xkeys } else { linear_ticks(lo, hi) },
-            },
-            Axis {
-                lo: ylo,
-                hi: yhi,
-                keys,
-            },
-        )
-        .map_err(|e| e.to_string())?;
-    let cats = b.categories.clone();
-    let log = b.log;
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .light_line_style(WHITE.mix(0.0))
-        .bold_line_style(RGBColor(220, 220, 220))
-        .x_desc(b.value_axis.clone())
-        .x_label_formatter(&|v| short(if log { 10f64.powf(*v) } else { *v }))
-        .y_label_formatter(&|v| {
-            // Row 0 is at the top.
-            let i = (n as f64 - 1.0 - v).round();
-            if i >= 0.0 && (i as usize) < cats.len() {
-                cats[i as usize].clone()
-            } else {
-                String::new()
-            }
-        })
-        .x_label_style((FAMILY, TICK_PX).into_font())
-        .y_label_style((FAMILY, TICK_PX).into_font())
-        .axis_desc_style((FAMILY, AXIS_PX).into_font())
-        .draw()
-        .map_err(|e| e.to_string())?;
-    let band = 0.8 / s as f64;
-    let value_style = (FAMILY, TICK_PX - 2)
-        .into_font()
-        .color(&RGBColor(40, 40, 40));
-    let missing_style = (FAMILY, TICK_PX - 2)
-        .into_font()
-        .color(&RGBColor(120, 120, 120));
-    for (k, series) in b.series.iter().enumerate() {
-        let c = color(k);
-        let mut rects = Vec::new();
-        // Labels: anchored at a bar's end (or the axis start), a few pixels to the right.
-        let mut texts: Vec<(f64, f64, String, bool)> = Vec::new();
-        for (i, v) in series.values.iter().enumerate().take(n) {
-            let yc = n as f64 - 1.0 - i as f64;
-            let top = yc + 0.4 - band * k as f64;
-            let bot = top - band * 0.92;
-            match v {
-                Some(v) if v.is_finite() && (!b.log || *v > 0.0) => {
-                    let x = tx(*v).clamp(lo, hi);
-                    rects.push(Rectangle::new([(lo, bot), (x, top)], c.filled()));
-                    if b.value_labels {
-                        texts.push((x, (top + bot) / 2.0, short(*v), true));
+    let names: Vec<&str> = b.series.iter().map(|s| s.name.as_str()).collect();
+    let frame = Frame {
+        title: &b.title,
+        names: &names,
+        categories: &b.categories,
+        value_axis: &b.value_axis,
+    };
+    category_chart(area, &frame, (lo, hi), b.log, |chart| {
+        let band = 0.8 / s as f64;
+        let value_style = (FAMILY, TICK_PX - 2)
+            .into_font()
+            .color(&RGBColor(40, 40, 40));
+        let missing_style = (FAMILY, TICK_PX - 2)
+            .into_font()
+            .color(&RGBColor(120, 120, 120));
+        for (k, series) in b.series.iter().enumerate() {
+            let c = color(k);
+            let mut rects = Vec::new();
+            // Labels: anchored at a bar's end (or the axis start), a few pixels to the right.
+            let mut texts: Vec<(f64, f64, String, bool)> = Vec::new();
+            for (i, v) in series.values.iter().enumerate().take(n) {
+                let yc = n as f64 - 1.0 - i as f64;
+                let top = yc + 0.4 - band * k as f64;
+                let bot = top - band * 0.92;
+                match v {
+                    Some(v) if v.is_finite() && (!b.log || *v > 0.0) => {
+                        let x = tx(*v).clamp(lo, hi);
+                        rects.push(Rectangle::new([(lo, bot), (x, top)], c.filled()));
+                        if b.value_labels {
+                            texts.push((x, (top + bot) / 2.0, short(*v), true));
+                        }
                     }
+                    _ => texts.push((lo, (top + bot) / 2.0, b.missing.clone(), false)),
                 }
-                _ => texts.push((lo, (top + bot) / 2.0, b.missing.clone(), false)),
             }
+            chart.draw_series(rects).map_err(|e| e.to_string())?;
+            let half = (TICK_PX as i32 - 2) / 2 + 1;
+            chart
+                .draw_series(texts.into_iter().map(|(x, y, t, value)| {
+                    EmptyElement::at((x, y))
+                        + Text::new(
+                            t,
+                            (4, -half),
+                            if value {
+                                value_style.clone()
+                            } else {
+                                missing_style.clone()
+                            },
+                        )
+                }))
+                .map_err(|e| e.to_string())?;
         }
-        chart.draw_series(rects).map_err(|e| e.to_string())?;
-        let half = (TICK_PX as i32 - 2) / 2 + 1;
-        chart
-            .draw_series(texts.into_iter().map(|(x, y, t, value)| {
-                EmptyElement::at((x, y))
-                    + Text::new(
-                        t,
-                        (4, -half),
-                        if value {
-                            value_style.clone()
-                        } else {
-                            missing_style.clone()
-                        },
-                    )
-            }))
-            .map_err(|e| e.to_string())?;
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 fn draw_stacked<DB: DrawingBackend>(
@@ -623,13 +571,6 @@ where
     DB::ErrorType: 'static,
 {
     let n = b.categories.len();
-    let label_w = b
-        .categories
-        .iter()
-        .map(|c| text_px(area, c, TICK_PX))
-        .max()
-        .unwrap_or(40)
-        + 16;
     let part = |v: &Option<f64>| v.filter(|v| v.is_finite() && *v > 0.0).unwrap_or(0.0);
     let totals: Vec<f64> = (0..n)
         .map(|i| {
@@ -641,13 +582,84 @@ where
         .collect();
     let max = totals.iter().copied().fold(0f64, f64::max);
     let (lo, hi) = (0.0, if max > 0.0 { max * 1.18 } else { 1.0 });
-    let entries: Vec<(String, RGBColor, u8)> = b
-        .segments
+    let names: Vec<&str> = b.segments.iter().map(|s| s.name.as_str()).collect();
+    let frame = Frame {
+        title: &b.title,
+        names: &names,
+        categories: &b.categories,
+        value_axis: &b.value_axis,
+    };
+    category_chart(area, &frame, (lo, hi), false, |chart| {
+        let mut start = vec![0f64; n];
+        for (k, seg) in b.segments.iter().enumerate() {
+            let c = color(k);
+            let mut rects = Vec::new();
+            for (i, x0) in start.iter_mut().enumerate() {
+                let v = part(&seg.values.get(i).copied().flatten());
+                if v > 0.0 {
+                    let yc = n as f64 - 1.0 - i as f64;
+                    rects.push(Rectangle::new(
+                        [(*x0, yc - 0.35), (*x0 + v, yc + 0.35)],
+                        c.filled(),
+                    ));
+                    *x0 += v;
+                }
+            }
+            chart.draw_series(rects).map_err(|e| e.to_string())?;
+        }
+        let style = (FAMILY, TICK_PX - 2)
+            .into_font()
+            .color(&RGBColor(40, 40, 40));
+        let half = (TICK_PX as i32 - 2) / 2 + 1;
+        chart
+            .draw_series(totals.iter().enumerate().map(|(i, t)| {
+                EmptyElement::at((*t, n as f64 - 1.0 - i as f64))
+                    + Text::new(short(*t), (4, -half), style.clone())
+            }))
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    })
+}
+
+/// The text of a horizontal-bar chart: title, legend names (colours in order), one category
+/// per row (row 0 at the top) and the value axis' description.
+struct Frame<'a> {
+    title: &'a str,
+    names: &'a [&'a str],
+    categories: &'a [String],
+    value_axis: &'a str,
+}
+
+/// Draws the title, the legend and the mesh of a horizontal-bar chart (category labels at the
+/// left, the value axis from `lo` to `hi` below: log10 values with ticks at the powers of ten
+/// when `log`), then the bars with `draw`.
+fn category_chart<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    f: &Frame,
+    (lo, hi): (f64, f64),
+    log: bool,
+    draw: impl FnOnce(
+        &mut ChartContext<'_, DB, Cartesian2d<Axis, Axis>>,
+    ) -> std::result::Result<(), String>,
+) -> std::result::Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let n = f.categories.len();
+    let label_w = f
+        .categories
+        .iter()
+        .map(|c| text_px(area, c, TICK_PX))
+        .max()
+        .unwrap_or(40)
+        + 16;
+    let entries: Vec<(String, RGBColor, u8)> = f
+        .names
         .iter()
         .enumerate()
-        .map(|(i, s)| (s.name.clone(), color(i), 0))
+        .map(|(i, s)| (s.to_string(), color(i), 0))
         .collect();
-    let chart_area = title_and_legend(area, &b.title, &entries, label_w as i32)?;
+    let chart_area = title_and_legend(area, f.title, &entries, label_w as i32)?;
     let keys: Vec<f64> = (0..n).map(|i| i as f64).collect();
     let mut chart = ChartBuilder::on(&chart_area)
         .margin_right(24)
@@ -658,7 +670,11 @@ where
             Axis {
                 lo,
                 hi,
-                keys: linear_ticks(lo, hi),
+                keys: if log {
+                    log_ticks(lo, hi)
+                } else {
+                    linear_ticks(lo, hi)
+                },
             },
             Axis {
                 lo: -0.5,
@@ -667,18 +683,18 @@ where
             },
         )
         .map_err(|e| e.to_string())?;
-    let cats = b.categories.clone();
     chart
         .configure_mesh()
         .disable_y_mesh()
         .light_line_style(WHITE.mix(0.0))
         .bold_line_style(RGBColor(220, 220, 220))
-        .x_desc(b.value_axis.clone())
-        .x_label_formatter(&|v| short(*v))
+        .x_desc(f.value_axis)
+        .x_label_formatter(&|v| short(if log { 10f64.powf(*v) } else { *v }))
         .y_label_formatter(&|v| {
+            // Row 0 is at the top.
             let i = (n as f64 - 1.0 - v).round();
-            if i >= 0.0 && (i as usize) < cats.len() {
-                cats[i as usize].clone()
+            if i >= 0.0 && (i as usize) < n {
+                f.categories[i as usize].clone()
             } else {
                 String::new()
             }
@@ -688,34 +704,7 @@ where
         .axis_desc_style((FAMILY, AXIS_PX).into_font())
         .draw()
         .map_err(|e| e.to_string())?;
-    let mut start = vec![0f64; n];
-    for (k, seg) in b.segments.iter().enumerate() {
-        let c = color(k);
-        let mut rects = Vec::new();
-        for (i, x0) in start.iter_mut().enumerate() {
-            let v = part(&seg.values.get(i).copied().flatten());
-            if v > 0.0 {
-                let yc = n as f64 - 1.0 - i as f64;
-                rects.push(Rectangle::new(
-                    [(*x0, yc - 0.35), (*x0 + v, yc + 0.35)],
-                    c.filled(),
-                ));
-                *x0 += v;
-            }
-        }
-        chart.draw_series(rects).map_err(|e| e.to_string())?;
-    }
-    let style = (FAMILY, TICK_PX - 2)
-        .into_font()
-        .color(&RGBColor(40, 40, 40));
-    let half = (TICK_PX as i32 - 2) / 2 + 1;
-    chart
-        .draw_series(totals.iter().enumerate().map(|(i, t)| {
-            EmptyElement::at((*t, n as f64 - 1.0 - i as f64))
-                + Text::new(short(*t), (4, -half), style.clone())
-        }))
-        .map_err(|e| e.to_string())?;
-    Ok(())
+    draw(&mut chart)
 }
 
 /// About six round ticks between `lo` and `hi`.

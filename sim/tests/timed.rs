@@ -12,59 +12,13 @@
 //! - the timed final values equal the zero-delay settled values (no mismatch reported);
 //! - the latest change is no later than the netlist's depth.
 
+mod generic_gates;
+
+use generic_gates::{truth, GATES};
 use pelab_sim::netlist::{lane_mask, Delay, Netlist, Sim, ToggleMode, LANES, LANE_WORDS};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::fmt::Write as _;
-
-/// Generic cell types, their input pins (the output is `Y`).
-const KINDS: &[(&str, &[&str])] = &[
-    ("$_BUF_", &["A"]),
-    ("$_NOT_", &["A"]),
-    ("$_AND_", &["A", "B"]),
-    ("$_NAND_", &["A", "B"]),
-    ("$_OR_", &["A", "B"]),
-    ("$_NOR_", &["A", "B"]),
-    ("$_XOR_", &["A", "B"]),
-    ("$_XNOR_", &["A", "B"]),
-    ("$_ANDNOT_", &["A", "B"]),
-    ("$_ORNOT_", &["A", "B"]),
-    ("$_MUX_", &["A", "B", "S"]),
-    ("$_NMUX_", &["A", "B", "S"]),
-    ("$_AOI3_", &["A", "B", "C"]),
-    ("$_OAI3_", &["A", "B", "C"]),
-    ("$_AOI4_", &["A", "B", "C", "D"]),
-    ("$_OAI4_", &["A", "B", "C", "D"]),
-];
-
-/// The Yosys manual's definition of each generic cell (inputs in pin order).
-fn truth(kind: &str, x: &[bool]) -> bool {
-    match kind {
-        "$_BUF_" => x[0],
-        "$_NOT_" => !x[0],
-        "$_AND_" => x[0] && x[1],
-        "$_NAND_" => !(x[0] && x[1]),
-        "$_OR_" => x[0] || x[1],
-        "$_NOR_" => !(x[0] || x[1]),
-        "$_XOR_" => x[0] != x[1],
-        "$_XNOR_" => x[0] == x[1],
-        "$_ANDNOT_" => x[0] && !x[1],
-        "$_ORNOT_" => x[0] || !x[1],
-        "$_MUX_" => {
-            if x[2] {
-                x[1]
-            } else {
-                x[0]
-            }
-        }
-        "$_NMUX_" => !(if x[2] { x[1] } else { x[0] }),
-        "$_AOI3_" => !((x[0] && x[1]) || x[2]),
-        "$_OAI3_" => !((x[0] || x[1]) && x[2]),
-        "$_AOI4_" => !((x[0] && x[1]) || (x[2] && x[3])),
-        "$_OAI4_" => !((x[0] || x[1]) && (x[2] || x[3])),
-        _ => unreachable!("{kind}"),
-    }
-}
 
 /// A signal: a constant or a bit id (ids from 2, as in Yosys JSON).
 #[derive(Clone, Copy)]
@@ -96,7 +50,7 @@ struct Design {
 
 impl Design {
     fn random(rng: &mut ChaCha8Rng, inputs: usize, flops: usize, gates: usize) -> Design {
-        Design::random_of(rng, KINDS, inputs, flops, gates)
+        Design::random_of(rng, &GATES, inputs, flops, gates)
     }
 
     /// A random netlist of the cell types `kinds`.
@@ -559,7 +513,7 @@ fn a_liberty_cell_takes_one_time_unit_like_a_generic_gate() {
     .unwrap();
     let kinds: Vec<(&'static str, &'static [&'static str])> = SKY130
         .iter()
-        .map(|(g, ..)| *KINDS.iter().find(|(k, _)| k == g).unwrap())
+        .map(|(g, ..)| *GATES.iter().find(|(k, _)| k == g).unwrap())
         .collect();
     let map = |kind: &str, _: &[&'static str]| {
         let (_, cell, pins, out) = SKY130.iter().find(|(g, ..)| *g == kind).unwrap();

@@ -9,6 +9,9 @@
 //! the final values (no mismatch), the latest change against the longest path, and that delays
 //! of one quantum everywhere count exactly as [`Delay::Unit`].
 
+mod generic_gates;
+
+use generic_gates::truth;
 use pelab_sim::netlist::{lane_mask, Delay, Netlist, Sim, ToggleMode, LANES, LANE_WORDS};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -27,28 +30,6 @@ const KINDS: &[(&str, usize)] = &[
     ("$_OAI4_", 4),
 ];
 const PINS: [&str; 4] = ["A", "B", "C", "D"];
-
-fn truth(kind: &str, x: &[bool]) -> bool {
-    match kind {
-        "$_NOT_" => !x[0],
-        "$_AND_" => x[0] && x[1],
-        "$_NAND_" => !(x[0] && x[1]),
-        "$_OR_" => x[0] || x[1],
-        "$_XOR_" => x[0] != x[1],
-        "$_XNOR_" => x[0] == x[1],
-        "$_ANDNOT_" => x[0] && !x[1],
-        "$_MUX_" => {
-            if x[2] {
-                x[1]
-            } else {
-                x[0]
-            }
-        }
-        "$_AOI3_" => !((x[0] && x[1]) || x[2]),
-        "$_OAI4_" => !((x[0] || x[1]) && (x[2] || x[3])),
-        _ => unreachable!(),
-    }
-}
 
 /// A random combinational design: `inputs` bits of port `x` (ids 2..), gates in order, each
 /// with a delay; the last 8 gate outputs are port `y`.

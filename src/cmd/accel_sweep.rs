@@ -6,7 +6,7 @@
 //! there (its name, accelerators, configuration text and evaluator).
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use pelab_reports::accel_energy::{gate_pe_energies, GatePeEnergy};
+use pelab_reports::accel_energy::{gate_pe_energies, gate_pe_energy, GatePeEnergy};
 use pelab_sim::accel::hpca25::MODEL_NAME;
 use pelab_sim::accel::pelab::{self, PeEnergy, PeEnergySource, PelabConfig, GATE_PES};
 use pelab_sim::accel::sweep::{
@@ -56,44 +56,37 @@ impl PeEnergies {
 
     /// The gate-level measurements, read from `cache` or measured there (with a spinner).
     pub fn measure_gate(cache: &Path) -> Result<PeEnergies> {
-        let spin = ProgressBar::new_spinner();
-        spin.set_message("gate-level PE energies");
-        spin.enable_steady_tick(std::time::Duration::from_millis(120));
-        let r = gate_pe_energies(cache, &|m: &str| spin.set_message(m.to_string()));
-        spin.finish_and_clear();
-        Ok(PeEnergies::Gate(r.map_err(|e| {
-            Error::new(format!("--pe-energy gate: {e:#}"))
-        })?))
+        Ok(PeEnergies::Gate(measure_gate_entries(cache)?))
     }
 
     /// The PE energy of accelerator `c`.
     pub fn energy(&self, c: &PelabConfig) -> Result<PeEnergy> {
         match self {
             PeEnergies::Artifact => PeEnergy::artifact(c),
-            PeEnergies::Gate(list) => {
-                let entry = c.gate_pe.as_deref().ok_or_else(|| no_gate_pe(c))?;
-                let g = list.iter().find(|g| g.pe == entry).ok_or_else(|| {
-                    Error::new(format!(
-                        "--pe-energy gate: the measurement has no entry `{entry}` (it has: {})",
-                        list.iter()
-                            .map(|g| g.pe.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ))
-                })?;
-                PeEnergy::gate(
-                    g.pj_per_pe_cycle,
-                    g.macs_per_pe_cycle,
-                    g.idle_pj_per_pe_cycle,
-                    g.leakage_nw_per_pe,
-                    &g.source,
-                )
-            }
+            PeEnergies::Gate(list) => gate_energy(list, c),
         }
     }
 }
 
-fn no_gate_pe(c: &PelabConfig) -> Error {
+/// The gate-level PE energies (`--pe-energy gate`), read from `cache` or measured there (with a
+/// spinner).
+pub fn measure_gate_entries(cache: &Path) -> Result<Vec<GatePeEnergy>> {
+    let spin = ProgressBar::new_spinner();
+    spin.set_message("gate-level PE energies");
+    spin.enable_steady_tick(std::time::Duration::from_millis(120));
+    let r = gate_pe_energies(cache, &|m: &str| spin.set_message(m.to_string()));
+    spin.finish_and_clear();
+    r.map_err(|e| Error::new(format!("--pe-energy gate: {e:#}")))
+}
+
+/// The PE energy of accelerator `c` from the gate measurement `list` (`--pe-energy gate`).
+pub fn gate_energy(list: &[GatePeEnergy], c: &PelabConfig) -> Result<PeEnergy> {
+    let entry = c.gate_pe.as_deref().ok_or_else(|| no_gate_pe(c))?;
+    gate_pe_energy(list, entry).map_err(|e| Error::new(format!("--pe-energy gate: {e}")))
+}
+
+/// The error of `--pe-energy gate` for an accelerator whose PE pelab has no gate model of.
+pub fn no_gate_pe(c: &PelabConfig) -> Error {
     Error::new(format!(
         "--pe-energy gate: accelerator `{}` ({}) has no gate-measured PE: pelab has no gate \
          model of it (measured: {}); use --pe-energy artifact",

@@ -286,6 +286,43 @@ pub fn measure_with(
     measure_opts(pe, cfg, req, lib, &MeasureOptions::new(delay))
 }
 
+/// The technology a [`Request`] prices its toggles with: the generic 45 nm table, or a
+/// Liberty library read beforehand.
+pub enum PricedTech<'a> {
+    /// The generic 45 nm table.
+    Generic(Generic45),
+    /// The Liberty library of `--liberty`.
+    Liberty(LibertyTech<'a>),
+}
+
+impl<'a> PricedTech<'a> {
+    /// The technology of `req`: the generic table loaded, or `lib` (an error naming the
+    /// library file when it was not read before `what`).
+    pub fn of(req: &Request, lib: Option<&'a Library>, what: &str) -> Result<Self> {
+        Ok(match (&req.tech, lib) {
+            (Tech::Generic45, _) => PricedTech::Generic(Generic45::load()?),
+            (Tech::Liberty(_), Some(lib)) => PricedTech::Liberty(LibertyTech {
+                lib,
+                wire_ff_per_pin: req.wire_ff,
+            }),
+            (Tech::Liberty(p), None) => {
+                return Err(Error::new(format!(
+                    "liberty {} was not read before {what}",
+                    p.display()
+                )))
+            }
+        })
+    }
+
+    /// The technology, to price with.
+    pub fn get(&self) -> &dyn Technology {
+        match self {
+            PricedTech::Generic(g) => g,
+            PricedTech::Liberty(l) => l,
+        }
+    }
+}
+
 /// [`measure_with`] with options: Liberty delays (their resolution and input transition),
 /// the rows of a golden-vector file instead of random operands (single-stage workloads),
 /// each stage's simulation kept for activity files.
@@ -311,27 +348,8 @@ pub fn measure_opts(
     if let Shape::Dot { k: 0 } = req.shape {
         return Err(Error::new("a dot product needs k >= 1"));
     }
-    let generic;
-    let liberty;
-    let tech: &dyn Technology = match (&req.tech, lib) {
-        (Tech::Generic45, _) => {
-            generic = Generic45::load()?;
-            &generic
-        }
-        (Tech::Liberty(_), Some(lib)) => {
-            liberty = LibertyTech {
-                lib,
-                wire_ff_per_pin: req.wire_ff,
-            };
-            &liberty
-        }
-        (Tech::Liberty(p), None) => {
-            return Err(Error::new(format!(
-                "liberty {} was not read before measuring",
-                p.display()
-            )))
-        }
-    };
+    let priced = PricedTech::of(req, lib, "measuring")?;
+    let tech = priced.get();
     let mut rng = ChaCha8Rng::seed_from_u64(req.seed);
     let ops = WorkloadOps {
         dist: req.dist,

@@ -20,6 +20,7 @@
 //! A testbench drives the input ports with one row per period, read with `$readmemh`, and
 //! dumps every net of the top module. Combinational netlists only.
 
+use crate::unit_delay::drivers;
 use pelab_sim::liberty::{Expr, Library};
 use pelab_sim::netlist::Netlist;
 use pelab_sim::{Error, Result};
@@ -199,20 +200,7 @@ pub fn timed_tb(
         .zip(delay_ps)
         .map(|(&(n, _), &d)| (n, d))
         .collect();
-    let mut port_bit: HashMap<u32, (usize, usize)> = HashMap::new();
-    for (j, &p) in ports.iter().enumerate() {
-        for (b, &n) in net.inputs[p].bits.iter().enumerate() {
-            if n > 1 {
-                port_bit.entry(n).or_insert((j, b));
-            }
-        }
-    }
-    let mut driven = vec![false; net.nets];
-    for c in &net.cells {
-        for (_, n) in &c.outputs {
-            driven[*n as usize] = true;
-        }
-    }
+    let (port_bit, driven) = drivers(net, ports);
     let name = |n: u32| -> String {
         match n {
             0 => "1'b0".into(),

@@ -105,20 +105,7 @@ pub fn unit_delay_tb(
         )));
     }
     // How each net is driven: a port bit, a cell, or nothing (reads 0).
-    let mut port_bit: HashMap<u32, (usize, usize)> = HashMap::new();
-    for (j, &p) in ports.iter().enumerate() {
-        for (b, &n) in net.inputs[p].bits.iter().enumerate() {
-            if n > 1 {
-                port_bit.entry(n).or_insert((j, b));
-            }
-        }
-    }
-    let mut driven = vec![false; net.nets];
-    for c in &net.cells {
-        for (_, n) in &c.outputs {
-            driven[*n as usize] = true;
-        }
-    }
+    let (port_bit, driven) = drivers(net, ports);
     let period = net.depth as u64 + 2;
     let half = period / 2;
     let mut v = String::new();
@@ -250,4 +237,24 @@ pub fn unit_delay_tb(
         period,
         rows,
     })
+}
+
+/// How each net of `net` is driven: the first (port index in `ports`, bit) that drives it,
+/// and whether a cell output drives it (a net driven by neither reads 0).
+pub(crate) fn drivers(net: &Netlist, ports: &[usize]) -> (HashMap<u32, (usize, usize)>, Vec<bool>) {
+    let mut port_bit: HashMap<u32, (usize, usize)> = HashMap::new();
+    for (j, &p) in ports.iter().enumerate() {
+        for (b, &n) in net.inputs[p].bits.iter().enumerate() {
+            if n > 1 {
+                port_bit.entry(n).or_insert((j, b));
+            }
+        }
+    }
+    let mut driven = vec![false; net.nets];
+    for c in &net.cells {
+        for (_, n) in &c.outputs {
+            driven[*n as usize] = true;
+        }
+    }
+    (port_bit, driven)
 }

@@ -9,6 +9,9 @@
 //! several calls) and the int16fma MAC (clocked: independent streams in several lanes, each
 //! checked on its own against its own copy of the netlist in Icarus).
 
+mod icarus_vcd;
+
+use icarus_vcd::{settled_changes, vcd_changes};
 use pelab_hdl::RtlConfig;
 use pelab_sim::netlist::{Delay, Netlist, Sim, ToggleMode, LANE_WORDS};
 use pelab_testbench::codec::{Dist, Shape, WorkloadOps};
@@ -19,78 +22,15 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 fn work(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pelab-glitch-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    icarus_vcd::work("glitch", name)
 }
 
 /// Runs `tb` under Icarus in `dir` and returns the path of its VCD (`waves.vcd`).
 fn icarus(tb: &UnitDelayTb, dir: &Path) -> PathBuf {
-    std::fs::write(dir.join("tb.v"), &tb.verilog).unwrap();
-    for (name, text) in &tb.memories {
-        std::fs::write(dir.join(name), text).unwrap();
-    }
-    let run = |cmd: &mut Command, what: &str| {
-        let out = cmd
-            .current_dir(dir)
-            .output()
-            .unwrap_or_else(|e| panic!("{what}: {e} (is Icarus Verilog installed?)"));
-        assert!(
-            out.status.success(),
-            "{what} failed in {}:\n{}{}",
-            dir.display(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    run(
-        Command::new("iverilog").args(["-o", "tb.vvp", "tb.v"]),
-        "iverilog",
-    );
-    run(Command::new("vvp").args(["-n", "tb.vvp"]), "vvp");
-    dir.join("waves.vcd")
-}
-
-/// Every scalar variable of a VCD: its changes (time, value), in order.
-fn vcd_changes(path: &Path) -> HashMap<String, Vec<(u64, vcd::Value)>> {
-    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut p = vcd::Parser::new(std::io::BufReader::new(f));
-    let header = p.parse_header().unwrap();
-    let mut names: HashMap<vcd::IdCode, Vec<String>> = HashMap::new();
-    fn walk(items: &[vcd::ScopeItem], names: &mut HashMap<vcd::IdCode, Vec<String>>) {
-        for i in items {
-            match i {
-                vcd::ScopeItem::Var(v) => {
-                    names.entry(v.code).or_default().push(v.reference.clone())
-                }
-                vcd::ScopeItem::Scope(s) => walk(&s.items, names),
-                _ => {}
-            }
-        }
-    }
-    walk(&header.items, &mut names);
-    let mut by_id: HashMap<vcd::IdCode, Vec<(u64, vcd::Value)>> = HashMap::new();
-    let mut now = 0;
-    for c in p {
-        match c.unwrap() {
-            vcd::Command::Timestamp(t) => now = t,
-            vcd::Command::ChangeScalar(id, v) => by_id.entry(id).or_default().push((now, v)),
-            _ => {}
-        }
-    }
-    let mut out = HashMap::new();
-    for (id, ns) in names {
-        let ch = by_id.remove(&id).unwrap_or_default();
-        for n in ns {
-            out.insert(n, ch.clone());
-        }
-    }
-    out
+    icarus_vcd::icarus(&tb.verilog, &tb.memories, &[], dir)
 }
 
 /// Value changes of one net in Icarus: (timed: every change from `from` on, glitches
@@ -106,21 +46,7 @@ fn icarus_counts(ch: &[(u64, vcd::Value)], period: u64, row0: usize, rows: usize
         }
         last = v;
     }
-    let at = |time: u64| {
-        ch.iter()
-            .take_while(|(t, _)| *t <= time)
-            .last()
-            .map_or(vcd::Value::X, |c| c.1)
-    };
-    let mut zero = 0;
-    for r in row0..rows {
-        let (before, after) = (at(r as u64 * period - 1), at((r as u64 + 1) * period - 1));
-        assert!(
-            before != vcd::Value::X && after != vcd::Value::X,
-            "a net is still x at row {r}"
-        );
-        zero += u64::from(before != after);
-    }
+    let zero = settled_changes(ch, period, row0, rows);
     (timed, zero)
 }
 

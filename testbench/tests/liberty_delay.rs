@@ -11,6 +11,9 @@
 //!
 //! Cases: the lmul and fpmul e4m3 PEs (combinational, consecutive operations).
 
+mod icarus_vcd;
+
+use icarus_vcd::{settled_changes, vcd_changes, vcd_scalars_in_order};
 use pelab_hdl::RtlConfig;
 use pelab_sim::liberty::Library;
 use pelab_sim::netlist::delays::{liberty_delays, CellDelays, DelayOptions};
@@ -22,9 +25,7 @@ use pelab_testbench::sdf::{net_name, timed_tb, Style, TimedTb};
 use pelab_testbench::vectors::Layout;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 fn library_path() -> PathBuf {
@@ -32,104 +33,12 @@ fn library_path() -> PathBuf {
 }
 
 fn work(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pelab-libdelay-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    icarus_vcd::work("libdelay", name)
 }
 
 /// Runs `tb` under Icarus (`-gspecify`) in `dir`; returns the path of its VCD.
 fn icarus(tb: &TimedTb, dir: &Path) -> PathBuf {
-    std::fs::write(dir.join("tb.v"), &tb.verilog).unwrap();
-    for (name, text) in &tb.files {
-        std::fs::write(dir.join(name), text).unwrap();
-    }
-    let run = |cmd: &mut Command, what: &str| {
-        let out = cmd
-            .current_dir(dir)
-            .output()
-            .unwrap_or_else(|e| panic!("{what}: {e} (is Icarus Verilog installed?)"));
-        assert!(
-            out.status.success(),
-            "{what} failed in {}:\n{}{}",
-            dir.display(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    run(
-        Command::new("iverilog").args(["-gspecify", "-o", "tb.vvp", "tb.v"]),
-        "iverilog",
-    );
-    run(Command::new("vvp").args(["-n", "tb.vvp"]), "vvp");
-    dir.join("waves.vcd")
-}
-
-/// Every scalar variable of a VCD: its changes (time, value), in order.
-fn vcd_changes(path: &Path) -> HashMap<String, Vec<(u64, vcd::Value)>> {
-    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut p = vcd::Parser::new(std::io::BufReader::new(f));
-    let header = p.parse_header().unwrap();
-    let mut names: HashMap<vcd::IdCode, Vec<String>> = HashMap::new();
-    fn walk(items: &[vcd::ScopeItem], names: &mut HashMap<vcd::IdCode, Vec<String>>) {
-        for i in items {
-            match i {
-                vcd::ScopeItem::Var(v) => {
-                    names.entry(v.code).or_default().push(v.reference.clone())
-                }
-                vcd::ScopeItem::Scope(s) => walk(&s.items, names),
-                _ => {}
-            }
-        }
-    }
-    walk(&header.items, &mut names);
-    let mut by_id: HashMap<vcd::IdCode, Vec<(u64, vcd::Value)>> = HashMap::new();
-    let mut now = 0;
-    for c in p {
-        match c.unwrap() {
-            vcd::Command::Timestamp(t) => now = t,
-            vcd::Command::ChangeScalar(id, v) => by_id.entry(id).or_default().push((now, v)),
-            _ => {}
-        }
-    }
-    let mut out = HashMap::new();
-    for (id, ns) in names {
-        let ch = by_id.remove(&id).unwrap_or_default();
-        for n in ns {
-            out.insert(n, ch.clone());
-        }
-    }
-    out
-}
-
-/// Every scalar variable of a VCD in declaration order: its changes.
-fn vcd_scalars_in_order(path: &Path) -> Vec<Vec<(u64, vcd::Value)>> {
-    let f = std::fs::File::open(path).unwrap();
-    let mut p = vcd::Parser::new(std::io::BufReader::new(f));
-    let header = p.parse_header().unwrap();
-    let mut ids = Vec::new();
-    fn walk(items: &[vcd::ScopeItem], ids: &mut Vec<vcd::IdCode>) {
-        for i in items {
-            match i {
-                vcd::ScopeItem::Var(v) if v.size == 1 => ids.push(v.code),
-                vcd::ScopeItem::Scope(s) => walk(&s.items, ids),
-                _ => {}
-            }
-        }
-    }
-    walk(&header.items, &mut ids);
-    let mut by_id: HashMap<vcd::IdCode, Vec<(u64, vcd::Value)>> = HashMap::new();
-    let mut now = 0;
-    for c in p {
-        match c.unwrap() {
-            vcd::Command::Timestamp(t) => now = t,
-            vcd::Command::ChangeScalar(id, v) => by_id.entry(id).or_default().push((now, v)),
-            _ => {}
-        }
-    }
-    ids.iter()
-        .map(|id| by_id.remove(id).unwrap_or_default())
-        .collect()
+    icarus_vcd::icarus(&tb.verilog, &tb.files, &["-gspecify"], dir)
 }
 
 /// Icarus' figures of one net from `from` to `end` (ps): value changes (glitches included),
@@ -155,24 +64,7 @@ fn icarus_net(ch: &[(u64, vcd::Value)], period: u64, rows: usize) -> (u64, u64, 
     if last == vcd::Value::V1 {
         high += end - at.max(from);
     }
-    let value = |time: u64| {
-        ch.iter()
-            .take_while(|(t, _)| *t <= time)
-            .last()
-            .map_or(vcd::Value::X, |c| c.1)
-    };
-    let mut zero = 0;
-    for r in 1..rows {
-        let (a, b) = (
-            value(r as u64 * period - 1),
-            value((r as u64 + 1) * period - 1),
-        );
-        assert!(
-            a != vcd::Value::X && b != vcd::Value::X,
-            "a net is x at row {r}"
-        );
-        zero += u64::from(a != b);
-    }
+    let zero = settled_changes(ch, period, 1, rows);
     (timed, zero, high)
 }
 

@@ -532,22 +532,25 @@ pub struct Area {
     pub input_sram_mm2: Exact,
 }
 
-fn ovf(what: &str) -> Error {
+/// The error of a count that does not fit in 64 bits.
+pub(crate) fn ovf(what: &str) -> Error {
     Error::new(format!(
         "{what} overflows 64 bits (the workload is too large)"
     ))
 }
 
-fn mul(a: u64, b: u64) -> Result<u64> {
+/// `a · b`, or an error on overflow.
+pub(crate) fn mul(a: u64, b: u64) -> Result<u64> {
     a.checked_mul(b).ok_or_else(|| ovf("a count"))
 }
 
-fn add(a: u64, b: u64) -> Result<u64> {
+/// `a + b`, or an error on overflow.
+pub(crate) fn add(a: u64, b: u64) -> Result<u64> {
     a.checked_add(b).ok_or_else(|| ovf("a count"))
 }
 
 /// `ceil(n · w / unit)` for an exact `w >= 0`.
-fn ceil_scaled(n: u64, w: Exact, unit: u64) -> Result<u64> {
+pub(crate) fn ceil_scaled(n: u64, w: Exact, unit: u64) -> Result<u64> {
     let (p, q) = (*w.0.numer(), *w.0.denom());
     let num = i128::from(n)
         .checked_mul(p)

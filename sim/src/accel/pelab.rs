@@ -28,7 +28,10 @@
 //! Counts are `u64`, energies exact rationals ([`Exact`], pJ).
 
 use super::exact::Exact;
-use super::hpca25::{self, AccelConfig, ArrayShape, Bound, Latency, Memory, PerTask, Precisions};
+use super::hpca25::{
+    self, add, ceil_scaled, mul, ovf, AccelConfig, ArrayShape, Bound, Latency, Memory, PerTask,
+    Precisions,
+};
 use super::source::{Doc, Format, Item, Pos, Value};
 use super::workload::{Scenario, Task, Workload, MAX_OPS};
 use crate::array::cell::Cell;
@@ -693,33 +696,6 @@ pub struct PelabOp {
     pub macs: u64,
 }
 
-fn ovf(what: &str) -> Error {
-    Error::new(format!(
-        "{what} overflows 64 bits (the workload is too large)"
-    ))
-}
-
-fn mul(a: u64, b: u64) -> Result<u64> {
-    a.checked_mul(b).ok_or_else(|| ovf("a count"))
-}
-
-fn add(a: u64, b: u64) -> Result<u64> {
-    a.checked_add(b).ok_or_else(|| ovf("a count"))
-}
-
-/// `ceil(n · w / unit)` for an exact `w >= 0`.
-fn ceil_scaled(n: u64, w: Exact, unit: u64) -> Result<u64> {
-    let (p, q) = (*w.0.numer(), *w.0.denom());
-    let num = i128::from(n)
-        .checked_mul(p)
-        .ok_or_else(|| ovf("a byte count"))?;
-    let den = q
-        .checked_mul(i128::from(unit))
-        .ok_or_else(|| ovf("a byte count"))?;
-    let v = num.div_euclid(den) + i128::from(num.rem_euclid(den) != 0);
-    u64::try_from(v).map_err(|_| ovf("a byte count"))
-}
-
 /// The `pelab` op list of `workload` in `sc`.
 ///
 /// A model shape gives, per layer: its linear modules (as `bitmod-hpca25`: `cout` N, `cin` K,
@@ -1135,6 +1111,20 @@ pub struct PelabTotals {
 }
 
 impl PelabTotals {
+    /// This run as a row of the artifact's table (µJ rounded to integers, as the artifact prints
+    /// them), so that the artifact's aggregates ([`hpca25::speedups`],
+    /// [`hpca25::normalized_energy`]) apply unchanged.
+    pub fn artifact_row(&self, accel: &str, model: &str, task: Task) -> hpca25::ArtifactRow {
+        hpca25::ArtifactRow {
+            accelerator: accel.into(),
+            model: model.into(),
+            task,
+            cycles: self.cycles,
+            energy_onchip_uj: super::report::uj(self.energy.on_chip()).round() as i64,
+            energy_total_uj: super::report::uj(self.energy.total()).round() as i64,
+        }
+    }
+
     /// `self + k · other`.
     pub fn add_scaled(&self, o: &PelabTotals, k: u64) -> Result<PelabTotals> {
         let f = |a: u64, b: u64| mul(b, k).and_then(|b| add(a, b));

@@ -3,13 +3,14 @@
 //! gate-level measurement (`pelab_reports::accel_energy`).
 
 use super::{one_of, Args};
-use pelab_reports::accel_energy::{gate_pe_energies, GatePeEnergy};
+use crate::cmd::accel_sweep::{gate_energy, measure_gate_entries, no_gate_pe};
+use pelab_reports::accel_energy::GatePeEnergy;
 use pelab_sim::accel::exact::Exact;
 use pelab_sim::accel::hpca25::{self, Bound, GENERATIVE_DECODE_STEPS};
 use pelab_sim::accel::pelab::{
     self, AttnLatency, Charge, Energy, Options, Overlap, PeEnergy, PeEnergySource,
-    PelabAccelerator, PelabConfig, PelabGroup, PelabRun, PelabTotals, GATE_PES, MODEL_NAME,
-    PRESET_IDS, PROVENANCE,
+    PelabAccelerator, PelabConfig, PelabGroup, PelabRun, PelabTotals, MODEL_NAME, PRESET_IDS,
+    PROVENANCE,
 };
 use pelab_sim::accel::report::uj;
 use pelab_sim::accel::workload::{Scenario, Task, Workload, BUILTIN_IDS, MAX_DIM};
@@ -145,40 +146,13 @@ struct Gate<'a> {
 
 impl Gate<'_> {
     fn energy(&mut self, c: &PelabConfig) -> Result<PeEnergy> {
-        let entry = c.gate_pe.as_deref().ok_or_else(|| {
-            Error::new(format!(
-                "--pe-energy gate: accelerator `{}` ({}) has no gate-measured PE: pelab has no \
-                 gate model of it (measured: {}); use --pe-energy artifact",
-                c.id,
-                c.pe,
-                GATE_PES.join(", ")
-            ))
-        })?;
-        if self.entries.is_none() {
-            let spin = indicatif::ProgressBar::new_spinner();
-            spin.set_message("gate-level PE energies");
-            spin.enable_steady_tick(std::time::Duration::from_millis(120));
-            let r = gate_pe_energies(self.cache, &|m: &str| spin.set_message(m.to_string()));
-            spin.finish_and_clear();
-            self.entries = Some(r.map_err(|e| Error::new(format!("--pe-energy gate: {e:#}")))?);
+        if c.gate_pe.is_none() {
+            return Err(no_gate_pe(c));
         }
-        let list = self.entries.as_ref().expect("measured");
-        let g = list.iter().find(|g| g.pe == entry).ok_or_else(|| {
-            Error::new(format!(
-                "--pe-energy gate: the measurement has no entry `{entry}` (it has: {})",
-                list.iter()
-                    .map(|g| g.pe.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })?;
-        PeEnergy::gate(
-            g.pj_per_pe_cycle,
-            g.macs_per_pe_cycle,
-            g.idle_pj_per_pe_cycle,
-            g.leakage_nw_per_pe,
-            &g.source,
-        )
+        if self.entries.is_none() {
+            self.entries = Some(measure_gate_entries(self.cache)?);
+        }
+        gate_energy(self.entries.as_ref().expect("measured"), c)
     }
 }
 
@@ -865,24 +839,18 @@ pub(super) fn preset(o: &Args) -> Result<()> {
         }
     }
     println!();
-    let cycles = |a: &str, m: &str, ph: hpca25::Phase| -> Option<f64> {
-        let c = |t: Task| find(a, m, t).result.as_ref().ok().map(|t| t.cycles as f64);
-        Some(match ph {
-            hpca25::Phase::Prefill => c(Task::Prefill)?,
-            hpca25::Phase::Decode => c(Task::Decode)?,
-            hpca25::Phase::Generative => {
-                GENERATIVE_DECODE_STEPS as f64 * c(Task::Decode)? + c(Task::Prefill)?
-            }
+    // The runs pelab could model, as the artifact's rows, for the artifact's aggregates.
+    let table: Vec<hpca25::ArtifactRow> = rows
+        .iter()
+        .filter_map(|r| {
+            let t = r.result.as_ref().ok()?;
+            Some(t.artifact_row(r.accelerator, r.model, r.task))
         })
-    };
+        .collect();
     // The bar the paper labels "Geo Mean": the arithmetic mean over the six models of
     // cycles_FP16 / cycles_X; `None` unless all six are there.
     let bar = |a: &str, ph: hpca25::Phase| -> Option<f64> {
-        let v: Option<Vec<f64>> = BUILTIN_IDS
-            .iter()
-            .map(|m| Some(cycles("fp16", m, ph)? / cycles(a, m, ph)?))
-            .collect();
-        v.map(|v| v.iter().sum::<f64>() / v.len() as f64)
+        hpca25::speedups(&table, "fp16", a, ph).ok().map(|(_, m)| m)
     };
     let show = |x: Option<f64>| x.map_or_else(|| "n/a".to_string(), |x| format!("{x:.3}x"));
     println!(

@@ -5,7 +5,7 @@
 //! the memory of an accelerator is included (docs/accel.md, docs/report.md).
 
 use super::{figure, Results, Study};
-use crate::accel_energy::{gate_pe_energies, GatePeEnergy};
+use crate::accel_energy::{gate_pe_energies, gate_pe_energy, GatePeEnergy};
 use crate::plots::{short, BarSeries, Bars, Figure, Panel, Stacked};
 use crate::report::{Claim, ReportOpts};
 use crate::table::{cell_str, fnum, md, md_head, md_row, pct, provenance_md};
@@ -14,7 +14,7 @@ use pelab_sim::accel::hpca25::{
     self, artifact_table, normalized_energy, speedups, ArtifactRow, Phase, GENERATIVE_DECODE_STEPS,
     PRESET_IDS,
 };
-use pelab_sim::accel::pelab::{self as pm, Options, PeEnergy, PelabAccelerator, PelabTotals};
+use pelab_sim::accel::pelab::{self as pm, Options, PeEnergy, PelabAccelerator};
 use pelab_sim::accel::report::uj;
 use pelab_sim::accel::workload::{Scenario, Task, Workload, BUILTIN_IDS};
 use pelab_sim::{Error, Result};
@@ -82,17 +82,7 @@ fn gate_energy(gate: &[GatePeEnergy], c: &pm::PelabConfig) -> Result<PeEnergy> {
             pm::GATE_PES.join(", ")
         ))
     })?;
-    let g = gate
-        .iter()
-        .find(|g| g.pe == entry)
-        .ok_or_else(|| Error::new(format!("the gate measurement has no entry `{entry}`")))?;
-    PeEnergy::gate(
-        g.pj_per_pe_cycle,
-        g.macs_per_pe_cycle,
-        g.idle_pj_per_pe_cycle,
-        g.leakage_nw_per_pe,
-        &g.source,
-    )
+    gate_pe_energy(gate, entry)
 }
 
 /// The accelerator `id` under pelab's timing with artifact (`gate` = None) or gate PE energies.
@@ -103,19 +93,6 @@ fn pelab_accel(id: &str, gate: Option<&[GatePeEnergy]>) -> Result<PelabAccelerat
         Some(g) => gate_energy(g, &c)?,
     };
     PelabAccelerator::new(c, e)
-}
-
-/// A pelab run as a row of the artifact's table (µJ rounded to integers, as the artifact prints
-/// them), so that the artifact's aggregates apply unchanged.
-fn row_of(accel: &str, model: &str, task: Task, t: &PelabTotals) -> ArtifactRow {
-    ArtifactRow {
-        accelerator: accel.into(),
-        model: model.into(),
-        task,
-        cycles: t.cycles,
-        energy_onchip_uj: uj(t.energy.on_chip()).round() as i64,
-        energy_total_uj: uj(t.energy.total()).round() as i64,
-    }
 }
 
 /// The five accelerators x six models x {prefill, decode} under pelab's timing.
@@ -136,7 +113,7 @@ fn pelab_config(gate: std::result::Result<&[GatePeEnergy], &str>, label: &'stati
                 let w = Workload::builtin(m).expect("built-in model");
                 for task in Task::ALL {
                     let r = acc.run(&w, Scenario::new(task), &Options::default())?;
-                    v.push(row_of(a, m, task, &r.totals));
+                    v.push(r.totals.artifact_row(a, m, task));
                 }
             }
             Ok(v)
