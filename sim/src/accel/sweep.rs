@@ -500,6 +500,25 @@ fn mac_slots(run: &Run, dp: u64) -> Option<(u128, u128)> {
     ))
 }
 
+/// The built-in model of point `p`, or an error listing the valid ones.
+fn builtin_workload(p: &Point) -> Result<Workload> {
+    Workload::builtin(&p.model).ok_or_else(|| {
+        Error::new(format!(
+            "model `{}` is not a built-in model (expected one of: {})",
+            p.model,
+            super::workload::BUILTIN_IDS.join(", ")
+        ))
+    })
+}
+
+/// Point `p`'s scenario for one of its tasks.
+fn scenario(p: &Point, task: Task) -> Scenario {
+    Scenario {
+        task,
+        context: p.context,
+    }
+}
+
 /// `bitmod-hpca25` with `config` at point `p` (its accelerator id is taken from `config`);
 /// an explicit array replaces both of the configuration's arrays.
 ///
@@ -515,26 +534,12 @@ pub fn eval_hpca25_config(mut config: AccelConfig, p: &Point) -> Result<Figures>
     }
     let dp = config.dp;
     let acc = Accelerator::new(config)?;
-    let workload = Workload::builtin(&p.model).ok_or_else(|| {
-        Error::new(format!(
-            "model `{}` is not a built-in model (expected one of: {})",
-            p.model,
-            super::workload::BUILTIN_IDS.join(", ")
-        ))
-    })?;
+    let workload = builtin_workload(p)?;
     let runs: Vec<Run> = p
         .task
         .tasks()
         .iter()
-        .map(|&task| {
-            acc.run(
-                &workload,
-                Scenario {
-                    task,
-                    context: p.context,
-                },
-            )
-        })
+        .map(|&task| acc.run(&workload, scenario(p, task)))
         .collect::<Result<_>>()?;
     let (totals, weights): (Totals, &[u128]) = match runs.as_slice() {
         [r] => (r.totals.clone(), &[1]),
@@ -627,28 +632,13 @@ pub fn eval_pelab_config(
     }
     let energy = pe_energy(&config)?;
     let acc = PelabAccelerator::new(config, energy)?;
-    let workload = Workload::builtin(&p.model).ok_or_else(|| {
-        Error::new(format!(
-            "model `{}` is not a built-in model (expected one of: {})",
-            p.model,
-            super::workload::BUILTIN_IDS.join(", ")
-        ))
-    })?;
+    let workload = builtin_workload(p)?;
     let opts = pelab::Options::default();
     let runs: Vec<PelabRun> = p
         .task
         .tasks()
         .iter()
-        .map(|&task| {
-            acc.run(
-                &workload,
-                Scenario {
-                    task,
-                    context: p.context,
-                },
-                &opts,
-            )
-        })
+        .map(|&task| acc.run(&workload, scenario(p, task), &opts))
         .collect::<Result<_>>()?;
     let (totals, weights): (PelabTotals, &[u64]) = match runs.as_slice() {
         [r] => (r.totals.clone(), &[1]),
