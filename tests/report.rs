@@ -183,7 +183,13 @@ fn quick_report_writes_every_file() {
     let rows = md_table(&md, "## Claims and measurements");
     assert_eq!(
         rows[0],
-        ["claim", "paper says", "pelab measures", "verdict"]
+        [
+            "claim",
+            "paper says",
+            "pelab measures",
+            "with glitches",
+            "verdict"
+        ]
     );
     let claims = &rows[2..];
     let json_claims = summary["claims"].as_array().unwrap();
@@ -196,14 +202,14 @@ fn quick_report_writes_every_file() {
         .find("Sources:")
         .expect("a Sources list under the claims")..];
     for (r, j) in claims.iter().zip(json_claims) {
-        assert_eq!(r.len(), 4, "claim row {r:?}");
+        assert_eq!(r.len(), 5, "claim row {r:?}");
         assert!(
             r[2].chars().any(|c| c.is_ascii_digit()),
             "claim '{}' has no pelab number: {}",
             r[0],
             r[2]
         );
-        let n: usize = r[3]
+        let n: usize = r[4]
             .rsplit_once(" [")
             .and_then(|(_, n)| n.strip_suffix(']'))
             .and_then(|n| n.parse().ok())
@@ -254,6 +260,7 @@ fn quick_report_writes_every_file() {
     );
     accel_table_a(&md, &files);
     glitch_tables(&out, &files, summary["seed"].as_u64().expect("seed"));
+    claims_with_glitches(&out, json_claims, claims);
     for section in [
         "## Verification",
         "## Synthesis",
@@ -268,6 +275,101 @@ fn quick_report_writes_every_file() {
         "summary.md states the zero-delay caveat"
     );
     std::fs::remove_dir_all(&out).unwrap();
+}
+
+/// The L-Mul element-wise claim rows carry the timing study's saving with glitches: in
+/// claims.csv's `with_glitches` column (and summary.md's "with glitches"), equal to
+/// glitch_lmul_saving.csv's figures (summary.json's figures to 1e-12, the text to its three
+/// digits), with their provenance in the source; the saving with glitches is not the
+/// zero-delay saving.
+fn claims_with_glitches(out: &Path, json_claims: &[serde_json::Value], md_rows: &[Vec<String>]) {
+    let mut r = csv::Reader::from_path(out.join("glitch_lmul_saving.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|c| c == n).expect(n);
+    let saving: Vec<(String, f64, f64)> = r
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| {
+            let num = |c: &str| -> f64 {
+                r[col(c)]
+                    .parse()
+                    .unwrap_or_else(|_| panic!("no {c} in glitch_lmul_saving.csv: {r:?}"))
+            };
+            (
+                r[col("format")].to_string(),
+                num("saving_zero_delay"),
+                num("saving_with_glitches"),
+            )
+        })
+        .collect();
+    assert_eq!(saving.len(), 2, "e4m3 and bf16: {saving:?}");
+    let mut r = csv::Reader::from_path(out.join("claims.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|c| c == n).expect(n);
+    let (cc, wc, sc) = (col("claim"), col("with_glitches"), col("source"));
+    let rows: Vec<csv::StringRecord> = r.records().map(|r| r.unwrap()).collect();
+    for (f, zero, unit) in &saving {
+        let title = format!("L-Mul element-wise energy saving, {f}");
+        let row = rows
+            .iter()
+            .find(|r| r[cc] == title)
+            .unwrap_or_else(|| panic!("no claims.csv row '{title}'"));
+        let text = &row[wc];
+        let shown: f64 = text
+            .split_once('%')
+            .and_then(|(n, _)| n.parse().ok())
+            .unwrap_or_else(|| panic!("'{title}': no percentage with glitches: {text}"));
+        assert!(
+            (shown - 100.0 * unit).abs() <= 0.005 * (100.0 * unit).abs().max(1.0),
+            "'{title}': claims.csv shows {shown}% with glitches, glitch_lmul_saving.csv {unit}"
+        );
+        assert!(text.contains("unit delay"), "{text}");
+        for what in ["glitch_lmul_saving.csv", "unit delay", "seed"] {
+            assert!(
+                row[sc].contains(what),
+                "'{title}': the source does not name {what}"
+            );
+        }
+        let j = json_claims
+            .iter()
+            .find(|c| c["claim"] == title.as_str())
+            .unwrap_or_else(|| panic!("no '{title}' in summary.json"));
+        let fig = |n: &str| {
+            j["figures"][n]
+                .as_f64()
+                .unwrap_or_else(|| panic!("'{title}' has no figure {n}"))
+        };
+        // The CSV prints a float to within a unit in the last place of summary.json's.
+        let same = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(b.abs());
+        for (n, want) in [
+            ("saving_with_glitches_unit", *unit),
+            ("saving_zero_delay_glitch_operands", *zero),
+        ] {
+            assert!(
+                same(fig(n), want),
+                "'{title}': summary.json's {n} is {}, glitch_lmul_saving.csv's {want}",
+                fig(n)
+            );
+        }
+        // Glitches cost the two multipliers unequally: the saving moves.
+        for z in [*zero, fig("gate_level_saving")] {
+            assert!(
+                (unit - z).abs() > 1e-3,
+                "'{title}': the saving with glitches {unit} is the zero-delay saving {z}"
+            );
+        }
+        let md = md_rows
+            .iter()
+            .find(|r| r[0] == title)
+            .unwrap_or_else(|| panic!("no summary.md row '{title}'"));
+        assert_eq!(md[3], text, "summary.md and claims.csv differ");
+    }
+    // Claims without the column leave it empty; L-Mul rows outside the timing study's formats
+    // say they were not measured.
+    for r in &rows {
+        let lmul_elem = r[cc].starts_with("L-Mul element-wise energy saving");
+        assert_eq!(!r[wc].is_empty(), lmul_elem, "{r:?}");
+    }
 }
 
 /// The accelerator study's Table A holds the aggregates of `pelab accel --preset bitmod-hpca25

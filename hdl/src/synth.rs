@@ -169,7 +169,7 @@ pub fn cache_dir() -> PathBuf {
 
 /// 128-bit FNV-1a (two 64-bit lanes with different offsets); collisions are caught anyway by
 /// comparing the stored inputs.
-pub(crate) fn content_hash(parts: &[&str]) -> String {
+pub fn content_hash(parts: &[&str]) -> String {
     let mut h1: u64 = 0xcbf2_9ce4_8422_2325;
     let mut h2: u64 = 0x6c62_272e_07bb_0142;
     for p in parts {
@@ -187,7 +187,7 @@ pub(crate) fn io_err(what: &str, p: &Path, e: std::io::Error) -> Error {
 
 /// A fresh, empty working directory for cache entry `key` under the cache folder `root`
 /// (created if missing), unique to this process; renamed into place once complete.
-pub(crate) fn fresh_tmp(root: &Path, key: &str) -> Result<PathBuf> {
+pub fn fresh_tmp(root: &Path, key: &str) -> Result<PathBuf> {
     std::fs::create_dir_all(root).map_err(|e| io_err("create", root, e))?;
     let tmp = root.join(format!(
         ".tmp-{key}-{}-{}",

@@ -87,7 +87,13 @@ fn nominal(t: &Table, load_ff: f64) -> f64 {
     } else {
         0.0
     };
-    t.lookup(if slew.is_finite() { slew } else { 0.0 }, load_ff)
+    // The breakpoints are in library time units; `lookup` takes nanoseconds.
+    let slew_ns = if slew.is_finite() {
+        slew * t.units.time_ns
+    } else {
+        0.0
+    };
+    t.lookup(slew_ns, load_ff)
 }
 
 /// A source of cell figures.
@@ -632,6 +638,27 @@ pub const GLITCH_CAVEAT: &str = "zero-delay simulation: glitches (transient togg
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nominal_reads_the_smallest_transition_whatever_the_time_unit() {
+        // One 2x2 table (slew x load), written once in ns and once in ps: the nominal value
+        // is the first row at the load, 1.0 + (2.0 - 1.0) * 0.5 at 1.5 fF, in both.
+        let table = |time_ns: f64, scale: f64| Table {
+            var1: "input_net_transition".into(),
+            var2: Some("total_output_net_capacitance".into()),
+            index_1: vec![0.01 * scale, 0.5 * scale],
+            index_2: vec![1.0, 2.0],
+            values: vec![1.0, 2.0, 10.0, 20.0],
+            units: crate::liberty::Units {
+                time_ns,
+                cap_ff: 1.0,
+                leakage_nw: 1.0,
+                energy_fj: 1.0,
+            },
+        };
+        assert!((nominal(&table(1.0, 1.0), 1.5) - 1.5).abs() < 1e-12);
+        assert!((nominal(&table(0.001, 1000.0), 1.5) - 1.5).abs() < 1e-12);
+    }
 
     #[test]
     fn generic_table_prices_every_generic_gate() {

@@ -20,23 +20,50 @@ pub struct Args {
 /// The benchmarks.
 #[derive(clap::Subcommand)]
 pub enum Which {
-    /// The gate engine against Verilator and Icarus on the same synthesized netlist and
-    /// vectors, the exhaustive gate-level check of lmul bf16 (2^32 pairs), the unit-delay
-    /// engine against the zero-delay engine and Icarus' unit-delay run, and the Liberty-delay
-    /// engine against the zero-delay engine on the SKY130 mapping.
+    /// The gate engine against Verilator on the same synthesized netlists: first against a
+    /// Verilator build of the netlist driven by a tight generated C++ loop (lmul bf16, fpmul
+    /// bf16 and an 8x8 output-stationary array of lmul e4m3; equal checksums required), then
+    /// against Verilator and Icarus running pelab's Verilog testbench, the exhaustive
+    /// gate-level check of lmul bf16 (2^32 pairs), the unit-delay engine against the
+    /// zero-delay engine and Icarus' unit-delay run, and the Liberty-delay engine against the
+    /// zero-delay engine on the SKY130 mapping.
     Gates {
-        /// Vectors for Verilator (and the engine).
+        /// Vectors for the testbench comparison (Verilator and the engine).
         #[arg(long, default_value_t = 1 << 20)]
         rows: u64,
         /// Vectors for Icarus (slow on gate netlists).
         #[arg(long, default_value_t = 20_000)]
         icarus_rows: u64,
-        /// Timed repetitions of the engine (median reported).
+        /// Timed repetitions of the engine and the harness (median reported).
         #[arg(long, default_value_t = 5)]
         reps: usize,
         /// Run only the first 1/N of the 2^32 exhaustive pairs and extrapolate.
         #[arg(long, default_value_t = 1)]
         shards: u64,
+        /// Parts to run, comma-separated: lmul-bf16, fpmul-bf16, array (the Verilator harness
+        /// baseline), testbench, exhaustive, unit-delay, liberty; or all.
+        #[arg(long, default_value = "all")]
+        only: String,
+        /// Vectors of the harness comparison on the combinational netlists.
+        #[arg(long, default_value_t = 1 << 22)]
+        vectors: u64,
+        /// Independent streams of the harness comparison on the array (each from the
+        /// flip-flops' initial state).
+        #[arg(long, default_value_t = 2048)]
+        streams: u64,
+        /// Clock cycles per stream of the harness comparison on the array.
+        #[arg(long, default_value_t = 64)]
+        cycles: u64,
+        /// PE whose cell fills the array of the harness comparison.
+        #[arg(long, default_value = "lmul")]
+        array_pe: String,
+        /// Operand format of the array's cell.
+        #[arg(long, default_value = "e4m3")]
+        array_format: String,
+        /// Size RxC of the array (Verilator's build of the flattened 8x8 array takes 8 to
+        /// 10 minutes on 2 cores; it is reused while the netlist is unchanged).
+        #[arg(long, value_name = "RxC", default_value = "8x8")]
+        array_size: String,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -90,8 +117,26 @@ pub fn run(args: Args) -> Result<()> {
             icarus_rows,
             reps,
             shards,
+            only,
+            vectors,
+            streams,
+            cycles,
+            array_pe,
+            array_format,
+            array_size,
             json,
-        } => gates(rows, icarus_rows, reps, shards.max(1), json),
+        } => gates(&GatesOpts {
+            rows,
+            icarus_rows,
+            reps,
+            shards: shards.max(1),
+            parts: parse_parts(&only)?,
+            vectors,
+            streams,
+            cycles,
+            array: (array_pe, array_format, array_size),
+            json,
+        }),
         Which::Array { reps, quick, json } => array(reps, quick, json),
         Which::Accel { reps, json } => accel(reps, json),
     }
@@ -287,12 +332,457 @@ fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-/// `pelab bench gates`: pelab's gate engine against Verilator and Icarus running the same
-/// synthesized netlist (Yosys `write_verilog -noattr` of the generic-gate netlist) on the same
-/// vectors, then the exhaustive check of lmul bf16 (all 2^32 pairs; `shards` > 1 runs only the
-/// first 1/shards of them and extrapolates), then the unit-delay engine's speed.
-fn gates(rows: u64, icarus_rows: u64, reps: usize, shards: u64, json_out: bool) -> Result<()> {
+/// The parts of `pelab bench gates`, in the order they run.
+const GATES_PARTS: [&str; 8] = [
+    "lmul-bf16",
+    "fpmul-bf16",
+    "array",
+    "testbench",
+    "exhaustive",
+    "toggles",
+    "unit-delay",
+    "liberty",
+];
+
+/// Resets the process's peak resident memory (Linux `clear_refs` 5), so a later
+/// [`peak_rss_mb`] measures one part alone; false when it could not.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// One PE's toggle-counting cost: name, cells, vectors, plain seconds, counted seconds.
+type ToggleCost = (String, usize, u64, f64, f64);
+
+/// Toggle counting against plain evaluation: `rows` vectors of the PE's default random set
+/// through the compiled kernel, one thread, medians of `reps`, per PE.
+fn toggle_cost(rows: u64, reps: usize) -> Result<Vec<ToggleCost>> {
+    use pelab_testbench::{vectors, CaseSet, Shard};
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .map_err(|e| pelab_sim::Error::new(e.to_string()))?;
+    let mut out = Vec::new();
+    for (pe, policy) in [("lmul", "saturate"), ("fpmul", "ieee")] {
+        let joined = pelab_testbench::pe(pe)?;
+        let cfg = pelab_hdl::RtlConfig::new("bf16", policy, 0);
+        let m = joined.rtl.verilog(&cfg)?;
+        let (net, _) = pelab_testbench::gates::synthesized_netlist(&m.verilog, &m.name, None)?;
+        pelab_testbench::kernel::attach(&net)?;
+        let layout = joined.vectors.layout(&cfg)?;
+        let v = vectors::generate(joined.vectors, &cfg, CaseSet::Count(rows), 1, Shard::ALL)?;
+        eprintln!(
+            "bench gates: toggle counting on {} ({rows} vectors)...",
+            m.name
+        );
+        let time = |count: bool| {
+            one.install(|| {
+                median_secs(reps, || {
+                    pelab_testbench::gates::run_gates(&net, &layout, &v.rows, false, count)
+                        .expect("a gates run");
+                })
+            })
+        };
+        let plain = time(false);
+        let counted = time(true);
+        out.push((format!("{pe} bf16"), net.cells.len(), rows, plain, counted));
+    }
+    Ok(out)
+}
+
+/// The parts named by `--only` (`all`, or a comma-separated list of [`GATES_PARTS`]).
+fn parse_parts(list: &str) -> Result<Vec<&'static str>> {
+    let mut parts = Vec::new();
+    for w in list.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        if w == "all" {
+            return Ok(GATES_PARTS.to_vec());
+        }
+        match GATES_PARTS.iter().find(|p| **p == w) {
+            Some(p) if !parts.contains(p) => parts.push(*p),
+            Some(_) => {}
+            None => {
+                return Err(pelab_sim::Error::new(format!(
+                    "--only: unknown part '{w}'; valid: all, {}",
+                    GATES_PARTS.join(", ")
+                )))
+            }
+        }
+    }
+    if parts.is_empty() {
+        return Err(pelab_sim::Error::new(format!(
+            "--only: no part named; valid: all, {}",
+            GATES_PARTS.join(", ")
+        )));
+    }
+    Ok(parts)
+}
+
+/// Options of `pelab bench gates`.
+struct GatesOpts {
+    rows: u64,
+    icarus_rows: u64,
+    reps: usize,
+    shards: u64,
+    parts: Vec<&'static str>,
+    vectors: u64,
+    streams: u64,
+    cycles: u64,
+    /// PE, format and size of the array.
+    array: (String, String, String),
+    json: bool,
+}
+
+/// The machine the figures come from, and its peak cell-evaluation rate.
+struct Cpu {
+    name: String,
+    cores: usize,
+    mhz: f64,
+    /// Where the clock came from.
+    mhz_source: &'static str,
+    /// The widest vector unit the engine's build can use, and its 1-bit lanes.
+    unit: &'static str,
+    lanes: u32,
+}
+
+impl Cpu {
+    /// Cell evaluations per second at `cores` cores: cores x clock x lanes.
+    fn peak(&self, cores: usize) -> f64 {
+        cores as f64 * self.mhz * 1e6 * self.lanes as f64
+    }
+}
+
+/// The CPU from /proc/cpuinfo (first CPU's `model name` and `cpu MHz`; `lscpu`'s max MHz
+/// when cpuinfo has no clock), the core count, and the vector unit.
+fn cpu() -> Cpu {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |key: &str| {
+        info.lines()
+            .find(|l| l.split(':').next().is_some_and(|k| k.trim() == key))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let name = field("model name").unwrap_or_else(|| "unknown CPU".into());
+    let (mhz, mhz_source) = match field("cpu MHz").and_then(|v| v.parse::<f64>().ok()) {
+        Some(m) if m > 0.0 => (m, "/proc/cpuinfo cpu MHz of the first CPU"),
+        _ => {
+            let lscpu = std::process::Command::new("lscpu")
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+                .unwrap_or_default();
+            let m = lscpu
+                .lines()
+                .find(|l| l.starts_with("CPU max MHz"))
+                .and_then(|l| l.split(':').nth(1))
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .unwrap_or(0.0);
+            (m, "lscpu CPU max MHz")
+        }
+    };
+    let (unit, lanes) = vector_unit();
+    Cpu {
+        name,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        mhz,
+        mhz_source,
+        unit,
+        lanes,
+    }
+}
+
+/// The 1-minute load average (`/proc/loadavg`): other work competing for the cores.
+fn loadavg() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The widest vector unit of this CPU: AVX-512 (512 one-bit lanes), AVX2 (256), or 64-bit
+/// scalar words.
+fn vector_unit() -> (&'static str, u32) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512f") {
+            return ("AVX-512", 512);
+        }
+        if std::is_x86_feature_detected!("avx2") {
+            return ("AVX2", 256);
+        }
+    }
+    ("64-bit scalar", 64)
+}
+
+/// One netlist of the harness comparison: the engine against the Verilator harness.
+struct HarnessRow {
+    name: String,
+    module: String,
+    netlist: std::path::PathBuf,
+    cells: usize,
+    flops: usize,
+    workload: pelab_testbench::harness::Workload,
+    clocked: bool,
+    checksum: u64,
+    harness: pelab_testbench::harness::Harness,
+    /// Harness, one process: median loop time.
+    h1: f64,
+    /// Harness, `procs` processes: median of the longest loop, and of the wall time.
+    h2: f64,
+    h2_wall: f64,
+    procs: usize,
+    /// Engine (compiled kernel): one thread, and every thread of the pool (`threads`), medians.
+    e1: f64,
+    en: f64,
+    threads: usize,
+    /// The interpreter (the engine before its kernels), one thread, median.
+    i1: f64,
+    /// Compiling (or loading from the cache) and loading the kernel, s.
+    kernel_secs: f64,
+    /// What the kernel is (compiler, flags, vector unit).
+    kernel: String,
+}
+
+impl HarnessRow {
+    fn rate(&self, secs: f64) -> f64 {
+        self.workload.vectors() as f64 / secs
+    }
+
+    /// Cell evaluations per second at `secs`.
+    fn cell_rate(&self, secs: f64) -> f64 {
+        self.cells as f64 * self.rate(secs)
+    }
+
+    /// Every figure of the row, for `--json`; `peak1` and `peak` are the limits of one core
+    /// and of every core.
+    fn json(&self, peak1: f64, peak: f64) -> serde_json::Value {
+        let h = self;
+        let fields: Vec<(&str, serde_json::Value)> = vec![
+            ("name", json!(h.name)),
+            ("module", json!(h.module)),
+            ("netlist", json!(h.netlist)),
+            ("cells", json!(h.cells)),
+            ("flip_flops", json!(h.flops)),
+            ("clocked", json!(h.clocked)),
+            ("streams", json!(h.workload.streams)),
+            ("cycles", json!(h.workload.cycles)),
+            ("vectors", json!(h.workload.vectors())),
+            ("seed", json!(h.workload.seed)),
+            ("checksum", json!(format!("{:#018x}", h.checksum))),
+            ("checksums_equal", json!(true)),
+            ("verilator_command", json!(h.harness.command)),
+            ("compile_secs", json!(h.harness.compile_secs)),
+            ("compile_cached", json!(h.harness.cached)),
+            ("harness_1p_secs", json!(h.h1)),
+            ("harness_1p_vectors_per_sec", json!(h.rate(h.h1))),
+            ("harness_processes", json!(h.procs)),
+            ("harness_np_secs", json!(h.h2)),
+            ("harness_np_wall_secs", json!(h.h2_wall)),
+            ("harness_np_vectors_per_sec", json!(h.rate(h.h2))),
+            ("engine", json!("compiled kernel")),
+            ("kernel", json!(h.kernel)),
+            ("kernel_build_secs", json!(h.kernel_secs)),
+            ("interpreter_1t_secs", json!(h.i1)),
+            ("interpreter_1t_vectors_per_sec", json!(h.rate(h.i1))),
+            ("ratio_interpreter_1t_harness_1p", json!(h.h1 / h.i1)),
+            ("engine_1t_secs", json!(h.e1)),
+            ("engine_1t_vectors_per_sec", json!(h.rate(h.e1))),
+            ("engine_threads", json!(h.threads)),
+            ("engine_nt_secs", json!(h.en)),
+            ("engine_nt_vectors_per_sec", json!(h.rate(h.en))),
+            ("ratio_engine_1t_harness_1p", json!(h.h1 / h.e1)),
+            ("ratio_engine_nt_harness_1p", json!(h.h1 / h.en)),
+            ("ratio_engine_nt_harness_np", json!(h.h2 / h.en)),
+            ("target_engine_1t_harness_1p", json!(10)),
+            ("target_engine_nt_harness_1p", json!(20)),
+            ("cell_evals_per_sec_1t", json!(h.cell_rate(h.e1))),
+            ("cell_evals_per_sec_nt", json!(h.cell_rate(h.en))),
+            ("limit_pct_1t", json!(100.0 * h.cell_rate(h.e1) / peak1)),
+            ("limit_pct_nt", json!(100.0 * h.cell_rate(h.en) / peak)),
+        ];
+        serde_json::Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
+    }
+
+    fn workload_text(&self) -> String {
+        if self.clocked {
+            format!(
+                "{} x {} cycles",
+                self.workload.streams, self.workload.cycles
+            )
+        } else {
+            format!("{} vectors", self.workload.cycles)
+        }
+    }
+}
+
+/// Builds the Verilator harness of `net` and times it (1 and `procs` processes) against the
+/// engine (1 thread and the whole pool) on `w`, medians of `reps`; every run's checksum must
+/// equal the engine's.
+#[allow(clippy::too_many_arguments)]
+fn harness_row(
+    name: &str,
+    module: &str,
+    net: &pelab_sim::netlist::Netlist,
+    netlist_v: &std::path::Path,
+    w: pelab_testbench::harness::Workload,
+    reps: usize,
+    procs: usize,
+    dir: &std::path::Path,
+) -> Result<HarnessRow> {
+    use pelab_testbench::harness::{engine_checksum, verilator_harness};
+    let err = pelab_sim::Error::new;
+    let spin = indicatif::ProgressBar::new_spinner();
+    spin.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .expect("a valid template"),
+    );
+    spin.enable_steady_tick(std::time::Duration::from_millis(120));
+    spin.set_message(format!(
+        "bench gates: building the Verilator harness of {module} ({} cells)",
+        net.cells.len()
+    ));
+    let harness = verilator_harness(netlist_v, module, net, &dir.join(module));
+    spin.finish_and_clear();
+    let harness = harness?;
+    eprintln!(
+        "bench gates: {name}: harness {} in {:.1} s; engine and harness on {} vectors...",
+        if harness.cached {
+            "reused, built"
+        } else {
+            "built"
+        },
+        harness.compile_secs,
+        w.vectors()
+    );
+    let one_pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .map_err(|e| err(e.to_string()))?;
+    let median = |mut t: Vec<f64>| {
+        t.sort_by(f64::total_cmp);
+        t[t.len() / 2]
+    };
+    let reps = reps.max(1);
+    // The interpreter (the reference), after one warm-up run whose checksum every other run
+    // must give; then the compiled kernel.
+    let mut interp = net.clone();
+    interp.kernel = Default::default();
+    let reference = engine_checksum(&interp, &w, None)?;
+    let compiled = interp.clone();
+    let t = Instant::now();
+    pelab_testbench::kernel::attach(&compiled)?;
+    let kernel_secs = t.elapsed().as_secs_f64();
+    let kernel = compiled
+        .kernel
+        .get()
+        .map_or(String::new(), |k| k.0.describe().to_string());
+    let net = &compiled;
+    let mismatch = |what: &str, got: u64| {
+        err(format!(
+            "{name} ({module}, {}): checksum mismatch: the engine gives {:#018x}, {what} \
+             {got:#018x}",
+            netlist_v.display(),
+            reference.checksum
+        ))
+    };
+    let time_engine = |pool: Option<&rayon::ThreadPool>,
+                       net: &pelab_sim::netlist::Netlist|
+     -> Result<(f64, usize)> {
+        let mut t = Vec::new();
+        let mut threads = 0;
+        for _ in 0..reps {
+            let r = match pool {
+                Some(p) => p.install(|| engine_checksum(net, &w, None))?,
+                None => engine_checksum(net, &w, None)?,
+            };
+            if r.checksum != reference.checksum {
+                return Err(mismatch("the engine on another run", r.checksum));
+            }
+            threads = r.threads;
+            t.push(r.secs);
+        }
+        Ok((median(t), threads))
+    };
+    let (i1, _) = time_engine(Some(&one_pool), &interp)?;
+    let (e1, _) = time_engine(Some(&one_pool), net)?;
+    let (en, threads) = time_engine(None, net)?;
+    let run = |p: usize| -> Result<(f64, f64)> {
+        let (mut t, mut wall) = (Vec::new(), Vec::new());
+        for _ in 0..reps {
+            let r = harness.run_parallel(&w, p)?;
+            if r.checksum != reference.checksum {
+                return Err(mismatch(
+                    &format!("the Verilator harness ({p} processes)"),
+                    r.checksum,
+                ));
+            }
+            t.push(r.secs);
+            wall.push(r.wall_secs);
+        }
+        Ok((median(t), median(wall)))
+    };
+    let (h1, _) = run(1)?;
+    let (h2, h2_wall) = run(procs)?;
+    Ok(HarnessRow {
+        name: name.into(),
+        module: module.into(),
+        netlist: netlist_v.to_path_buf(),
+        cells: net.cells.len(),
+        flops: net.flops.len(),
+        workload: w,
+        clocked: harness.clocked,
+        checksum: reference.checksum,
+        harness,
+        h1,
+        h2,
+        h2_wall,
+        procs,
+        e1,
+        en,
+        threads,
+        i1,
+        kernel_secs,
+        kernel,
+    })
+}
+
+/// Formats a rate with an SI suffix.
+fn si(x: f64) -> String {
+    let (v, s) = if x >= 1e12 {
+        (x / 1e12, "T")
+    } else if x >= 1e9 {
+        (x / 1e9, "G")
+    } else if x >= 1e6 {
+        (x / 1e6, "M")
+    } else if x >= 1e3 {
+        (x / 1e3, "k")
+    } else {
+        (x, "")
+    };
+    format!("{v:.3}{s}")
+}
+
+/// `pelab bench gates`: pelab's gate engine against Verilator on the same synthesized
+/// netlists. First the fair baseline: each netlist compiled by Verilator with a tight C++
+/// harness ([`pelab_testbench::harness`]), same stimulus, equal checksums; then Verilator and
+/// Icarus running pelab's Verilog testbench on lmul bf16 (Yosys `write_verilog -noattr` of the
+/// generic-gate netlist) on the same vectors, the exhaustive check of lmul bf16 (all 2^32
+/// pairs; `shards` > 1 runs only the first 1/shards of them and extrapolates), the unit-delay
+/// engine's speed and the Liberty-delay engine's.
+fn gates(o: &GatesOpts) -> Result<()> {
+    use pelab_testbench::harness::Workload;
     use pelab_testbench::{run, vectors, CaseSet, Shard, Simulator};
+    let (rows, icarus_rows, reps, shards) = (o.rows, o.icarus_rows, o.reps, o.shards);
+    let has = |p: &str| o.parts.contains(&p);
+    let io = |e: std::io::Error| pelab_sim::Error::new(e.to_string());
+    let machine = cpu();
+    let load_start = loadavg();
+    let threads = rayon::current_num_threads();
+    let procs = threads.max(2);
     let joined = pelab_testbench::pe("lmul")?;
     let pe = joined.vectors;
     let cfg = pelab_hdl::RtlConfig::new("bf16", "saturate", 0);
@@ -301,95 +791,204 @@ fn gates(rows: u64, icarus_rows: u64, reps: usize, shards: u64, json_out: bool) 
     let netlist_v = json_path.with_file_name("netlist.v");
     let layout = pe.layout(&cfg)?;
     let dir = std::path::PathBuf::from("out/bench/gates");
-    std::fs::create_dir_all(&dir).map_err(|e| pelab_sim::Error::new(e.to_string()))?;
+    std::fs::create_dir_all(&dir).map_err(io)?;
     let dir = dir
         .canonicalize()
         .map_err(|e| pelab_sim::Error::new(format!("{}: {e}", dir.display())))?;
+
+    // The Verilator harness baseline.
+    let mut hrows = Vec::new();
+    let seed = 1;
+    let hdir = dir.join("harness");
+    if has("lmul-bf16") {
+        hrows.push(harness_row(
+            "lmul bf16",
+            &m.name,
+            &net,
+            &netlist_v,
+            Workload::combinational(o.vectors, seed),
+            reps,
+            procs,
+            &hdir,
+        )?);
+    }
+    if has("fpmul-bf16") {
+        let fp = pelab_testbench::pe("fpmul")?;
+        let fcfg = pelab_hdl::RtlConfig::new("bf16", "ieee", 0);
+        let fm = fp.rtl.verilog(&fcfg)?;
+        eprintln!("bench gates: synthesizing {} to generic gates...", fm.name);
+        let (fnet, fjson) =
+            pelab_testbench::gates::synthesized_netlist(&fm.verilog, &fm.name, None)?;
+        hrows.push(harness_row(
+            "fpmul bf16",
+            &fm.name,
+            &fnet,
+            &fjson.with_file_name("netlist.v"),
+            Workload::combinational(o.vectors, seed),
+            reps,
+            procs,
+            &hdir,
+        )?);
+    }
+    if has("array") {
+        use pelab_hdl::array::{cell::cell_or_default, parse_size, ArraySpec, Dataflow};
+        let (pe_name, format, size) = &o.array;
+        let (r, c) = parse_size(size)?;
+        let spec = ArraySpec::new(cell_or_default(pe_name, format, None)?, Dataflow::Os, r, c)?;
+        let am = spec.verilog()?;
+        eprintln!(
+            "bench gates: synthesizing {} to generic gates (hierarchical)...",
+            am.name
+        );
+        let (anet, ajson) =
+            pelab_testbench::gates::synthesized_netlist_hierarchical(&am.verilog, &am.name)?;
+        hrows.push(harness_row(
+            &format!("array {pe_name} {format} os {r}x{c}"),
+            &am.name,
+            &anet,
+            &ajson.with_file_name("netlist.v"),
+            Workload::clocked(o.streams, o.cycles, seed),
+            reps,
+            procs,
+            &hdir,
+        )?);
+    }
+
+    // Verilator and Icarus running pelab's Verilog testbench on lmul bf16.
     let limit = std::time::Duration::from_secs(3600);
     let mut sims = Vec::new();
-    for (sim, n) in [
-        (Simulator::Verilator, rows),
-        (Simulator::Icarus, icarus_rows),
-    ] {
-        eprintln!(
-            "bench gates: {} on the gate netlist, {n} vectors...",
-            sim.name()
-        );
-        let v = vectors::generate(pe, &cfg, CaseSet::Count(n), 1, Shard::ALL)?;
-        let d = dir.join(sim.name());
-        std::fs::create_dir_all(&d).map_err(|e| pelab_sim::Error::new(e.to_string()))?;
-        std::fs::write(d.join("vectors.mem"), v.to_mem())
-            .map_err(|e| pelab_sim::Error::new(e.to_string()))?;
-        let tb = d.join("pelab_tb.v");
-        std::fs::write(
-            &tb,
-            pelab_testbench::tb::testbench(&m.name, &layout, n, "vectors.mem"),
-        )
-        .map_err(|e| pelab_sim::Error::new(e.to_string()))?;
-        let r = run::simulate(
-            sim,
-            &d,
-            &tb,
-            &[netlist_v.canonicalize().unwrap_or(netlist_v.clone())],
-            n,
-            limit,
-        )?;
-        if r.status != pelab_testbench::Status::Passed {
-            return Err(pelab_sim::Error::new(format!(
-                "{} did not pass on the gate netlist: {:?}\n{}",
-                sim.name(),
-                r.status,
-                r.log_tail
-            )));
-        }
-        // The engine on the same vectors: all threads, and one thread.
-        let all = median_secs(reps, || {
-            let (r, _) =
-                pelab_testbench::gates::run_gates(&net, &layout, &v.rows, true, false).unwrap();
-            assert_eq!(r.unwrap().failed, 0);
-        });
-        let one_pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .map_err(|e| pelab_sim::Error::new(e.to_string()))?;
-        let one = one_pool.install(|| {
-            median_secs(reps, || {
+    if has("testbench") {
+        for (sim, n) in [
+            (Simulator::Verilator, rows),
+            (Simulator::Icarus, icarus_rows),
+        ] {
+            eprintln!(
+                "bench gates: {} running pelab's Verilog testbench on the gate netlist, {n} vectors...",
+                sim.name()
+            );
+            let v = vectors::generate(pe, &cfg, CaseSet::Count(n), 1, Shard::ALL)?;
+            let d = dir.join(sim.name());
+            std::fs::create_dir_all(&d).map_err(io)?;
+            std::fs::write(d.join("vectors.mem"), v.to_mem()).map_err(io)?;
+            let tb = d.join("pelab_tb.v");
+            std::fs::write(
+                &tb,
+                pelab_testbench::tb::testbench(&m.name, &layout, n, "vectors.mem"),
+            )
+            .map_err(io)?;
+            let r = run::simulate(
+                sim,
+                &d,
+                &tb,
+                &[netlist_v.canonicalize().unwrap_or(netlist_v.clone())],
+                n,
+                limit,
+            )?;
+            if r.status != pelab_testbench::Status::Passed {
+                return Err(pelab_sim::Error::new(format!(
+                    "{} did not pass on the gate netlist: {:?}\n{}",
+                    sim.name(),
+                    r.status,
+                    r.log_tail
+                )));
+            }
+            // The engine on the same vectors: all threads, and one thread.
+            let all = median_secs(reps, || {
                 let (r, _) =
                     pelab_testbench::gates::run_gates(&net, &layout, &v.rows, true, false).unwrap();
                 assert_eq!(r.unwrap().failed, 0);
-            })
-        });
-        sims.push((sim, n, r.run_secs, r.compile_secs, all, one));
+            });
+            let one_pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .map_err(|e| pelab_sim::Error::new(e.to_string()))?;
+            let one = one_pool.install(|| {
+                median_secs(reps, || {
+                    let (r, _) =
+                        pelab_testbench::gates::run_gates(&net, &layout, &v.rows, true, false)
+                            .unwrap();
+                    assert_eq!(r.unwrap().failed, 0);
+                })
+            });
+            sims.push((sim, n, r.run_secs, r.compile_secs, all, one));
+        }
     }
-    let unit = unit_delay_speed(&net, pe, &cfg, &layout, (rows, icarus_rows), reps, &dir)?;
-    let lib_speed = liberty_delay_speed(&m, pe, &cfg, &layout, rows, reps)?;
+    let unit = if has("unit-delay") {
+        Some(unit_delay_speed(
+            &net,
+            pe,
+            &cfg,
+            &layout,
+            (rows, icarus_rows),
+            reps,
+            &dir,
+        )?)
+    } else {
+        None
+    };
+    let lib_speed = if has("liberty") {
+        Some(liberty_delay_speed(&m, pe, &cfg, &layout, rows, reps)?)
+    } else {
+        None
+    };
     // Exhaustive lmul bf16.
     let total = 1u64 << 32;
-    let shard = Shard { k: 1, n: shards };
-    eprintln!(
-        "bench gates: lmul bf16 exhaustive, {} of 2^32 pairs...",
-        shard.range(total).end
-    );
-    let t = Instant::now();
-    let report = pelab_testbench::verify::verify_gates_exhaustive(
-        joined,
-        &cfg,
-        shard,
-        &dir.join("exhaustive"),
-        &|_, _| {},
-    )?;
-    let secs = t.elapsed().as_secs_f64();
-    let run = &report.runs[0];
-    let checked = run.passed + run.failed;
-    let full_secs = secs * total as f64 / checked as f64;
-    let rss = peak_rss_mb();
-    let threads = rayon::current_num_threads();
-    if json_out {
+    let exhaustive = if has("exhaustive") {
+        let shard = Shard { k: 1, n: shards };
+        eprintln!(
+            "bench gates: lmul bf16 exhaustive, {} of 2^32 pairs...",
+            shard.range(total).end
+        );
+        let rss_alone = reset_peak_rss();
+        let t = Instant::now();
+        let report = pelab_testbench::verify::verify_gates_exhaustive(
+            joined,
+            &cfg,
+            shard,
+            &dir.join("exhaustive"),
+            &|_, _| {},
+        )?;
+        let secs = t.elapsed().as_secs_f64();
+        let run = &report.runs[0];
+        let checked = run.passed + run.failed;
+        Some((
+            checked,
+            run.failed,
+            secs,
+            secs * total as f64 / checked as f64,
+            peak_rss_mb(),
+            rss_alone,
+        ))
+    } else {
+        None
+    };
+    let toggles = if has("toggles") {
+        toggle_cost(rows, reps)?
+    } else {
+        Vec::new()
+    };
+    let load_end = loadavg();
+    let peak1 = machine.peak(1);
+    let peak = machine.peak(machine.cores);
+    let pct = |x: f64, of: f64| 100.0 * x / of;
+    if o.json {
         let v = json!({
             "module": m.name,
             "netlist": netlist_v,
             "gates": net.program.len(),
             "threads": threads,
+            "reps": reps,
+            "statistic": "median",
+            "load_average_1min": {"start": load_start, "end": load_end},
+            "cpu": {
+                "name": machine.name, "cores": machine.cores, "mhz": machine.mhz,
+                "mhz_source": machine.mhz_source, "vector_unit": machine.unit,
+                "lanes": machine.lanes,
+                "peak_cell_evals_per_sec_1core": peak1,
+                "peak_cell_evals_per_sec": peak,
+            },
+            "harness": hrows.iter().map(|h| h.json(peak1, peak)).collect::<Vec<_>>(),
+            "testbench_baseline": "Verilator running pelab's Verilog testbench",
             "simulators": sims.iter().map(|(s, n, secs, compile, all, one)| json!({
                 "simulator": s.name(), "vectors": n, "run_secs": secs, "compile_secs": compile,
                 "vectors_per_sec": *n as f64 / secs,
@@ -397,11 +996,16 @@ fn gates(rows: u64, icarus_rows: u64, reps: usize, shards: u64, json_out: bool) 
                 "engine_1thread_secs": one,
                 "ratio": secs / all, "ratio_1thread": secs / one,
             })).collect::<Vec<_>>(),
-            "exhaustive": json!({
-                "cases": checked, "failed": run.failed, "secs": secs,
-                "secs_all_2_32": full_secs, "peak_rss_mb": rss,
-            }),
-            "unit_delay": json!({
+            "exhaustive": exhaustive.map(|(checked, failed, secs, full, rss, alone)| json!({
+                "cases": checked, "failed": failed, "secs": secs,
+                "secs_all_2_32": full, "peak_rss_mb": rss, "peak_rss_of_part_alone": alone,
+            })),
+            "toggles": toggles.iter().map(|(name, cells, rows, plain, counted)| json!({
+                "pe": name, "cells": cells, "vectors": rows, "engine": "compiled kernel",
+                "threads": 1, "plain_secs": plain, "counted_secs": counted,
+                "ratio": counted / plain, "target": 2.0,
+            })).collect::<Vec<_>>(),
+            "unit_delay": unit.as_ref().map(|unit| json!({
                 "vectors": unit.rows, "zero_secs_1thread": unit.zero_secs,
                 "unit_secs_1thread": unit.unit_secs, "slowdown": unit.unit_secs / unit.zero_secs,
                 "glitch_factor": unit.glitch_factor,
@@ -409,8 +1013,8 @@ fn gates(rows: u64, icarus_rows: u64, reps: usize, shards: u64, json_out: bool) 
                 "icarus_compile_secs": unit.icarus_compile_secs,
                 "engine_secs_1thread": unit.engine_secs,
                 "ratio_icarus_1thread": unit.icarus_secs / unit.engine_secs,
-            }),
-            "liberty_delay": json!({
+            })),
+            "liberty_delay": lib_speed.as_ref().map(|lib_speed| json!({
                 "library": lib_speed.library, "cells": lib_speed.cells,
                 "vectors": lib_speed.rows, "resolution_ps": 1,
                 "zero_secs_1thread": lib_speed.zero_secs,
@@ -418,84 +1022,218 @@ fn gates(rows: u64, icarus_rows: u64, reps: usize, shards: u64, json_out: bool) 
                 "slowdown": lib_speed.liberty_secs / lib_speed.zero_secs,
                 "glitch_factor": lib_speed.glitch_factor,
                 "longest_path_ps": lib_speed.bound_ps,
-            }),
+            })),
         });
         return super::print_json(&v);
     }
     println!(
-        "pelab bench gates: {} as Yosys generic gates ({} cells), {} threads",
-        m.name,
-        net.cells.len(),
-        threads
+        "pelab bench gates on {}: {} cores at {:.0} MHz ({}), {} ({} one-bit lanes per \
+         instruction); {} threads; medians of {reps}; load average {} at the start, {} at the end",
+        machine.name,
+        machine.cores,
+        machine.mhz,
+        machine.mhz_source,
+        machine.unit,
+        machine.lanes,
+        threads,
+        load_start.map_or("unknown".into(), |l| format!("{l:.2}")),
+        load_end.map_or("unknown".into(), |l| format!("{l:.2}")),
     );
-    println!(
-        "  {:<10} {:>9} {:>12} {:>14} {:>16} {:>8} {:>14}",
-        "simulator",
-        "vectors",
-        "sim vec/s",
-        "engine vec/s",
-        "engine 1T vec/s",
-        "ratio",
-        "ratio 1 thread"
-    );
-    for (s, n, secs, _, all, one) in &sims {
+    if !hrows.is_empty() {
+        let np = format!("{threads}T");
+        let pp = format!("{procs}P");
         println!(
-            "  {:<10} {:>9} {:>12.0} {:>14.0} {:>16.0} {:>7.0}x {:>13.0}x",
-            s.name(),
-            n,
-            *n as f64 / secs,
-            *n as f64 / all,
-            *n as f64 / one,
-            secs / all,
-            secs / one
+            "Verilator harness baseline: each Yosys generic-gate netlist built by Verilator \
+             (--cc --exe --build -O3 --x-assign 0 --x-initial 0, C++ -O3 -march=native) and \
+             driven by a generated C++ loop; the same stimulus on both sides, precomputed; \
+             set/eval/checksum timed; every checksum equal to the engine's"
+        );
+        println!(
+            "  {:<24} {:>8} {:>20} {:>9} {:>11} {:>11} {:>9} {:>11} {:>11} {:>11} {:>8} {:>8} {:>8}",
+            "netlist",
+            "cells",
+            "workload",
+            "build s",
+            "harness 1P",
+            format!("harness {pp}"),
+            "kernel s",
+            "interp 1T",
+            "engine 1T",
+            format!("engine {np}"),
+            "1T/1P",
+            format!("{np}/1P"),
+            format!("{np}/{pp}"),
+        );
+        for h in &hrows {
+            let mark = |r: f64, target: f64| {
+                if r >= target {
+                    format!("{r:.1}x")
+                } else {
+                    format!("{r:.1}x MISS")
+                }
+            };
+            println!(
+                "  {:<24} {:>8} {:>20} {:>9.1} {:>9}/s {:>9}/s {:>9.1} {:>9}/s {:>9}/s {:>9}/s {:>8} {:>8} {:>7.1}x",
+                h.name,
+                h.cells,
+                h.workload_text(),
+                h.harness.compile_secs,
+                si(h.rate(h.h1)),
+                si(h.rate(h.h2)),
+                h.kernel_secs,
+                si(h.rate(h.i1)),
+                si(h.rate(h.e1)),
+                si(h.rate(h.en)),
+                mark(h.h1 / h.e1, 10.0),
+                mark(h.h1 / h.en, 20.0),
+                h.h2 / h.en
+            );
+        }
+        if let Some(h) = hrows.first() {
+            println!(
+                "  engine = the compiled kernel ({}); interp = the interpreter it replaces \
+                 (the reference; every checksum equal); kernel s = compiling or loading it",
+                h.kernel
+            );
+        }
+        println!(
+            "  (vectors or cycles per second; targets: engine 1T / harness 1P >= 10x, engine \
+             {np} / harness 1P >= 20x; {np}/{pp} is the equal-resources ratio; build s is \
+             Verilator's build{})",
+            if hrows.iter().any(|h| h.harness.cached) {
+                ", reused from an identical earlier build"
+            } else {
+                ""
+            }
+        );
+        println!(
+            "  distance to the limit: cell evaluations per second (cells x vectors/s) against \
+             cores x clock x lanes ({} per core, {} on {} cores)",
+            si(peak1),
+            si(peak),
+            machine.cores
+        );
+        for h in &hrows {
+            println!(
+                "    {:<24} 1T {:>9}/s = {:>5.2}% of one core   {np} {:>9}/s = {:>5.2}% of {} cores",
+                h.name,
+                si(h.cell_rate(h.e1)),
+                pct(h.cell_rate(h.e1), peak1),
+                si(h.cell_rate(h.en)),
+                pct(h.cell_rate(h.en), peak),
+                machine.cores
+            );
+        }
+    }
+    if !sims.is_empty() {
+        println!(
+            "Verilator running pelab's Verilog testbench (and Icarus), on {} as Yosys generic gates ({} cells):",
+            m.name,
+            net.cells.len()
+        );
+        println!(
+            "  {:<10} {:>9} {:>12} {:>14} {:>16} {:>8} {:>14}",
+            "simulator",
+            "vectors",
+            "sim vec/s",
+            "engine vec/s",
+            "engine 1T vec/s",
+            "ratio",
+            "ratio 1 thread"
+        );
+        for (s, n, secs, _, all, one) in &sims {
+            println!(
+                "  {:<10} {:>9} {:>12.0} {:>14.0} {:>16.0} {:>7.0}x {:>13.0}x",
+                s.name(),
+                n,
+                *n as f64 / secs,
+                *n as f64 / all,
+                *n as f64 / one,
+                secs / all,
+                secs / one
+            );
+        }
+        println!("  (simulator run time only, compile excluded; the engine compares every output like the testbench)");
+        println!("  targets: >= 1000x Icarus");
+    }
+    if !toggles.is_empty() {
+        println!(
+            "toggle counting (energy) against plain evaluation, compiled kernel, 1 thread, the \
+             same vectors through the same run_gates path (target <= 2x):"
+        );
+        for (name, cells, rows, plain, counted) in &toggles {
+            println!(
+                "  {name:<12} {cells:>5} cells {rows:>9} vectors: plain {:>9}/s, toggles \
+                 counted {:>9}/s, {:.2}x the time{}",
+                si(*rows as f64 / plain),
+                si(*rows as f64 / counted),
+                counted / plain,
+                if counted / plain <= 2.0 { "" } else { " MISS" }
+            );
+        }
+    }
+    if let Some((checked, failed, secs, full_secs, rss, rss_alone)) = exhaustive {
+        println!(
+            "lmul bf16 exhaustive on gates: {} pairs in {:.1} s{} ({:.0} M pairs/s), {} failed, peak memory {:.0} MB",
+            checked,
+            secs,
+            if shards > 1 {
+                format!(", all 2^32 extrapolated {full_secs:.0} s")
+            } else {
+                String::new()
+            },
+            checked as f64 / secs / 1e6,
+            failed,
+            rss
+        );
+        println!(
+            "  peak memory {}; targets: 2^32 pairs <= 3 s on 2 cores with AVX-512, <= 10 s \
+             with AVX2, <= 256 MB{}",
+            if rss_alone {
+                "of this part alone (peak reset before it)"
+            } else {
+                "of the whole process (the peak could not be reset)"
+            },
+            if full_secs > if machine.lanes >= 512 { 3.0 } else { 10.0 } {
+                ": time MISS"
+            } else {
+                ""
+            }
         );
     }
-    println!("  (simulator run time only, compile excluded; the engine compares every output like the testbench; engine times are medians of {reps})");
-    println!(
-        "  lmul bf16 exhaustive on gates: {} pairs in {:.1} s{} ({:.0} M pairs/s), {} failed, peak memory {:.0} MB",
-        checked,
-        secs,
-        if shards > 1 {
-            format!(", all 2^32 extrapolated {full_secs:.0} s")
-        } else {
-            String::new()
-        },
-        checked as f64 / secs / 1e6,
-        run.failed,
-        rss
-    );
-    println!(
-        "  targets: >= 10x Verilator, >= 1000x Icarus, 2^32 pairs <= 60 s and <= 1 GB on 2 cores"
-    );
-    println!(
-        "  unit delay (glitch factor {:.2}; 1 thread, toggles counted, outputs checked): {:.0} vec/s \
-         vs {:.0} vec/s at zero delay on {} vectors, {:.1}x the time (target <= 10x)",
-        unit.glitch_factor,
-        unit.rows as f64 / unit.unit_secs,
-        unit.rows as f64 / unit.zero_secs,
-        unit.rows,
-        unit.unit_secs / unit.zero_secs
-    );
-    println!(
-        "  Liberty delays ({}, {} cells, 1 ps quantum, longest path {} ps, glitch factor {:.2}; \
-         1 thread, toggles counted, outputs checked): {:.0} vec/s vs {:.0} vec/s at zero delay \
-         on the same mapped netlist and {} vectors, {:.1}x the time",
-        lib_speed.library,
-        lib_speed.cells,
-        lib_speed.bound_ps,
-        lib_speed.glitch_factor,
-        lib_speed.rows as f64 / lib_speed.liberty_secs,
-        lib_speed.rows as f64 / lib_speed.zero_secs,
-        lib_speed.rows,
-        lib_speed.liberty_secs / lib_speed.zero_secs
-    );
-    println!(
-        "  Icarus on the unit-delay netlist (assign #1 per cell, {} vectors, run only): {:.0} vec/s; \
-         the unit-delay engine is {:.0}x faster (target >= 100x)",
-        unit.icarus_rows,
-        unit.icarus_rows as f64 / unit.icarus_secs,
-        unit.icarus_secs / unit.engine_secs
-    );
+    if let Some(unit) = &unit {
+        println!(
+            "unit delay (glitch factor {:.2}; 1 thread, toggles counted, outputs checked): {:.0} vec/s \
+             vs {:.0} vec/s at zero delay on {} vectors, {:.1}x the time (target <= 10x)",
+            unit.glitch_factor,
+            unit.rows as f64 / unit.unit_secs,
+            unit.rows as f64 / unit.zero_secs,
+            unit.rows,
+            unit.unit_secs / unit.zero_secs
+        );
+        println!(
+            "Icarus on the unit-delay netlist (assign #1 per cell, {} vectors, run only): {:.0} vec/s; \
+             the unit-delay engine is {:.0}x faster (target >= 100x)",
+            unit.icarus_rows,
+            unit.icarus_rows as f64 / unit.icarus_secs,
+            unit.icarus_secs / unit.engine_secs
+        );
+    }
+    if let Some(lib_speed) = &lib_speed {
+        println!(
+            "Liberty delays ({}, {} cells, 1 ps quantum, longest path {} ps, glitch factor {:.2}; \
+             1 thread, toggles counted, outputs checked): {:.0} vec/s vs {:.0} vec/s at zero delay \
+             on the same mapped netlist and {} vectors, {:.1}x the time",
+            lib_speed.library,
+            lib_speed.cells,
+            lib_speed.bound_ps,
+            lib_speed.glitch_factor,
+            lib_speed.rows as f64 / lib_speed.liberty_secs,
+            lib_speed.rows as f64 / lib_speed.zero_secs,
+            lib_speed.rows,
+            lib_speed.liberty_secs / lib_speed.zero_secs
+        );
+    }
     Ok(())
 }
 

@@ -92,6 +92,67 @@ pub fn run(o: Args) -> Result<()> {
     println!("    pelab   {:>10.5} mW", c.pelab_uniform_mw);
     power_line("OpenSTA", &s.uniform);
     println!("    ratio OpenSTA / pelab: {:.3}", c.ratio_uniform);
+    let a = &c.arc_weighted;
+    println!(
+        "    OpenSTA arc-weighted {:>10.5} mW  (internal {:.5} raw, {:.5} arc-weighted; \
+         switching {:.5}, leakage {:.3e})",
+        a.total_mw,
+        s.uniform.internal_mw,
+        a.internal_mw,
+        s.uniform.switching_mw,
+        s.uniform.leakage_mw
+    );
+    println!(
+        "    ratio OpenSTA arc-weighted / pelab: {:.3}",
+        c.ratio_arc_weighted
+    );
+    let d = &c.decomposition;
+    let pct = |x: f64| 100.0 * x / c.pelab_uniform_mw;
+    println!(
+        "    arc-weighted − pelab {:+.5} mW ({:+.1}% of pelab), part by part:",
+        a.total_mw - c.pelab_uniform_mw,
+        pct(a.total_mw - c.pelab_uniform_mw)
+    );
+    for (part, v, what) in [
+        (
+            "loads",
+            d.load_mw,
+            "pin capacitance max(rise, fall) where pelab takes `capacitance`",
+        ),
+        (
+            "slews",
+            d.slew_mw,
+            "tables at OpenSTA's slews, not the smallest characterized one",
+        ),
+        (
+            "arc weights",
+            d.weighting_mw,
+            "arcs weighted by sensitization, not a plain mean",
+        ),
+        (
+            "input-port pins",
+            d.input_pins_mw,
+            "internal power of pins on nets no cell drives",
+        ),
+        (
+            "clock",
+            d.clock_mw,
+            "clock pins: mean(rise, fall) × 2 per period, no C_CK·V²",
+        ),
+        ("remainder", d.remainder_mw, "what the parts above miss"),
+    ] {
+        println!("      {part:<16}{v:>+11.5} mW ({:+.1}%)  {what}", pct(v));
+    }
+    println!(
+        "    pelab at OpenSTA's loads and slews {:.5} mW: arc-weighted OpenSTA / it {:.3}",
+        d.pelab_at_sta_mw,
+        a.total_mw / d.pelab_at_sta_mw
+    );
+    println!(
+        "    check: pelab's tables at OpenSTA's slews and loads, arcs weighted: internal {:.5} \
+         mW (trace {:.5}), switching {:.5} mW (report {:.5})",
+        d.model_internal_mw, a.internal_mw, d.model_switching_mw, s.uniform.switching_mw
+    );
     println!("  measured activity: pelab's simulation vs OpenSTA's propagation from the ports");
     println!(
         "    pelab   {:>10.5} mW  (energy per operation {:.5} pJ: dynamic {:.5}, clock {:.5}, \

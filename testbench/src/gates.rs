@@ -18,9 +18,7 @@ use crate::codec::ColumnBlock;
 use crate::run::{Mismatch, SimRun, Simulator, Status};
 use crate::vectors::{Field, Layout, Timing};
 use pelab_sim::energy::Activity;
-use pelab_sim::netlist::{
-    lane_mask, to_planes, Delay, Netlist, Sim, ToggleMode, LANES, LANE_WORDS,
-};
+use pelab_sim::netlist::{Delay, Netlist, Sim, ToggleMode, LANES, LANE_WORDS};
 use pelab_sim::{Error, Result};
 use rayon::prelude::*;
 use std::time::Instant;
@@ -306,6 +304,7 @@ pub fn run_gates_recorded(
         )));
     }
     let b = bind(net, layout)?;
+    crate::kernel::attach_for(net, net.program.len() as f64 * rows.len() as f64)?;
     let width = b.n_in + if check { b.n_out } else { 0 };
     if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.len() < width) {
         return Err(Error::new(format!(
@@ -580,23 +579,28 @@ pub fn check_exhaustive(
             "streamed exhaustive checking is for combinational PEs without a CARE mask",
         ));
     }
+    crate::kernel::attach_for(
+        net,
+        net.program.len() as f64 * (range.end - range.start) as f64,
+    )?;
     let t = Instant::now();
-    const CHUNK: u64 = 1 << 16;
+    const CHUNK: u64 = 1 << 13;
     let done = std::sync::atomic::AtomicU64::new(0);
     let chunks = (range.end - range.start).div_ceil(CHUNK);
     let results: Vec<Result<(u64, u64, Vec<Mismatch>)>> = (0..chunks)
         .into_par_iter()
         .map_init(
             || {
+                let mut sim = Sim::new(net, ToggleMode::Off);
+                sim.outputs_only();
                 (
-                    Sim::new(net, ToggleMode::Off),
+                    sim,
                     vec![vec![0u64; CHUNK as usize]; b.n_in],
                     vec![vec![0u64; CHUNK as usize]; b.n_out],
-                    vec![[0u64; LANE_WORDS]; 64],
-                    vec![[0u64; LANE_WORDS]; 64],
+                    vec![0u64; LANES],
                 )
             },
-            |(sim, ins, exp, want, have), c| {
+            |(sim, ins, exp, have), c| {
                 let lo = range.start + c * CHUNK;
                 let hi = (lo + CHUNK).min(range.end);
                 let n = (hi - lo) as usize;
@@ -623,24 +627,20 @@ pub fn check_exhaustive(
                         sim.set_values(p, &ins[k][i..i + m]);
                     }
                     sim.eval();
-                    // Compare bit planes: the expected values go through one transpose.
+                    // Compare values: the outputs go through one transpose.
                     let mut diff = [0u64; LANE_WORDS];
                     for (k, &p) in b.outputs.iter().enumerate() {
-                        let w = net.outputs[p].bits.len();
-                        to_planes(&exp[k][i..i + m], &mut want[..w]);
-                        sim.planes_into(p, &mut have[..w]);
-                        for (x, y) in want[..w].iter().zip(&have[..w]) {
-                            for (d, (xx, yy)) in diff.iter_mut().zip(x.iter().zip(y)) {
-                                *d |= xx ^ yy;
-                            }
+                        sim.values(p, &mut have[..m]);
+                        let want = exp[k][i..i + m].chunks(64);
+                        for ((d, x), y) in diff.iter_mut().zip(want).zip(have[..m].chunks(64)) {
+                            *d |= x
+                                .iter()
+                                .zip(y)
+                                .zip(0..64)
+                                .fold(0u64, |acc, ((x, y), l)| acc | (u64::from(x != y) << l));
                         }
                     }
-                    let mask = lane_mask(m);
-                    let bad: u32 = diff
-                        .iter()
-                        .zip(&mask)
-                        .map(|(d, k)| (d & k).count_ones())
-                        .sum();
+                    let bad: u32 = diff.iter().map(|d| d.count_ones()).sum();
                     passed += (m as u32 - bad) as u64;
                     failed += bad as u64;
                     if bad > 0 && shown.len() < crate::tb::SHOWN_MISMATCHES as usize {

@@ -8,6 +8,8 @@ pub mod codec;
 pub mod energy;
 pub mod formal;
 pub mod gates;
+pub mod harness;
+pub mod kernel;
 pub mod layout;
 pub mod opensta;
 pub mod pe;

@@ -63,11 +63,10 @@ fn check_timing(spec: &ArraySpec, v: &ArrayVectors) {
         assert_eq!(case.trace.cycles_scalesim, t.cycles, "{q}: cycles");
         let end = v.cases.get(q + 1).map_or(v.rows.len(), |c| c.first_row);
         let last_valid_row = (case.first_row..end)
-            .filter(|&r| {
+            .rfind(|&r| {
                 let row = &v.rows[r];
                 row[row.len() - 1 - n_out + valid] == 1
             })
-            .last()
             .expect("outputs");
         // Row first_row + 1 + x holds cycle x's inputs and the outputs right after its edge,
         // that is, the outputs of cycle x + 1.

@@ -39,6 +39,10 @@ pub struct Sim<'a> {
     pub lane_cycles: u64,
     /// Vectors (lane samples) over which toggles were counted.
     pub samples: u64,
+    /// With a compiled kernel: store only the observed nets ([`Sim::outputs_only`]).
+    outputs_only: bool,
+    /// Bit planes of an input port being set (kept to avoid an allocation per call).
+    scratch: Vec<Word>,
 }
 
 #[inline(always)]
@@ -123,6 +127,8 @@ impl<'a> Sim<'a> {
             ones: None,
             lane_cycles: 0,
             samples: 0,
+            outputs_only: false,
+            scratch: Vec::new(),
         }
     }
 
@@ -142,10 +148,12 @@ impl<'a> Sim<'a> {
 
     /// Sets input port `port` to `values[i]` in lane `i` (lanes past the slice get 0).
     pub fn set_values(&mut self, port: usize, values: &[u64]) {
-        let bits = &self.net.inputs[port].bits;
-        let mut planes = vec![[0u64; LANE_WORDS]; bits.len()];
-        to_planes(values, &mut planes);
-        self.set_planes(port, &planes);
+        let bits = self.net.inputs[port].bits.len();
+        let mut planes = std::mem::take(&mut self.scratch);
+        planes.resize(bits, [0; LANE_WORDS]);
+        to_planes(values, &mut planes[..bits]);
+        self.set_planes(port, &planes[..bits]);
+        self.scratch = planes;
     }
 
     /// The bit planes of output port `port`.
@@ -166,7 +174,16 @@ impl<'a> Sim<'a> {
 
     /// The value of output port `port` (at most 64 bits) in the first `out.len()` lanes.
     pub fn values(&self, port: usize, out: &mut [u64]) {
-        from_planes(&self.planes(port), out);
+        let bits = &self.net.outputs[port].bits;
+        if bits.len() <= 64 {
+            let mut planes = [[0u64; LANE_WORDS]; 64];
+            for (p, &n) in planes.iter_mut().zip(bits) {
+                *p = self.vals[n as usize];
+            }
+            from_planes(&planes[..bits.len()], out);
+        } else {
+            from_planes(&self.planes(port), out);
+        }
     }
 
     /// Settles the combinational logic for the current inputs and state.
@@ -177,7 +194,28 @@ impl<'a> Sim<'a> {
         }
     }
 
+    /// Only output ports and the nets flip-flops read need to be right after [`Sim::eval`]
+    /// (nothing else is looked at): a compiled kernel may then keep the other nets in
+    /// registers. Has no effect when toggles are counted or without a kernel.
+    pub fn outputs_only(&mut self) {
+        self.outputs_only = self.mode == ToggleMode::Off;
+    }
+
+    /// Whether the program runs as a compiled kernel ([`Netlist::kernel`]).
+    pub fn compiled(&self) -> bool {
+        self.net.kernel.get().is_some()
+    }
+
     fn run_program(&mut self) {
+        if let Some(k) = self.net.kernel.get() {
+            k.0.eval(&mut self.vals, !self.outputs_only);
+            return;
+        }
+        self.interpret();
+    }
+
+    /// The reference evaluation: the program interpreted instruction by instruction.
+    fn interpret(&mut self) {
         let v = self.vals.as_mut_slice();
         // SAFETY (for the unchecked reads and writes below): `Sim::new` checked every operand
         // and result index of the program against the number of nets, `vals` has one word per
@@ -514,46 +552,183 @@ const LANE_BITS: [u64; 6] = [
 /// Words of 64 lanes that hold one value, or a count `base, base + 1, ...` with `base` a
 /// multiple of 64 (exhaustive enumeration), are filled without a transpose.
 pub fn to_planes(values: &[u64], planes: &mut [Word]) {
-    for w in 0..LANE_WORDS {
+    /// How one word of 64 lanes is filled.
+    #[derive(Clone, Copy)]
+    enum Kind {
+        /// Every lane holds `base` (or lanes past the values: 0).
+        Const(u64),
+        /// Lane `l` holds `base + l`, `base` a multiple of 64.
+        Count(u64),
+        /// Anything else: transposed into `general[w]`.
+        General,
+    }
+    let bits = planes.len().min(64);
+    let mut kind = [Kind::Const(0); LANE_WORDS];
+    // Written for the general words only, and read only there (no zeroing on the fast path).
+    let mut general: [std::mem::MaybeUninit<[u64; 64]>; LANE_WORDS] =
+        [const { std::mem::MaybeUninit::uninit() }; LANE_WORDS];
+    for (w, k) in kind.iter_mut().enumerate() {
         let lo = w * 64;
         if lo >= values.len() {
-            for p in planes.iter_mut() {
-                p[w] = 0;
-            }
             continue;
         }
         if lo + 64 <= values.len() {
-            let v = &values[lo..lo + 64];
+            let v: &[u64; 64] = values[lo..lo + 64].try_into().unwrap();
             let base = v[0];
-            if v.iter().all(|&x| x == base) {
-                for (b, p) in planes.iter_mut().enumerate() {
-                    p[w] = if b < 64 && base >> b & 1 == 1 {
-                        u64::MAX
-                    } else {
-                        0
-                    };
-                }
+            #[cfg(target_arch = "x86_64")]
+            let (is_const, is_count) = if fast::available() {
+                // SAFETY: the CPU has the features `fast` needs (checked just above).
+                unsafe { (fast::all_equal(v), fast::counts_up(v)) }
+            } else {
+                (slow_all_equal(v), slow_counts_up(v))
+            };
+            #[cfg(not(target_arch = "x86_64"))]
+            let (is_const, is_count) = (slow_all_equal(v), slow_counts_up(v));
+            if is_const {
+                *k = Kind::Const(base);
                 continue;
             }
-            if base.is_multiple_of(64) && v.iter().enumerate().all(|(l, &x)| x == base + l as u64) {
-                for (b, p) in planes.iter_mut().enumerate() {
-                    p[w] = if b < 6 {
-                        LANE_BITS[b]
-                    } else if b < 64 && base >> b & 1 == 1 {
-                        u64::MAX
-                    } else {
-                        0
-                    };
-                }
+            if base.is_multiple_of(64) && is_count {
+                *k = Kind::Count(base);
                 continue;
             }
         }
+        *k = Kind::General;
         let mut m = [0u64; 64];
+        #[cfg(target_arch = "x86_64")]
+        if fast::available() {
+            let src: &[u64; 64] = if values.len() >= lo + 64 {
+                values[lo..lo + 64].try_into().unwrap()
+            } else {
+                m[..values.len() - lo].copy_from_slice(&values[lo..]);
+                &m
+            };
+            let out = general[w].write([0u64; 64]);
+            // SAFETY: the CPU has the features `fast` needs (checked just above).
+            unsafe { fast::values_to_planes(src, bits, out) };
+            continue;
+        }
         let hi = values.len().min(lo + 64);
         m[..hi - lo].copy_from_slice(&values[lo..hi]);
         transpose64(&mut m);
-        for (b, p) in planes.iter_mut().enumerate() {
-            p[w] = if b < 64 { m[b] } else { 0 };
+        general[w].write(m);
+    }
+    let bit = |base: u64, b: usize| if base >> b & 1 == 1 { u64::MAX } else { 0 };
+    for (b, p) in planes.iter_mut().enumerate() {
+        *p = std::array::from_fn(|w| match kind[w] {
+            _ if b >= 64 => 0,
+            Kind::Const(base) => bit(base, b),
+            Kind::Count(_) if b < 6 => LANE_BITS[b],
+            Kind::Count(base) => bit(base, b),
+            // SAFETY: written above for every general word.
+            Kind::General => unsafe { general[w].assume_init_ref()[b] },
+        });
+    }
+}
+
+/// Whether the 64 values are equal.
+fn slow_all_equal(v: &[u64; 64]) -> bool {
+    v.iter().all(|&x| x == v[0])
+}
+
+/// Whether the 64 values count up by one from the first.
+fn slow_counts_up(v: &[u64; 64]) -> bool {
+    v.iter()
+        .zip(0u64..)
+        .all(|(&x, l)| x == v[0].wrapping_add(l))
+}
+
+/// Bit-matrix transposes of 64 values with AVX-512BW byte masks (`vpmovb2m`, `vpmovm2b`):
+/// about one instruction per value and byte of width, where the generic [`transpose64`]
+/// spends several per value whatever the width.
+#[cfg(target_arch = "x86_64")]
+mod fast {
+    use std::arch::x86_64::*;
+
+    /// Whether the CPU has AVX-512F and AVX-512BW.
+    #[inline]
+    pub fn available() -> bool {
+        std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512f")
+    }
+
+    /// Whether the 64 values are equal.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn all_equal(v: &[u64; 64]) -> bool {
+        let p = v.as_ptr() as *const __m512i;
+        let b = _mm512_set1_epi64(v[0] as i64);
+        let mut m = 0xffu8;
+        for i in 0..8 {
+            m &= _mm512_cmpeq_epi64_mask(_mm512_loadu_si512(p.add(i)), b);
+        }
+        m == 0xff
+    }
+
+    /// Whether the 64 values count up by one from the first.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn counts_up(v: &[u64; 64]) -> bool {
+        let p = v.as_ptr() as *const __m512i;
+        let mut want = _mm512_add_epi64(
+            _mm512_set1_epi64(v[0] as i64),
+            _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0),
+        );
+        let eight = _mm512_set1_epi64(8);
+        let mut m = 0xffu8;
+        for i in 0..8 {
+            m &= _mm512_cmpeq_epi64_mask(_mm512_loadu_si512(p.add(i)), want);
+            want = _mm512_add_epi64(want, eight);
+        }
+        m == 0xff
+    }
+
+    /// `out[b]` = bit `b` of `v[0..64]` (lane `i` in bit `i`), for `b < bits`.
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub unsafe fn values_to_planes(v: &[u64; 64], bits: usize, out: &mut [u64; 64]) {
+        let p = v.as_ptr() as *const __m512i;
+        let z: [__m512i; 8] = std::array::from_fn(|i| _mm512_loadu_si512(p.add(i)));
+        for g in 0..bits.div_ceil(8) {
+            let sh = _mm_cvtsi32_si128(8 * g as i32);
+            // Byte g of every value, value i in byte i.
+            let q: [i64; 8] = std::array::from_fn(|i| {
+                _mm_cvtsi128_si64(_mm512_cvtepi64_epi8(_mm512_srl_epi64(z[i], sh)))
+            });
+            let bytes = _mm512_set_epi64(q[7], q[6], q[5], q[4], q[3], q[2], q[1], q[0]);
+            for b in 0..8.min(bits - 8 * g) {
+                let up = _mm512_sll_epi16(bytes, _mm_cvtsi32_si128(7 - b as i32));
+                out[8 * g + b] = _mm512_movepi8_mask(up);
+            }
+        }
+    }
+
+    /// The inverse, for word `w` of the planes: `out[i]` = the value whose bit `b` is lane
+    /// `64 w + i` of `planes[b]`.
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub unsafe fn planes_to_values(planes: &[super::Word], w: usize, out: &mut [u64; 64]) {
+        let mut acc = [_mm512_setzero_si512(); 8];
+        for (g, group) in planes.chunks(8).enumerate() {
+            let mut bytes = _mm512_setzero_si512();
+            for (b, p) in group.iter().enumerate() {
+                bytes = _mm512_or_si512(bytes, _mm512_maskz_set1_epi8(p[w], 1 << b));
+            }
+            let sh = _mm_cvtsi32_si128(8 * g as i32);
+            for (i, a) in acc.iter_mut().enumerate() {
+                let lane = match i / 2 {
+                    0 => _mm512_extracti32x4_epi32::<0>(bytes),
+                    1 => _mm512_extracti32x4_epi32::<1>(bytes),
+                    2 => _mm512_extracti32x4_epi32::<2>(bytes),
+                    _ => _mm512_extracti32x4_epi32::<3>(bytes),
+                };
+                let part = if i % 2 == 1 {
+                    _mm_srli_si128::<8>(lane)
+                } else {
+                    lane
+                };
+                *a = _mm512_or_si512(*a, _mm512_sll_epi64(_mm512_cvtepu8_epi64(part), sh));
+            }
+        }
+        let o = out.as_mut_ptr() as *mut __m512i;
+        for (i, a) in acc.iter().enumerate() {
+            _mm512_storeu_si512(o.add(i), *a);
         }
     }
 }
@@ -564,6 +739,22 @@ pub fn from_planes(planes: &[Word], out: &mut [u64]) {
         let lo = w * 64;
         if lo >= out.len() {
             break;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if fast::available() {
+            let planes = &planes[..planes.len().min(64)];
+            if out.len() >= lo + 64 {
+                let dst: &mut [u64; 64] = (&mut out[lo..lo + 64]).try_into().unwrap();
+                // SAFETY: the CPU has the features `fast` needs (checked just above).
+                unsafe { fast::planes_to_values(planes, w, dst) };
+            } else {
+                let mut vals = [0u64; 64];
+                // SAFETY: as above.
+                unsafe { fast::planes_to_values(planes, w, &mut vals) };
+                let hi = out.len();
+                out[lo..hi].copy_from_slice(&vals[..hi - lo]);
+            }
+            continue;
         }
         let mut m = [0u64; 64];
         for (b, p) in planes.iter().enumerate().take(64) {
@@ -611,6 +802,46 @@ mod tests {
         let mut back = vec![0u64; 200];
         from_planes(&planes, &mut back);
         assert_eq!(back, vals);
+    }
+
+    #[test]
+    fn planes_of_every_width_match_bit_extraction() {
+        // Every width from 1 to 64 (the byte-mask transposes work a byte of width at a time),
+        // on random values, against the definition of a bit plane; and back.
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let vals: Vec<u64> = (0..LANES - 3)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x
+            })
+            .collect();
+        for bits in 1..=64usize {
+            let mask = if bits == 64 {
+                u64::MAX
+            } else {
+                (1 << bits) - 1
+            };
+            let v: Vec<u64> = vals.iter().map(|&a| a & mask).collect();
+            let mut planes = vec![[0u64; LANE_WORDS]; bits];
+            to_planes(&v, &mut planes);
+            for (i, a) in v.iter().enumerate() {
+                for (b, p) in planes.iter().enumerate() {
+                    assert_eq!(
+                        p[i / 64] >> (i % 64) & 1,
+                        a >> b & 1,
+                        "width {bits} lane {i} bit {b}"
+                    );
+                }
+            }
+            for p in &planes {
+                assert_eq!(p[LANE_WORDS - 1] >> 61, 0, "lanes past the values are 0");
+            }
+            let mut back = vec![0u64; v.len()];
+            from_planes(&planes, &mut back);
+            assert_eq!(back, v, "width {bits}");
+        }
     }
 
     #[test]

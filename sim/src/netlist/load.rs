@@ -66,6 +66,7 @@ pub(super) fn from_yosys_json(
         depth,
         names,
         delays: None,
+        kernel: std::sync::OnceLock::new(),
     })
 }
 

@@ -22,6 +22,7 @@
 
 pub mod delays;
 mod engine;
+pub mod kernel;
 mod levelize;
 mod load;
 pub mod timed;
@@ -205,6 +206,9 @@ pub struct Netlist {
     /// Cell delays for [`Delay::Liberty`], in time quanta, one per entry of
     /// [`Netlist::counted`] (set by [`Netlist::annotate_delays`]).
     pub delays: Option<Vec<u32>>,
+    /// A compiled evaluation of [`Netlist::program`], when one was attached
+    /// ([`kernel`]); [`Sim`] then calls it instead of interpreting the program.
+    pub kernel: std::sync::OnceLock<kernel::Kernel>,
 }
 
 /// Net 0 is constant 0, net 1 constant 1.

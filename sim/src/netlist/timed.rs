@@ -18,9 +18,11 @@
 //! program runs once in topological order; an instruction is evaluated only at the times at
 //! which one of its operands changed, so a net whose inputs never change costs one check.
 //! Under delays above one quantum, the evaluations of a cell output are then filtered lane by
-//! lane: a lane's change is kept unless the same lane changes again within the delay.
+//! lane: a lane's change is kept unless the same lane changes again within the delay. The
+//! internal temporaries of a library cell take no time, so where the cell's function is one
+//! operation over its inputs they are folded into it and keep no events (`plan`).
 
-use super::{Netlist, Op, Word, LANE_WORDS};
+use super::{Instr, Netlist, Op, Word, LANE_WORDS};
 
 /// Delay model of a simulation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -85,6 +87,211 @@ fn changed(x: &Word, y: &Word, mask: &Word) -> u64 {
     c as u64
 }
 
+/// The value of `op` over operand words (lane-wise).
+#[inline(always)]
+fn apply(op: Op, a: u64, b: u64, c: u64, d: u64) -> u64 {
+    match op {
+        Op::Buf => a,
+        Op::Not => !a,
+        Op::And => a & b,
+        Op::Nand => !(a & b),
+        Op::Or => a | b,
+        Op::Nor => !(a | b),
+        Op::Xor => a ^ b,
+        Op::Xnor => !(a ^ b),
+        Op::AndNot => a & !b,
+        Op::OrNot => a | !b,
+        Op::Mux => (a & !c) | (b & c),
+        Op::NMux => !((a & !c) | (b & c)),
+        Op::Aoi3 => !((a & b) | c),
+        Op::Oai3 => !((a | b) & c),
+        Op::Aoi4 => !((a & b) | (c & d)),
+        Op::Oai4 => !((a | b) & (c | d)),
+    }
+}
+
+/// Every operation, for [`single_op`].
+const OPS: [Op; 16] = [
+    Op::Buf,
+    Op::Not,
+    Op::And,
+    Op::Nand,
+    Op::Or,
+    Op::Nor,
+    Op::Xor,
+    Op::Xnor,
+    Op::AndNot,
+    Op::OrNot,
+    Op::Mux,
+    Op::NMux,
+    Op::Aoi3,
+    Op::Oai3,
+    Op::Aoi4,
+    Op::Oai4,
+];
+
+/// The nets instruction `i` reads.
+fn instr_ins(i: &Instr) -> ([u32; 4], usize) {
+    ([i.a, i.b, i.c, i.d], operands(i.op))
+}
+
+/// The nodes of a timed step over `net` (instruction delays `delay`, counted nets
+/// `counted`), in topological order: one operation each, with its delay.
+///
+/// An instruction of no time whose net is not counted (an internal temporary of a library
+/// cell: `!(A&B)` compiles to AND, NOT and the output's buffer) is folded into the node that
+/// reads it when the node's whole function is then one operation over the nets it reads
+/// (`nand2` becomes one NAND; `xor2`, written `(A&!B) | (!A&B)`, one XOR): its value at any
+/// time is a function of those nets at that time, so the node's changes are the same, and it
+/// keeps no events of its own. The temporaries of a function that is not one operation are
+/// evaluated as nodes of their own, the earliest first, until the rest is.
+fn plan(net: &Netlist, delay: &[u32], counted: &[bool]) -> Vec<(Instr, u32)> {
+    let prog = &net.program;
+    let mut writer = vec![u32::MAX; net.nets];
+    for (k, i) in prog.iter().enumerate() {
+        writer[i.y as usize] = k as u32;
+    }
+    let mut fold: Vec<bool> = prog
+        .iter()
+        .zip(delay)
+        .map(|(i, &d)| d == 0 && !counted[i.y as usize])
+        .collect();
+    let mut nodes = Vec::with_capacity(prog.len());
+    for k in 0..prog.len() {
+        if !fold[k] {
+            plan_node(k, prog, &writer, delay, &mut fold, &mut nodes);
+        }
+    }
+    nodes
+}
+
+/// Adds the node of instruction `k` to `nodes` (after the nodes of the temporaries it
+/// leaves unfolded; see [`plan`]).
+fn plan_node(
+    k: usize,
+    prog: &[Instr],
+    writer: &[u32],
+    delay: &[u32],
+    fold: &mut [bool],
+    nodes: &mut Vec<(Instr, u32)>,
+) {
+    loop {
+        // The folded instructions feeding `k` and the nets they and `k` read.
+        let mut cone: Vec<u32> = Vec::new();
+        let mut leaves: Vec<u32> = Vec::new();
+        let mut stack = vec![k as u32];
+        while let Some(j) = stack.pop() {
+            let (x, n) = instr_ins(&prog[j as usize]);
+            for &v in &x[..n] {
+                let w = writer[v as usize];
+                if w != u32::MAX && fold[w as usize] {
+                    if !cone.contains(&w) {
+                        cone.push(w);
+                        stack.push(w);
+                    }
+                } else if !leaves.contains(&v) {
+                    leaves.push(v);
+                }
+            }
+        }
+        if cone.is_empty() {
+            nodes.push((prog[k], delay[k]));
+            return;
+        }
+        if leaves.len() <= 4 {
+            if let Some(i) = single_op(k, &cone, &leaves, prog, writer) {
+                nodes.push((i, delay[k]));
+                return;
+            }
+        }
+        let first = *cone.iter().min().expect("a cone");
+        fold[first as usize] = false;
+        plan_node(first as usize, prog, writer, delay, fold, nodes);
+    }
+}
+
+/// Instruction `k` with the folded instructions `cone` (reading the nets `leaves`, at most
+/// four) as one operation over `leaves`, when its truth table is one's.
+fn single_op(
+    k: usize,
+    cone: &[u32],
+    leaves: &[u32],
+    prog: &[Instr],
+    writer: &[u32],
+) -> Option<Instr> {
+    // Truth tables over 16 rows: leaf `l` is bit `l` of the row.
+    const COLUMN: [u64; 4] = [0xAAAA, 0xCCCC, 0xF0F0, 0xFF00];
+    let mut order = cone.to_vec();
+    order.sort_unstable();
+    order.push(k as u32);
+    let mut temp: Vec<(u32, u64)> = Vec::with_capacity(order.len());
+    let value = |v: u32, temp: &[(u32, u64)]| -> u64 {
+        match leaves.iter().position(|&l| l == v) {
+            Some(p) => COLUMN[p],
+            None => {
+                let w = writer[v as usize];
+                temp.iter().find(|t| t.0 == w).expect("in the cone").1
+            }
+        }
+    };
+    for &j in &order {
+        let i = &prog[j as usize];
+        let (x, n) = instr_ins(i);
+        let mut o = [0u64; 4];
+        for (s, &v) in o.iter_mut().zip(&x[..n]) {
+            *s = value(v, &temp);
+        }
+        temp.push((j, apply(i.op, o[0], o[1], o[2], o[3]) & 0xFFFF));
+    }
+    let want = temp.last().expect("k").1;
+    let l = leaves.len();
+    for op in OPS {
+        if operands(op) != l {
+            continue;
+        }
+        // Every assignment of the leaves to the operands.
+        let mut perm: Vec<usize> = (0..l).collect();
+        loop {
+            let mut o = [0u64; 4];
+            for (s, &p) in o.iter_mut().zip(&perm) {
+                *s = COLUMN[p];
+            }
+            if apply(op, o[0], o[1], o[2], o[3]) & 0xFFFF == want {
+                let mut v = [0u32; 4];
+                for (s, &p) in v.iter_mut().zip(&perm) {
+                    *s = leaves[p];
+                }
+                return Some(Instr {
+                    op,
+                    a: v[0],
+                    b: v[1],
+                    c: v[2],
+                    d: v[3],
+                    y: prog[k].y,
+                });
+            }
+            if !next_permutation(&mut perm) {
+                break;
+            }
+        }
+    }
+    None
+}
+
+/// The next permutation of `p` in lexicographic order; false after the last.
+fn next_permutation(p: &mut [usize]) -> bool {
+    let Some(i) = (1..p.len()).rev().find(|&i| p[i - 1] < p[i]) else {
+        return false;
+    };
+    let j = (i..p.len())
+        .rev()
+        .find(|&j| p[j] > p[i - 1])
+        .expect("a larger one");
+    p.swap(i - 1, j);
+    p[i..].reverse();
+    true
+}
+
 /// The events of one step: net `n` changes at `times[range[n]]` to `values[range[n]]`.
 #[derive(Default)]
 struct Events {
@@ -97,12 +304,15 @@ struct Events {
     last_time: u32,
 }
 
-/// The state of unit-delay stepping of one netlist.
+/// The state of timed stepping of one netlist.
 pub(super) struct Timed {
-    /// Delay of each program instruction: 1 for a cell output, 0 inside a cell.
-    delay: Vec<u32>,
+    /// The evaluations of a step in topological order, each with its delay: the program's
+    /// instructions, with internal temporaries folded in where [`plan`] can.
+    nodes: Vec<(Instr, u32)>,
     /// Nets no instruction writes (constants, inputs, flip-flop states, undriven bits).
     sources: Vec<u32>,
+    /// The nets a step reads or writes: the sources and the nodes' outputs.
+    live: Vec<u32>,
     /// Whether each net's toggles are counted.
     counted: Vec<bool>,
     /// Each net's value before time 0.
@@ -110,7 +320,8 @@ pub(super) struct Timed {
     /// Lanes mode: each net's value in the last lane of the previous step.
     pub(super) carry: Vec<u64>,
     ev: Events,
-    /// Nets whose timed final value differed from the zero-delay value, over all steps.
+    /// Nets (cell outputs and the temporaries not folded) whose timed final value differed
+    /// from the zero-delay value, over all steps.
     pub(super) mismatches: u64,
     /// Latest change seen, in time units after time 0, over all steps.
     pub(super) settle_time: u32,
@@ -149,15 +360,25 @@ impl Timed {
         for &(n, _) in &net.counted {
             counted[n as usize] = true;
         }
+        let delays: Vec<u32> = net
+            .program
+            .iter()
+            .map(|i| cell_delay[i.y as usize])
+            .collect();
+        let nodes = plan(net, &delays, &counted);
+        let sources: Vec<u32> = (2..net.nets as u32)
+            .filter(|&n| !driven[n as usize])
+            .collect();
+        let mut live: Vec<u32> = (0..2)
+            .chain(sources.iter().copied())
+            .chain(nodes.iter().map(|(i, _)| i.y))
+            .collect();
+        live.sort_unstable();
+        live.dedup();
         Timed {
-            delay: net
-                .program
-                .iter()
-                .map(|i| cell_delay[i.y as usize])
-                .collect(),
-            sources: (2..net.nets as u32)
-                .filter(|&n| !driven[n as usize])
-                .collect(),
+            nodes,
+            sources,
+            live,
             counted,
             start: vec![[0; LANE_WORDS]; net.nets],
             carry: vec![0; net.nets],
@@ -203,9 +424,12 @@ impl Timed {
 
     /// Sets `start` to the settled values `vals` shifted up by one lane: lane `i` starts from
     /// lane `i - 1`, lane 0 from the previous step's last lane (from itself on the first
-    /// step); records lane `n - 1` for the next step.
+    /// step); records lane `n - 1` for the next step. Only the nets a step reads are set (the
+    /// folded temporaries are not).
     pub(super) fn shift_lanes(&mut self, vals: &[Word], n: usize, first: bool) {
-        for ((s, v), carry) in self.start.iter_mut().zip(vals).zip(&mut self.carry) {
+        for &m in &self.live {
+            let m = m as usize;
+            let (s, v, carry) = (&mut self.start[m], &vals[m], &mut self.carry[m]);
             let mut prev = if first { v[0] & 1 } else { *carry };
             for k in 0..LANE_WORDS {
                 s[k] = (v[k] << 1) | prev;
@@ -271,7 +495,7 @@ impl Timed {
                 }
             }};
         }
-        for (i, &d) in net.program.iter().zip(&self.delay) {
+        for &(ref i, d) in &self.nodes {
             let last = match i.op {
                 Op::Buf => run!(i, d, |a, _b, _c, _d| a),
                 Op::Not => run!(i, d, |a, _b, _c, _d| !a),

@@ -1,7 +1,10 @@
 //! L-Mul (Luo and Sun, 2024): accuracy against the FP8 multiplies, and the energy saving over
 //! the exact multiply, element-wise and in dot products with FP32 accumulation.
 
-use super::{accuracy_tables, figure, figure_range, study_source, Results, Study};
+use super::{
+    accuracy_tables, figure, figure_range, study_source, timing, Results, Study,
+    SAVING_WITH_GLITCHES, SAVING_ZERO_SAME_OPERANDS,
+};
 use crate::accuracy::Scale;
 use crate::plots::{short, Figure, Line, Lines, Panel};
 use crate::report::emit::first_per_format;
@@ -454,6 +457,31 @@ impl Study for LMul {
                 } else {
                     "dot-product"
                 };
+                let mut figures = BTreeMap::from([
+                    ("gate_level_saving".to_string(), gs),
+                    ("table_saving".to_string(), ts),
+                    ("paper_saving".to_string(), Some(paper)),
+                ]);
+                let mut source = format!(
+                    "energy_lmul_saving.csv ({wl}): {}; {TABLE_SOURCE}",
+                    gate_source(o)
+                );
+                // The "with glitches" column: the timing study's unit-delay saving, measured
+                // element-wise in its formats.
+                if shape == Shape::Elementwise {
+                    let g = timing::lmul_glitch_saving(x, f)?;
+                    figures.insert(SAVING_WITH_GLITCHES.into(), g.as_ref().and_then(|g| g.unit));
+                    if let Some(g) = g {
+                        figures.insert(SAVING_ZERO_SAME_OPERANDS.into(), g.zero);
+                        source.push_str(&format!(
+                            "; with glitches: {}",
+                            timing::glitch_saving_source(o)
+                        ));
+                        if g.unit.is_none() {
+                            source.push_str(&format!(" (no figure with glitches: {})", g.note));
+                        }
+                    }
+                }
                 v.push(Claim {
                     claim: format!("L-Mul {what} energy saving, {f}"),
                     paper: format!(
@@ -466,16 +494,9 @@ impl Study for LMul {
                         }
                     ),
                     pelab: meas,
-                    source: format!(
-                        "energy_lmul_saving.csv ({wl}): {}; {TABLE_SOURCE}",
-                        gate_source(o)
-                    ),
+                    source,
                     verdict: capitalize(&format!("{gate_v}; {table_v}")),
-                    figures: BTreeMap::from([
-                        ("gate_level_saving".to_string(), gs),
-                        ("table_saving".to_string(), ts),
-                        ("paper_saving".to_string(), Some(paper)),
-                    ]),
+                    figures,
                 });
             }
         }

@@ -92,6 +92,32 @@ pub(crate) trait Study: Sync {
     fn meaning(&self, claims: &[Claim]) -> [String; 2];
 }
 
+/// The figure of a claim: its energy saving with glitches counted (unit delay), when the
+/// claim has a "with glitches" column.
+pub(crate) const SAVING_WITH_GLITCHES: &str = "saving_with_glitches_unit";
+/// The figure of a claim: the zero-delay saving on the operands of [`SAVING_WITH_GLITCHES`].
+pub(crate) const SAVING_ZERO_SAME_OPERANDS: &str = "saving_zero_delay_glitch_operands";
+
+/// The claims table's "with glitches" column of claim `c`, from its figures
+/// [`SAVING_WITH_GLITCHES`] and [`SAVING_ZERO_SAME_OPERANDS`] (their provenance is in the
+/// claim's source); empty for a claim without them.
+pub(crate) fn with_glitches(c: &Claim) -> String {
+    let get = |n: &str| c.figures.get(n).copied();
+    match (get(SAVING_WITH_GLITCHES), get(SAVING_ZERO_SAME_OPERANDS)) {
+        (None, _) => String::new(),
+        (Some(Some(u)), z) => format!(
+            "{} with unit delay (generic-45nm; zero delay on the same operands: {}); Liberty \
+             delays: not measured",
+            crate::table::pct(u),
+            crate::table::opt_pct(z.flatten())
+        ),
+        (Some(None), None) => {
+            "not measured (the timing study measures e4m3 and bf16, element-wise)".into()
+        }
+        (Some(None), Some(_)) => "no figure (the source says why)".into(),
+    }
+}
+
 /// The figure `name` of the first claim whose title contains `claim`.
 fn figure(claims: &[Claim], claim: &str, name: &str) -> Option<f64> {
     claims
