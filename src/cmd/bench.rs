@@ -145,13 +145,18 @@ pub fn run(args: Args) -> Result<()> {
 /// Median wall time in seconds of `reps` runs of `f` (after one warm-up run).
 fn median_secs(reps: usize, mut f: impl FnMut()) -> f64 {
     f();
-    let mut t: Vec<f64> = (0..reps.max(1))
+    let t: Vec<f64> = (0..reps.max(1))
         .map(|_| {
             let s = Instant::now();
             f();
             s.elapsed().as_secs_f64()
         })
         .collect();
+    median(t)
+}
+
+/// The median of timings (the upper one of an even count).
+fn median(mut t: Vec<f64>) -> f64 {
     t.sort_by(f64::total_cmp);
     t[t.len() / 2]
 }
@@ -453,13 +458,7 @@ impl Cpu {
 /// The CPU from /proc/cpuinfo (first CPU's `model name` and `cpu MHz`; `lscpu`'s max MHz
 /// when cpuinfo has no clock), the core count, and the vector unit.
 fn cpu() -> Cpu {
-    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let field = |key: &str| {
-        info.lines()
-            .find(|l| l.split(':').next().is_some_and(|k| k.trim() == key))
-            .and_then(|l| l.split_once(':'))
-            .map(|(_, v)| v.trim().to_string())
-    };
+    use pelab_testbench::kernel::{cpuinfo_field as field, vector_unit};
     let name = field("model name").unwrap_or_else(|| "unknown CPU".into());
     let (mhz, mhz_source) = match field("cpu MHz").and_then(|v| v.parse::<f64>().ok()) {
         Some(m) if m > 0.0 => (m, "/proc/cpuinfo cpu MHz of the first CPU"),
@@ -496,21 +495,6 @@ fn loadavg() -> Option<f64> {
         .next()?
         .parse()
         .ok()
-}
-
-/// The widest vector unit of this CPU: AVX-512 (512 one-bit lanes), AVX2 (256), or 64-bit
-/// scalar words.
-fn vector_unit() -> (&'static str, u32) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx512f") {
-            return ("AVX-512", 512);
-        }
-        if std::is_x86_feature_detected!("avx2") {
-            return ("AVX2", 256);
-        }
-    }
-    ("64-bit scalar", 64)
 }
 
 /// One netlist of the harness comparison: the engine against the Verilator harness.
@@ -662,10 +646,6 @@ fn harness_row(
         .num_threads(1)
         .build()
         .map_err(|e| err(e.to_string()))?;
-    let median = |mut t: Vec<f64>| {
-        t.sort_by(f64::total_cmp);
-        t[t.len() / 2]
-    };
     let reps = reps.max(1);
     // The interpreter (the reference), after one warm-up run whose checksum every other run
     // must give; then the compiled kernel.

@@ -51,15 +51,14 @@
 //! the checksum is timed. The harness times its loop with `std::chrono::steady_clock`; in the
 //! clocked case the construction and destruction of each stream's model are outside the timed
 //! region. The engine's time includes creating its [`Sim`]s and the transposition of the
-//! words into bit planes and back ([`transpose64`], [`from_planes`]).
+//! words into bit planes and back (`Sim::set_values` and `Sim::values`, the engine's own
+//! transposes).
 //!
 //! Harness processes synchronize their start: each precomputes its stimulus, prints `ready`,
 //! and starts its timed loop when it reads a line on stdin, which the parent sends to all of
 //! them at once.
 
-use pelab_sim::netlist::{
-    from_planes, transpose64, Netlist, Sim, ToggleMode, Word, LANES, LANE_WORDS,
-};
+use pelab_sim::netlist::{Netlist, Sim, ToggleMode, LANES};
 use pelab_sim::{Error, Result};
 use rayon::prelude::*;
 use std::fmt::Write as _;
@@ -279,7 +278,7 @@ pub fn engine_checksum(net: &Netlist, w: &Workload, fault: Option<Fault>) -> Res
                 let n = LANES.min(s_n - s0);
                 let mut sim = Sim::new(net, ToggleMode::Off);
                 sim.outputs_only();
-                let mut io = Io::new(&sh);
+                let mut io = Io::new();
                 let mut sum = 0u64;
                 for t in 0..t_n {
                     let at = t * s_n + s0;
@@ -301,7 +300,7 @@ pub fn engine_checksum(net: &Netlist, w: &Workload, fault: Option<Fault>) -> Res
             .map(|c| {
                 let mut sim = Sim::new(net, ToggleMode::Off);
                 sim.outputs_only();
-                let mut io = Io::new(&sh);
+                let mut io = Io::new();
                 let mut sum = 0u64;
                 let end = t_n.min((c + 1) * per);
                 let mut t0 = c * per;
@@ -332,46 +331,14 @@ enum Words {
     W64(Vec<u64>),
 }
 
-/// Transposes `values` (at most [`LANES`], lanes past them get 0) into the bit planes
-/// `planes` (one per bit of the port), 64 lanes at a time.
-#[inline]
-fn transpose_in<T: Copy + Into<u64>>(values: &[T], planes: &mut [Word]) {
-    for k in 0..LANE_WORDS {
-        let lo = (k * 64).min(values.len());
-        let hi = (lo + 64).min(values.len());
-        let mut m = [0u64; 64];
-        for (x, &v) in m.iter_mut().zip(&values[lo..hi]) {
-            *x = v.into();
-        }
-        if hi > lo {
-            transpose64(&mut m);
-        }
-        for (b, p) in planes.iter_mut().enumerate() {
-            p[k] = m[b];
-        }
-    }
-}
-
-/// Per-thread buffers of the engine loop.
+/// Per-thread buffer of the engine loop: one port's values, widened to 64 bits.
 struct Io {
-    planes_in: Vec<Vec<Word>>,
-    planes_out: Vec<Vec<Word>>,
     values: Vec<u64>,
 }
 
 impl Io {
-    fn new(sh: &Shape) -> Io {
+    fn new() -> Io {
         Io {
-            planes_in: sh
-                .inputs
-                .iter()
-                .map(|&(_, w)| vec![[0u64; LANE_WORDS]; w])
-                .collect(),
-            planes_out: sh
-                .outputs
-                .iter()
-                .map(|&w| vec![[0u64; LANE_WORDS]; w])
-                .collect(),
             values: vec![0; LANES],
         }
     }
@@ -379,14 +346,20 @@ impl Io {
     /// Applies `n` lanes of stimulus starting at `at` in every port's words.
     #[inline]
     fn apply(&mut self, sim: &mut Sim, sh: &Shape, stim: &[Words], at: usize, n: usize) {
-        for ((&(p, _), planes), words) in sh.inputs.iter().zip(&mut self.planes_in).zip(stim) {
-            match words {
-                Words::W8(v) => transpose_in(&v[at..at + n], planes),
-                Words::W16(v) => transpose_in(&v[at..at + n], planes),
-                Words::W32(v) => transpose_in(&v[at..at + n], planes),
-                Words::W64(v) => transpose_in(&v[at..at + n], planes),
+        for (&(p, _), words) in sh.inputs.iter().zip(stim) {
+            let vals = &mut self.values[..n];
+            fn widen<T: Copy + Into<u64>>(from: &[T], to: &mut [u64]) {
+                for (t, &f) in to.iter_mut().zip(from) {
+                    *t = f.into();
+                }
             }
-            sim.set_planes(p, planes);
+            match words {
+                Words::W8(v) => widen(&v[at..at + n], vals),
+                Words::W16(v) => widen(&v[at..at + n], vals),
+                Words::W32(v) => widen(&v[at..at + n], vals),
+                Words::W64(v) => vals.copy_from_slice(&v[at..at + n]),
+            }
+            sim.set_values(p, vals);
         }
     }
 
@@ -400,10 +373,9 @@ impl Io {
         index: impl Fn(usize) -> u64,
     ) -> u64 {
         let mut sum = 0u64;
-        for (o, planes) in self.planes_out.iter_mut().enumerate() {
-            sim.planes_into(o, planes);
+        for o in 0..sim.netlist().outputs.len() {
             let vals = &mut self.values[..n];
-            from_planes(planes, vals);
+            sim.values(o, vals);
             if let Some(f) = fault.filter(|f| f.output == o) {
                 if let Some(l) = (0..n).find(|&l| index(l) == f.index) {
                     vals[l] ^= 1u64 << f.bit;

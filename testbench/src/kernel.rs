@@ -80,32 +80,29 @@ pub fn attach(net: &Netlist) -> Result<()> {
     Ok(())
 }
 
-/// The vector unit the kernels use on this CPU.
-pub fn vector_unit() -> &'static str {
+/// The widest vector unit of this CPU and its one-bit lanes per instruction: AVX-512 (512),
+/// AVX2 (256), or 64-bit scalar words. The kernels use it (a 512-bit word is one AVX-512
+/// register, two AVX2 registers).
+pub fn vector_unit() -> (&'static str, u32) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f") {
-            return "AVX-512 (one 512-bit register per word)";
+            return ("AVX-512", 512);
         }
         if std::arch::is_x86_feature_detected!("avx2") {
-            return "AVX2 (two 256-bit registers per word)";
+            return ("AVX2", 256);
         }
     }
-    "no wide vector unit (scalar words)"
+    ("64-bit scalar", 64)
 }
 
-/// SIMD lanes of one vector instruction on this CPU (512, 256 or 64 bits).
-pub fn simd_bits() -> u32 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            return 512;
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            return 256;
-        }
-    }
-    64
+/// Field `key` of the first CPU in `/proc/cpuinfo`, when there is one.
+pub fn cpuinfo_field(key: &str) -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    info.lines()
+        .find(|l| l.split(':').next().is_some_and(|k| k.trim() == key))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
 }
 
 type EvalFn = unsafe extern "C" fn(*mut Word);
@@ -157,13 +154,7 @@ fn compiler_version(cc: &str) -> Result<String> {
 /// What `-march=native` depends on: the CPU's model and feature flags (a cache shared between
 /// machines must not hand one CPU another's kernel).
 fn cpu_signature() -> String {
-    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let field = |k: &str| {
-        info.lines()
-            .find(|l| l.starts_with(k))
-            .and_then(|l| l.split_once(':'))
-            .map_or(String::new(), |(_, v)| v.trim().to_string())
-    };
+    let field = |k: &str| cpuinfo_field(k).unwrap_or_default();
     format!("{} | {}", field("model name"), field("flags"))
 }
 
@@ -191,11 +182,12 @@ pub fn compile(net: &Netlist) -> Result<Kernel> {
     if !hit {
         build(&root, &key, &parts, &joined, &cc, &dir)?;
     }
-    load(
-        net,
-        &so,
-        format!("{cc} {flags} ({version}), {}", vector_unit()),
-    )
+    let unit = match vector_unit().1 {
+        512 => "AVX-512 (one 512-bit register per word)",
+        256 => "AVX2 (two 256-bit registers per word)",
+        _ => "no wide vector unit (scalar words)",
+    };
+    load(net, &so, format!("{cc} {flags} ({version}), {unit}"))
 }
 
 fn build(
